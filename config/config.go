@@ -1,0 +1,111 @@
+// Package config reads lienthong.yaml: the national store, the state store,
+// the departments, their sources and streams.
+//
+// Decoding is strict: an unknown key, a wrong type or a missing required key
+// is an error naming the file, the line and the key. Secrets are never in the
+// file: a source's DSN comes from an environment variable (dsn_env) or a file
+// (dsn_file) that the configuration names, and Load refuses a DSN written
+// inline that carries a password.
+//
+// The package must not open connections: it only reads, checks and resolves.
+package config
+
+import "time"
+
+// Config is a decoded lienthong.yaml. Relative paths in it are resolved
+// against the directory of the file.
+type Config struct {
+	// Path is the file the configuration was read from.
+	Path string `yaml:"-"`
+	// DataDir holds the embedded SQLite store when no DSN is configured.
+	// Default: "lienthong-data" beside the configuration file.
+	DataDir string `yaml:"data_dir"`
+	// National is the national database. Empty means the embedded store.
+	National Store `yaml:"national"`
+	// State is the state store (run ledger, checkpoints, rejects). Empty
+	// means the same database as the national store.
+	State Store `yaml:"state"`
+	// Batch is the default batching policy of every stream.
+	Batch Batch `yaml:"batch"`
+	// Departments are the departments (sở, ngành) that deliver data.
+	Departments []Department `yaml:"departments"`
+}
+
+// Store names a database of lienthong's own.
+type Store struct {
+	// DSNEnv names the environment variable holding the DSN.
+	DSNEnv string `yaml:"dsn_env"`
+	// DSNFile names a file whose content (trimmed) is the DSN.
+	DSNFile string `yaml:"dsn_file"`
+	// DSN is the resolved connection string, never read from the file.
+	DSN string `yaml:"-"`
+}
+
+// Batch is a batching policy: a batch is written when it holds Size records
+// or when Period has passed since its first record, whichever comes first.
+type Batch struct {
+	Size   int           `yaml:"size"`
+	Period time.Duration `yaml:"period"`
+}
+
+// Department is one department and the sources it registers.
+type Department struct {
+	// Name is a short identifier, lowercase letters, digits and dashes.
+	Name string `yaml:"name"`
+	// Title is the department's full name, e.g. "Sở Tư pháp tỉnh Hà Tĩnh".
+	Title   string   `yaml:"title"`
+	Sources []Source `yaml:"sources"`
+}
+
+// Source is one department system.
+type Source struct {
+	Name string `yaml:"name"`
+	// Kind is the connector kind: postgres, sqlite, ...
+	Kind string `yaml:"kind"`
+	// DSN may be written inline only when it carries no password (a SQLite
+	// path, a socket with trust authentication).
+	DSN     string `yaml:"dsn"`
+	DSNEnv  string `yaml:"dsn_env"`
+	DSNFile string `yaml:"dsn_file"`
+	// Timeout bounds one query; default 5m.
+	Timeout time.Duration `yaml:"timeout"`
+	// Options holds connector-specific settings.
+	Options map[string]any `yaml:"options"`
+	Streams []Stream       `yaml:"streams"`
+	// ResolvedDSN is DSN, or the content of DSNEnv or DSNFile.
+	ResolvedDSN string `yaml:"-"`
+}
+
+// Stream is one table, view or query of a source and how to sync it.
+type Stream struct {
+	Name  string `yaml:"name"`
+	Table string `yaml:"table"`
+	Query string `yaml:"query"`
+	// PrimaryKey lists the source's key column(s).
+	PrimaryKey []string `yaml:"primary_key"`
+	// Cursor is the column that grows on change; required for incremental.
+	Cursor string `yaml:"cursor"`
+	// Mode is incremental (default when Cursor is set) or full_refresh.
+	Mode string `yaml:"mode"`
+	// LookBack re-reads this far below the checkpoint: "10m" for a time
+	// cursor, "500" for a numeric one.
+	LookBack string `yaml:"look_back"`
+	// Mapping is the path of the stream's mapping file.
+	Mapping string `yaml:"mapping"`
+	// PageSize is how many rows one read query fetches; default 5000.
+	PageSize int `yaml:"page_size"`
+	// Batch overrides the default batching policy.
+	Batch *Batch `yaml:"batch"`
+}
+
+// StreamRef identifies a stream within a configuration.
+type StreamRef struct {
+	Department *Department
+	Source     *Source
+	Stream     *Stream
+}
+
+// FullName is "department/source/stream".
+func (r StreamRef) FullName() string {
+	return r.Department.Name + "/" + r.Source.Name + "/" + r.Stream.Name
+}

@@ -1,0 +1,197 @@
+// Package connectors defines how lienthong reads from a department's system:
+// the Source interface every connector implements, the Stream a source is asked
+// to read, and the registry that maps a connector kind ("postgres", "sqlite",
+// ...) to the factory that opens it.
+//
+// The registry follows database/sql: a connector package calls Register from
+// its init function, and the binary blank-imports the connectors it ships.
+//
+// A Source must implement Check, Read and Close. Optional abilities are found
+// by type assertion:
+//
+//   - Discoverer: lists the streams a source offers, with columns and a
+//     suggested primary key and cursor.
+//
+// This package must not know any connector kind, database driver or record
+// kind: it is the narrow waist between connectors and the engine.
+package connectors
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+)
+
+// ErrEndOfStream is returned by Reader.Next when the stream has no more
+// records for this read. It is a signal, not a failure.
+var ErrEndOfStream = errors.New("connectors: end of stream")
+
+// Mode says how a stream is read.
+type Mode string
+
+const (
+	// Incremental reads only what changed since the checkpoint, ordered by the
+	// stream's (cursor, primary key).
+	Incremental Mode = "incremental"
+	// FullRefresh reads every record; the engine uses a completed full read
+	// to detect deletions.
+	FullRefresh Mode = "full_refresh"
+)
+
+// Stream is one readable collection of a source: a table, a view or a query.
+type Stream struct {
+	// Name identifies the stream within its source.
+	Name string
+	// Table is a table or view name, optionally schema-qualified. Exactly one
+	// of Table and Query is set.
+	Table string
+	// Query is a SELECT whose result is the stream.
+	Query string
+	// PrimaryKey lists the column(s) that identify a record in the source.
+	PrimaryKey []string
+	// Cursor is the column that grows when a record changes; required for
+	// incremental reads.
+	Cursor string
+	// LookBack re-reads records whose cursor lies this far below the
+	// checkpoint, to catch rows committed late. For a time cursor it is a
+	// duration ("10m"); for a numeric cursor a number ("500").
+	LookBack string
+}
+
+// Checkpoint is a connector's opaque position in a stream, stored by the
+// engine and handed back on the next read. A nil Checkpoint means "from the
+// beginning".
+type Checkpoint = json.RawMessage
+
+// ReadRequest asks a Source for one read of one stream.
+type ReadRequest struct {
+	Stream Stream
+	Mode   Mode
+	// From is the checkpoint of the last committed batch, or nil.
+	From Checkpoint
+	// PageSize bounds how many rows the connector holds in memory at once.
+	PageSize int
+}
+
+// Record is one source row, as the connector read it.
+type Record struct {
+	// Key is the record's primary key in the source, canonical text: the
+	// primary key values joined by "|" in column order.
+	Key string
+	// Fields holds the row's columns. Values are nil, string, int64,
+	// float64, bool, []byte or time.Time.
+	Fields map[string]any
+	// NullCursor is true when the record's cursor column was NULL.
+	NullCursor bool
+	// Position is the checkpoint that resumes the read just after this
+	// record.
+	Position Checkpoint
+}
+
+// Reader yields the records of one read, in checkpoint order.
+type Reader interface {
+	// Next returns the next record, or ErrEndOfStream when there is none.
+	Next(ctx context.Context) (Record, error)
+	// Close releases the reader's resources.
+	Close() error
+}
+
+// Source is an opened connection to one department system.
+type Source interface {
+	// Check verifies that the source answers and that the stream can be read.
+	Check(ctx context.Context, s Stream) error
+	// Read starts a read of a stream from a checkpoint.
+	Read(ctx context.Context, req ReadRequest) (Reader, error)
+	// Close releases the source.
+	Close() error
+}
+
+// Column describes one column of a discovered stream.
+type Column struct {
+	Name     string `json:"name"`
+	Type     string `json:"type"`
+	Nullable bool   `json:"nullable"`
+}
+
+// StreamInfo is what discovery learns about a stream.
+type StreamInfo struct {
+	Name             string   `json:"name"`
+	Columns          []Column `json:"columns"`
+	SuggestedKey     []string `json:"suggested_primary_key,omitempty"`
+	SuggestedCursor  string   `json:"suggested_cursor,omitempty"`
+	EstimatedRecords int64    `json:"estimated_records,omitempty"`
+}
+
+// Discoverer is implemented by sources that can list their streams.
+type Discoverer interface {
+	Discover(ctx context.Context) ([]StreamInfo, error)
+}
+
+// Config is what a factory receives: the source's options from the
+// configuration file and its resolved secret.
+type Config struct {
+	// Name is the source's name, for errors.
+	Name string
+	// Kind is the connector kind.
+	Kind string
+	// DSN is the resolved connection string. It may hold a password: never
+	// log it or put it in an error.
+	DSN string
+	// Options holds the connector-specific settings.
+	Options map[string]any
+	// Timeout bounds one query or request; zero means the connector default.
+	Timeout time.Duration
+}
+
+// Factory opens a Source.
+type Factory func(ctx context.Context, cfg Config) (Source, error)
+
+var (
+	mu        sync.RWMutex
+	factories = map[string]Factory{}
+)
+
+// Register makes a connector kind available. It panics if factory is nil or
+// the kind is registered twice, as both are programming errors.
+func Register(kind string, factory Factory) {
+	mu.Lock()
+	defer mu.Unlock()
+	if factory == nil {
+		panic("connectors: Register factory is nil for " + kind)
+	}
+	if _, dup := factories[kind]; dup {
+		panic("connectors: Register called twice for " + kind)
+	}
+	factories[kind] = factory
+}
+
+// Kinds returns the registered connector kinds, sorted.
+func Kinds() []string {
+	mu.RLock()
+	defer mu.RUnlock()
+	kinds := make([]string, 0, len(factories))
+	for k := range factories {
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds)
+	return kinds
+}
+
+// Open opens a source of a registered kind.
+func Open(ctx context.Context, cfg Config) (Source, error) {
+	mu.RLock()
+	factory, ok := factories[cfg.Kind]
+	mu.RUnlock()
+	if !ok {
+		return nil, fmt.Errorf("source %q: unknown connector %q (is it imported?)", cfg.Name, cfg.Kind)
+	}
+	src, err := factory(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("source %q: open %s: %w", cfg.Name, cfg.Kind, err)
+	}
+	return src, nil
+}

@@ -1,0 +1,121 @@
+// Package database opens lienthong's own stores (the national store and the
+// state store) on PostgreSQL or on an embedded SQLite file, and applies their
+// versioned migrations.
+//
+// It must not hold any store's SQL: each store keeps its queries and
+// migrations beside itself and passes them in.
+package database
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+	_ "github.com/lib/pq"    // PostgreSQL driver
+	_ "modernc.org/sqlite"   // pure-Go SQLite driver
+)
+
+// Dialect names the SQL dialect of a store.
+type Dialect string
+
+const (
+	// Postgres is PostgreSQL through lib/pq.
+	Postgres Dialect = "postgres"
+	// SQLite is an embedded SQLite file through modernc.org/sqlite.
+	SQLite Dialect = "sqlite"
+)
+
+// DB is an open store database and its dialect.
+type DB struct {
+	*sqlx.DB
+	Dialect Dialect
+}
+
+// DialectOf says which dialect a DSN speaks: postgres:// and postgresql://
+// URLs and key=value strings with host= or dbname= are PostgreSQL; anything
+// else is a SQLite file path, optionally prefixed with "sqlite:" or "file:".
+func DialectOf(dsn string) Dialect {
+	switch {
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		return Postgres
+	case strings.Contains(dsn, "host=") || strings.Contains(dsn, "dbname="):
+		return Postgres
+	}
+	return SQLite
+}
+
+// Open opens a store database. For SQLite the file and its directory are
+// created; the connection runs in WAL mode with a busy timeout and immediate
+// transactions, so concurrent writers wait instead of failing.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	d := DialectOf(dsn)
+	var (
+		db  *sqlx.DB
+		err error
+	)
+	switch d {
+	case Postgres:
+		db, err = sqlx.Open("postgres", dsn)
+	default:
+		path := SQLitePath(dsn)
+		if dir := filepath.Dir(path); dir != "" {
+			if err := os.MkdirAll(dir, 0o750); err != nil {
+				return nil, fmt.Errorf("create directory for %s: %w", path, err)
+			}
+		}
+		db, err = sqlx.Open("sqlite", sqliteDSN(path))
+		if err == nil {
+			// One writer at a time is SQLite's model; a small pool still lets
+			// readers (the API, the CLI) run beside a sync.
+			db.SetMaxOpenConns(4)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s store %s: %w", d, Redact(dsn), err)
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to %s store %s: %w", d, Redact(dsn), err)
+	}
+	return &DB{DB: db, Dialect: d}, nil
+}
+
+// SQLitePath returns the file path of a SQLite DSN.
+func SQLitePath(dsn string) string {
+	p := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "file:")
+	if i := strings.IndexByte(p, '?'); i >= 0 {
+		p = p[:i]
+	}
+	return p
+}
+
+func sqliteDSN(path string) string {
+	return "file:" + path + "?_pragma=busy_timeout(30000)&_pragma=journal_mode(WAL)" +
+		"&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_txlock=immediate"
+}
+
+var passwordKV = regexp.MustCompile(`(?i)(password\s*=\s*)('[^']*'|\S+)`)
+
+// Redact removes passwords from a DSN so it can appear in logs and errors.
+func Redact(dsn string) string {
+	if u, err := url.Parse(dsn); err == nil && u.Scheme != "" && u.User != nil {
+		if _, has := u.User.Password(); has {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		}
+		q := u.Query()
+		if q.Has("password") {
+			q.Set("password", "xxxxx")
+			u.RawQuery = q.Encode()
+		}
+		return u.String()
+	}
+	return passwordKV.ReplaceAllString(dsn, "${1}xxxxx")
+}
+
+// Rebind rewrites a query written with ? placeholders for the dialect.
+func (db *DB) Rebind(query string) string { return db.DB.Rebind(query) }

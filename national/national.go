@@ -1,0 +1,119 @@
+// Package national is the national store: the common-schema records that
+// lienthong delivers, with the provenance of each, and the pre-fill read the
+// public-service portal uses.
+//
+// Writes are batched and idempotent: a batch is upserted by (record kind,
+// natural key) in one transaction, a record whose content hash did not change
+// is not rewritten, and writing the same batch twice changes nothing. On
+// PostgreSQL a batch is copied into a staging table and merged with one
+// set-based statement; on the embedded SQLite store it is written row by row
+// inside one transaction.
+//
+// The package must not know connectors, mappings or the run ledger: it
+// receives validated records and says what became of each.
+package national
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// Provenance says where a batch of records came from.
+type Provenance struct {
+	Department string
+	Source     string
+	Stream     string
+	// RunID is the run that wrote the batch.
+	RunID int64
+	// Generation is the full-refresh generation the batch belongs to; every
+	// record written or seen unchanged in it is stamped with it, so a
+	// completed full read can mark the records it did not see as deleted.
+	// Zero for incremental runs, which leave the stamp alone.
+	Generation int64
+	// MappingVersion names the mapping that made the records.
+	MappingVersion string
+}
+
+// Item is one validated record to write.
+type Item struct {
+	Kind       string
+	NaturalKey string
+	// SourceKey is the record's primary key in its source.
+	SourceKey string
+	// Data is the record's canonical JSON (see schema.Canonical).
+	Data []byte
+	// Hash is the SHA-256 of Data.
+	Hash [32]byte
+}
+
+// Outcome is what a write did with one item.
+type Outcome uint8
+
+const (
+	// Inserted: the natural key was new.
+	Inserted Outcome = iota + 1
+	// Updated: the content changed, or a deleted record came back.
+	Updated
+	// Unchanged: the content hash matched; nothing was rewritten.
+	Unchanged
+	// Conflict: the natural key belongs to a different source record; the
+	// item was not written.
+	Conflict
+)
+
+func (o Outcome) String() string {
+	switch o {
+	case Inserted:
+		return "inserted"
+	case Updated:
+		return "updated"
+	case Unchanged:
+		return "unchanged"
+	case Conflict:
+		return "conflict"
+	}
+	return "unknown"
+}
+
+// Result reports a batch write, item by item.
+type Result struct {
+	// Outcomes has one entry per item, in the items' order.
+	Outcomes []Outcome
+	// ConflictWith holds, for each item with a Conflict outcome, the
+	// provenance that owns its natural key: "department/source/stream key".
+	ConflictWith map[int]string
+}
+
+// Document is a national record as the portal receives it.
+type Document struct {
+	Kind         string          `json:"kind"`
+	Key          string          `json:"key"`
+	Data         json.RawMessage `json:"data"`
+	Department   string          `json:"department"`
+	Source       string          `json:"source"`
+	Stream       string          `json:"stream"`
+	SourceKey    string          `json:"source_key"`
+	LastSyncedAt time.Time       `json:"last_synced_at"`
+	Deleted      bool            `json:"deleted,omitempty"`
+}
+
+// Store is the national store.
+type Store interface {
+	// Migrate applies the store's pending migrations.
+	Migrate(ctx context.Context) (int, error)
+	// Write upserts a batch in one transaction. Items that share a natural
+	// key within the batch are resolved as if written in order.
+	Write(ctx context.Context, p Provenance, items []Item) (Result, error)
+	// MarkDeleted marks as deleted every live record of the stream whose
+	// generation stamp is not generation, and returns how many it marked.
+	// Call it only after a full read of that generation completed.
+	MarkDeleted(ctx context.Context, p Provenance) (int64, error)
+	// Get returns one record by kind and natural key, deleted or not.
+	Get(ctx context.Context, kind, key string) (Document, bool, error)
+	// Prefill returns the live records about one citizen, found by personal
+	// ID number, for a form to pre-fill.
+	Prefill(ctx context.Context, idNumber string) ([]Document, error)
+	// Count returns the number of live records of a stream, for reports.
+	Count(ctx context.Context, department, source, stream string) (int64, error)
+}

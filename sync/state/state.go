@@ -1,0 +1,480 @@
+// Package state is the state store: the run ledger, each stream's checkpoint
+// and full-refresh generation, and the rejects departments act on.
+//
+// Everything a batch changes here (its checkpoint, its counts, its rejects)
+// is written in one transaction, so after a crash the ledger, the checkpoint
+// and the rejects agree. The package must not read sources or write the
+// national store.
+package state
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/lienthong/lienthong/internal/database"
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// Run statuses.
+const (
+	StatusRunning   = "running"
+	StatusSucceeded = "succeeded"
+	StatusFailed    = "failed"
+	// StatusAbandoned marks a run whose process died; a later run of the
+	// stream found it and took over from its last committed batch.
+	StatusAbandoned = "abandoned"
+)
+
+// ErrBusy means another live run holds the stream.
+var ErrBusy = errors.New("state: stream is being synced by another run")
+
+// Ref names a stream.
+type Ref struct {
+	Department string `json:"department" db:"department"`
+	Source     string `json:"source" db:"source"`
+	Stream     string `json:"stream" db:"stream"`
+}
+
+func (r Ref) String() string { return r.Department + "/" + r.Source + "/" + r.Stream }
+
+// Counts are what became of a run's records. Read = Inserted + Updated +
+// Unchanged + Rejected always holds; Deleted and NullCursor are counted
+// besides.
+type Counts struct {
+	Read       int64 `json:"read" db:"read"`
+	Inserted   int64 `json:"inserted" db:"inserted"`
+	Updated    int64 `json:"updated" db:"updated"`
+	Unchanged  int64 `json:"unchanged" db:"unchanged"`
+	Rejected   int64 `json:"rejected" db:"rejected"`
+	Deleted    int64 `json:"deleted" db:"deleted"`
+	NullCursor int64 `json:"null_cursor" db:"null_cursor"`
+}
+
+// Add adds c2 to c.
+func (c *Counts) Add(c2 Counts) {
+	c.Read += c2.Read
+	c.Inserted += c2.Inserted
+	c.Updated += c2.Updated
+	c.Unchanged += c2.Unchanged
+	c.Rejected += c2.Rejected
+	c.Deleted += c2.Deleted
+	c.NullCursor += c2.NullCursor
+}
+
+// Conserved reports whether every record read has exactly one outcome.
+func (c Counts) Conserved() bool {
+	return c.Read == c.Inserted+c.Updated+c.Unchanged+c.Rejected
+}
+
+// Run is one row of the run ledger.
+type Run struct {
+	ID int64 `json:"id" db:"id"`
+	Ref
+	Mode       string     `json:"mode" db:"mode"`
+	Status     string     `json:"status" db:"status"`
+	StartedAt  time.Time  `json:"started_at" db:"started_at"`
+	EndedAt    *time.Time `json:"ended_at,omitempty" db:"ended_at"`
+	Host       string     `json:"host" db:"host"`
+	PID        int        `json:"pid" db:"pid"`
+	Generation int64      `json:"generation,omitempty" db:"generation"`
+	Counts
+	Error string `json:"error,omitempty" db:"error"`
+}
+
+// StreamState is a stream's saved position.
+type StreamState struct {
+	// Checkpoint is where the next incremental read starts.
+	Checkpoint json.RawMessage
+	// FullGeneration is the generation of an unfinished full refresh, or 0.
+	FullGeneration int64
+	// FullCheckpoint is where that unfinished full refresh resumes.
+	FullCheckpoint json.RawMessage
+	// Generation is the last full-refresh generation handed out.
+	Generation    int64
+	LastSuccessAt *time.Time
+}
+
+// Reject is a record that could not be delivered.
+type Reject struct {
+	Ref
+	SourceKey string `json:"source_key" db:"source_key"`
+	Kind      string `json:"kind" db:"kind"`
+	// Raw is the source record as read, JSON.
+	Raw     json.RawMessage `json:"raw" db:"raw"`
+	Field   string          `json:"field" db:"field"`
+	Reason  string          `json:"reason" db:"reason"`
+	Message string          `json:"message" db:"message"`
+	// Violations lists every reason, JSON [{field, code, message}].
+	Violations  json.RawMessage `json:"violations" db:"violations"`
+	RunID       int64           `json:"run_id" db:"run_id"`
+	FirstSeenAt time.Time       `json:"first_seen_at" db:"first_seen_at"`
+	LastSeenAt  time.Time       `json:"last_seen_at" db:"last_seen_at"`
+}
+
+// Store is the state store.
+type Store struct {
+	db   *database.DB
+	host string
+	// LeaseTTL is how long a run on another host may go without a heartbeat
+	// before a new run may take its stream over.
+	LeaseTTL time.Duration
+	now      func() time.Time
+}
+
+// New returns the state store on db.
+func New(db *database.DB) *Store {
+	host, _ := os.Hostname()
+	return &Store{db: db, host: host, LeaseTTL: 2 * time.Minute, now: func() time.Time { return time.Now().UTC() }}
+}
+
+// Migrate applies the state store's pending migrations.
+func (s *Store) Migrate(ctx context.Context) (int, error) {
+	ms, err := database.LoadMigrations(migrations, "migrations", s.db.Dialect)
+	if err != nil {
+		return 0, err
+	}
+	return s.db.Migrate(ctx, "state", ms)
+}
+
+func (s *Store) q(query string) string { return s.db.Rebind(query) }
+
+// StartRun opens a run of a stream in the ledger. A running run left by a dead
+// process (same host and its PID gone, or no heartbeat for LeaseTTL) is
+// marked abandoned first; a live one makes StartRun fail with ErrBusy.
+func (s *Store) StartRun(ctx context.Context, ref Ref, mode string) (Run, error) {
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return Run{}, fmt.Errorf("start run of %s: %w", ref, err)
+	}
+	defer tx.Rollback()
+	var held []holder
+	if err := tx.SelectContext(ctx, &held, s.q(`SELECT id, host, pid, started_at, heartbeat_at FROM runs
+		WHERE department = ? AND source = ? AND stream = ? AND status = 'running'`), ref.Department, ref.Source, ref.Stream); err != nil {
+		return Run{}, fmt.Errorf("start run of %s: %w", ref, err)
+	}
+	now := s.now()
+	for _, h := range held {
+		if s.alive(h, now) {
+			return Run{}, fmt.Errorf("%w: %s is run %d by pid %d on %s since %s", ErrBusy, ref, h.ID, h.PID, h.Host, h.StartedAt.Format(time.RFC3339))
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE runs SET status = 'abandoned', ended_at = ?, error = ? WHERE id = ?`),
+			now, fmt.Sprintf("process %d on %s stopped without finishing; the next run resumed from the last committed batch", h.PID, h.Host), h.ID); err != nil {
+			return Run{}, fmt.Errorf("abandon run %d: %w", h.ID, err)
+		}
+	}
+	run := Run{Ref: ref, Mode: mode, Status: StatusRunning, StartedAt: now, Host: s.host, PID: os.Getpid()}
+	err = tx.QueryRowxContext(ctx, s.q(`INSERT INTO runs (department, source, stream, mode, status, started_at, heartbeat_at, host, pid)
+		VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?) RETURNING id`),
+		ref.Department, ref.Source, ref.Stream, mode, now, now, run.Host, run.PID).Scan(&run.ID)
+	if err != nil {
+		if isUniqueViolation(err) {
+			return Run{}, fmt.Errorf("%w: %s started elsewhere just now", ErrBusy, ref)
+		}
+		return Run{}, fmt.Errorf("start run of %s: %w", ref, err)
+	}
+	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO stream_state (department, source, stream, updated_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (department, source, stream) DO NOTHING`), ref.Department, ref.Source, ref.Stream, now); err != nil {
+		return Run{}, fmt.Errorf("start run of %s: %w", ref, err)
+	}
+	return run, tx.Commit()
+}
+
+// holder is a running run found when another wants its stream.
+type holder struct {
+	ID          int64     `db:"id"`
+	Host        string    `db:"host"`
+	PID         int       `db:"pid"`
+	StartedAt   time.Time `db:"started_at"`
+	HeartbeatAt time.Time `db:"heartbeat_at"`
+}
+
+// alive says whether a running run's process may still be working: on this
+// host its PID answers; elsewhere its heartbeat is recent.
+func (s *Store) alive(h holder, now time.Time) bool {
+	if h.Host == s.host {
+		if h.PID == os.Getpid() {
+			return true
+		}
+		if err := syscall.Kill(h.PID, 0); errors.Is(err, syscall.ESRCH) {
+			return false
+		}
+	}
+	return now.Sub(h.HeartbeatAt) < s.LeaseTTL
+}
+
+func isUniqueViolation(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "unique") || strings.Contains(msg, "UNIQUE")
+}
+
+// Heartbeat tells other runs this one is alive.
+func (s *Store) Heartbeat(ctx context.Context, runID int64) error {
+	_, err := s.db.ExecContext(ctx, s.q(`UPDATE runs SET heartbeat_at = ? WHERE id = ? AND status = 'running'`), s.now(), runID)
+	return err
+}
+
+// State returns a stream's saved position.
+func (s *Store) State(ctx context.Context, ref Ref) (StreamState, error) {
+	var row struct {
+		Checkpoint     sql.NullString `db:"checkpoint"`
+		Generation     int64          `db:"generation"`
+		FullGeneration int64          `db:"full_generation"`
+		FullCheckpoint sql.NullString `db:"full_checkpoint"`
+		LastSuccessAt  sql.NullTime   `db:"last_success_at"`
+	}
+	err := s.db.GetContext(ctx, &row, s.q(`SELECT checkpoint, generation, full_generation, full_checkpoint, last_success_at
+		FROM stream_state WHERE department = ? AND source = ? AND stream = ?`), ref.Department, ref.Source, ref.Stream)
+	if errors.Is(err, sql.ErrNoRows) {
+		return StreamState{}, nil
+	}
+	if err != nil {
+		return StreamState{}, fmt.Errorf("read state of %s: %w", ref, err)
+	}
+	st := StreamState{Generation: row.Generation, FullGeneration: row.FullGeneration}
+	if row.Checkpoint.Valid {
+		st.Checkpoint = json.RawMessage(row.Checkpoint.String)
+	}
+	if row.FullCheckpoint.Valid {
+		st.FullCheckpoint = json.RawMessage(row.FullCheckpoint.String)
+	}
+	if row.LastSuccessAt.Valid {
+		t := row.LastSuccessAt.Time
+		st.LastSuccessAt = &t
+	}
+	return st, nil
+}
+
+// BeginFull starts or resumes a full refresh of a stream. An unfinished
+// full refresh is resumed (its generation and checkpoint are returned);
+// otherwise a new generation is handed out and the read starts from nothing.
+func (s *Store) BeginFull(ctx context.Context, runID int64, ref Ref) (generation int64, from json.RawMessage, err error) {
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer tx.Rollback()
+	var row struct {
+		Generation     int64          `db:"generation"`
+		FullGeneration int64          `db:"full_generation"`
+		FullCheckpoint sql.NullString `db:"full_checkpoint"`
+	}
+	if err := tx.GetContext(ctx, &row, s.q(`SELECT generation, full_generation, full_checkpoint FROM stream_state
+		WHERE department = ? AND source = ? AND stream = ?`), ref.Department, ref.Source, ref.Stream); err != nil {
+		return 0, nil, fmt.Errorf("begin full refresh of %s: %w", ref, err)
+	}
+	if row.FullGeneration != 0 {
+		generation = row.FullGeneration
+		if row.FullCheckpoint.Valid {
+			from = json.RawMessage(row.FullCheckpoint.String)
+		}
+	} else {
+		generation = row.Generation + 1
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE stream_state SET generation = ?, full_generation = ?, full_checkpoint = NULL, updated_at = ?
+			WHERE department = ? AND source = ? AND stream = ?`), generation, generation, s.now(), ref.Department, ref.Source, ref.Stream); err != nil {
+			return 0, nil, fmt.Errorf("begin full refresh of %s: %w", ref, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, s.q(`UPDATE runs SET generation = ? WHERE id = ?`), generation, runID); err != nil {
+		return 0, nil, err
+	}
+	return generation, from, tx.Commit()
+}
+
+// Batch is what one committed batch changes in the state store.
+type Batch struct {
+	// Checkpoint resumes the read after the batch's last record.
+	Checkpoint json.RawMessage
+	// Full says the checkpoint belongs to a full refresh.
+	Full    bool
+	Counts  Counts
+	Rejects []Reject
+	// Delivered lists the source keys delivered (or found unchanged) in the
+	// batch: their old rejects, if any, are cleared.
+	Delivered []string
+}
+
+// CommitBatch records a batch that the national store has committed: the
+// checkpoint moves, the counts add up, the rejects are saved and the
+// delivered records' old rejects are cleared, all in one transaction.
+func (s *Store) CommitBatch(ctx context.Context, runID int64, ref Ref, b Batch) error {
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("commit batch of run %d: %w", runID, err)
+	}
+	defer tx.Rollback()
+	now := s.now()
+	col := "checkpoint"
+	if b.Full {
+		col = "full_checkpoint"
+	}
+	if _, err := tx.ExecContext(ctx, s.q(`UPDATE stream_state SET `+col+` = ?, updated_at = ?
+		WHERE department = ? AND source = ? AND stream = ?`), string(b.Checkpoint), now, ref.Department, ref.Source, ref.Stream); err != nil {
+		return fmt.Errorf("save checkpoint of %s: %w", ref, err)
+	}
+	c := b.Counts
+	if _, err := tx.ExecContext(ctx, s.q(`UPDATE runs SET read = read + ?, inserted = inserted + ?, updated = updated + ?,
+		unchanged = unchanged + ?, rejected = rejected + ?, null_cursor = null_cursor + ?, heartbeat_at = ? WHERE id = ?`),
+		c.Read, c.Inserted, c.Updated, c.Unchanged, c.Rejected, c.NullCursor, now, runID); err != nil {
+		return fmt.Errorf("count batch of run %d: %w", runID, err)
+	}
+	for _, r := range b.Rejects {
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO rejects (department, source, stream, source_key, kind, raw, field, reason, message, violations, run_id, first_seen_at, last_seen_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (department, source, stream, source_key) DO UPDATE SET kind = excluded.kind, raw = excluded.raw,
+				field = excluded.field, reason = excluded.reason, message = excluded.message, violations = excluded.violations,
+				run_id = excluded.run_id, last_seen_at = excluded.last_seen_at`),
+			ref.Department, ref.Source, ref.Stream, r.SourceKey, r.Kind, string(r.Raw), r.Field, r.Reason, r.Message, string(r.Violations), runID, now, now); err != nil {
+			return fmt.Errorf("save reject %s of %s: %w", r.SourceKey, ref, err)
+		}
+	}
+	if len(b.Delivered) > 0 {
+		keys, _ := json.Marshal(b.Delivered)
+		q := `DELETE FROM rejects WHERE department = ? AND source = ? AND stream = ? AND source_key IN (SELECT value FROM json_each(?))`
+		if s.db.Dialect == database.Postgres {
+			q = `DELETE FROM rejects WHERE department = ? AND source = ? AND stream = ? AND source_key IN (SELECT jsonb_array_elements_text(?::jsonb))`
+		}
+		if _, err := tx.ExecContext(ctx, s.q(q), ref.Department, ref.Source, ref.Stream, string(keys)); err != nil {
+			return fmt.Errorf("clear delivered rejects of %s: %w", ref, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit batch of run %d: %w", runID, err)
+	}
+	return nil
+}
+
+// Finish is how a run ends.
+type Finish struct {
+	Status string
+	Error  string
+	// Checkpoint, when set, is where the next incremental read starts.
+	Checkpoint json.RawMessage
+	// FullDone ends the stream's full refresh generation.
+	FullDone bool
+	// Deleted counts the records a completed full refresh marked deleted.
+	Deleted int64
+}
+
+// FinishRun closes a run in the ledger and, on success, saves the stream's
+// final position.
+func (s *Store) FinishRun(ctx context.Context, runID int64, ref Ref, f Finish) error {
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("finish run %d: %w", runID, err)
+	}
+	defer tx.Rollback()
+	now := s.now()
+	if _, err := tx.ExecContext(ctx, s.q(`UPDATE runs SET status = ?, error = ?, ended_at = ?, deleted = deleted + ? WHERE id = ?`),
+		f.Status, f.Error, now, f.Deleted, runID); err != nil {
+		return fmt.Errorf("finish run %d: %w", runID, err)
+	}
+	if f.Checkpoint != nil {
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE stream_state SET checkpoint = ?, updated_at = ? WHERE department = ? AND source = ? AND stream = ?`),
+			string(f.Checkpoint), now, ref.Department, ref.Source, ref.Stream); err != nil {
+			return fmt.Errorf("finish run %d: %w", runID, err)
+		}
+	}
+	if f.FullDone {
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE stream_state SET full_generation = 0, full_checkpoint = NULL WHERE department = ? AND source = ? AND stream = ?`),
+			ref.Department, ref.Source, ref.Stream); err != nil {
+			return fmt.Errorf("finish run %d: %w", runID, err)
+		}
+	}
+	if f.Status == StatusSucceeded {
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE stream_state SET last_success_at = ? WHERE department = ? AND source = ? AND stream = ?`),
+			now, ref.Department, ref.Source, ref.Stream); err != nil {
+			return fmt.Errorf("finish run %d: %w", runID, err)
+		}
+	}
+	return tx.Commit()
+}
+
+const runColumns = `id, department, source, stream, mode, status, started_at, ended_at, host, pid, generation,
+	read, inserted, updated, unchanged, rejected, deleted, null_cursor, error`
+
+// Run returns one run.
+func (s *Store) Run(ctx context.Context, id int64) (Run, error) {
+	var r Run
+	if err := s.db.GetContext(ctx, &r, s.q(`SELECT `+runColumns+` FROM runs WHERE id = ?`), id); err != nil {
+		return Run{}, fmt.Errorf("read run %d: %w", id, err)
+	}
+	return r, nil
+}
+
+// Filter narrows a listing. Empty fields match everything.
+type Filter struct {
+	Department, Source, Stream string
+	Reason                     string
+	Limit                      int
+}
+
+func (f Filter) where() (string, []any) {
+	var conds []string
+	var args []any
+	for _, c := range []struct{ col, v string }{{"department", f.Department}, {"source", f.Source}, {"stream", f.Stream}, {"reason", f.Reason}} {
+		if c.v != "" {
+			conds = append(conds, c.col+" = ?")
+			args = append(args, c.v)
+		}
+	}
+	if len(conds) == 0 {
+		return "", nil
+	}
+	return " WHERE " + strings.Join(conds, " AND "), args
+}
+
+// Runs lists runs, newest first.
+func (s *Store) Runs(ctx context.Context, f Filter) ([]Run, error) {
+	f.Reason = ""
+	where, args := f.where()
+	q := `SELECT ` + runColumns + ` FROM runs` + where + ` ORDER BY id DESC`
+	if f.Limit > 0 {
+		q += fmt.Sprintf(" LIMIT %d", f.Limit)
+	}
+	runs := []Run{}
+	if err := s.db.SelectContext(ctx, &runs, s.q(q), args...); err != nil {
+		return nil, fmt.Errorf("list runs: %w", err)
+	}
+	return runs, nil
+}
+
+// Rejects lists rejects, by stream and source key.
+func (s *Store) Rejects(ctx context.Context, f Filter) ([]Reject, error) {
+	where, args := f.where()
+	q := `SELECT department, source, stream, source_key, kind, raw, field, reason, message, violations, run_id, first_seen_at, last_seen_at
+		FROM rejects` + where + ` ORDER BY department, source, stream, source_key`
+	if f.Limit > 0 {
+		q += fmt.Sprintf(" LIMIT %d", f.Limit)
+	}
+	out := []Reject{}
+	if err := s.db.SelectContext(ctx, &out, s.q(q), args...); err != nil {
+		return nil, fmt.Errorf("list rejects: %w", err)
+	}
+	return out, nil
+}
+
+// ReasonCount is how many rejects have one reason.
+type ReasonCount struct {
+	Reason string `json:"reason" db:"reason"`
+	Count  int64  `json:"count" db:"n"`
+}
+
+// RejectsByReason counts rejects by reason, most frequent first.
+func (s *Store) RejectsByReason(ctx context.Context, f Filter) ([]ReasonCount, error) {
+	where, args := f.where()
+	out := []ReasonCount{}
+	if err := s.db.SelectContext(ctx, &out, s.q(`SELECT reason, COUNT(*) AS n FROM rejects`+where+` GROUP BY reason ORDER BY n DESC, reason`), args...); err != nil {
+		return nil, fmt.Errorf("count rejects: %w", err)
+	}
+	return out, nil
+}
