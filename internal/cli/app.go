@@ -1,0 +1,151 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/lienthong/lienthong/config"
+	"github.com/lienthong/lienthong/connectors"
+	"github.com/lienthong/lienthong/internal/database"
+	"github.com/lienthong/lienthong/mapping"
+	"github.com/lienthong/lienthong/metrics"
+	"github.com/lienthong/lienthong/national"
+	"github.com/lienthong/lienthong/sync/engine"
+	"github.com/lienthong/lienthong/sync/state"
+)
+
+// app is a loaded configuration with its stores open and migrated.
+type app struct {
+	cfg      *config.Config
+	dbs      []*database.DB
+	national national.Store
+	state    *state.Store
+	registry *prometheus.Registry
+	metrics  *metrics.Metrics
+	log      *slog.Logger
+	// applied counts the migrations open applied.
+	applied int
+}
+
+// open loads the configuration and opens the national and state stores,
+// applying pending migrations (they are idempotent and serialised).
+func open(ctx context.Context, path string, env Env) (*app, error) {
+	cfg, err := config.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	return openConfig(ctx, cfg, env)
+}
+
+func openConfig(ctx context.Context, cfg *config.Config, env Env) (*app, error) {
+	a := &app{cfg: cfg, registry: prometheus.NewRegistry(), log: logger(env.Stderr)}
+	var err error
+	if a.metrics, err = metrics.New(a.registry); err != nil {
+		return nil, err
+	}
+	natDB, err := database.Open(ctx, cfg.NationalDSN())
+	if err != nil {
+		return nil, fmt.Errorf("national store: %w", err)
+	}
+	a.dbs = append(a.dbs, natDB)
+	stateDB := natDB
+	if cfg.StateDSN() != cfg.NationalDSN() {
+		if stateDB, err = database.Open(ctx, cfg.StateDSN()); err != nil {
+			a.close()
+			return nil, fmt.Errorf("state store: %w", err)
+		}
+		a.dbs = append(a.dbs, stateDB)
+	}
+	a.national = national.New(natDB)
+	a.state = state.New(stateDB)
+	if a.applied, err = a.migrate(ctx); err != nil {
+		a.close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *app) migrate(ctx context.Context) (int, error) {
+	n, err := a.national.Migrate(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("migrate national store: %w", err)
+	}
+	m, err := a.state.Migrate(ctx)
+	if err != nil {
+		return n, fmt.Errorf("migrate state store: %w", err)
+	}
+	return n + m, nil
+}
+
+func (a *app) close() {
+	for _, db := range a.dbs {
+		db.Close()
+	}
+}
+
+// syncStreams runs each stream in turn and returns the ledger entries. A
+// failed stream does not stop the others; the errors are joined.
+func (a *app) syncStreams(ctx context.Context, refs []config.StreamRef, fullRefresh bool) ([]state.Run, error) {
+	eng := &engine.Engine{National: a.national, State: a.state, Metrics: a.metrics, Log: a.log}
+	sources := map[*config.Source]connectors.Source{}
+	defer func() {
+		for _, s := range sources {
+			s.Close()
+		}
+	}()
+	var runs []state.Run
+	var errs []error
+	for _, ref := range refs {
+		job, err := a.job(ctx, ref, fullRefresh, sources)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", ref.FullName(), err))
+			continue
+		}
+		run, err := eng.Run(ctx, job)
+		if run.ID != 0 {
+			runs = append(runs, run)
+		}
+		if err != nil {
+			errs = append(errs, err)
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return runs, errors.Join(errs...)
+}
+
+func (a *app) job(ctx context.Context, ref config.StreamRef, fullRefresh bool, sources map[*config.Source]connectors.Source) (engine.Job, error) {
+	m, err := mapping.Load(ref.Stream.Mapping)
+	if err != nil {
+		return engine.Job{}, err
+	}
+	src, ok := sources[ref.Source]
+	if !ok {
+		src, err = connectors.Open(ctx, connectors.Config{Name: ref.Source.Name, Kind: ref.Source.Kind,
+			DSN: ref.Source.ResolvedDSN, Options: ref.Source.Options, Timeout: ref.Source.Timeout})
+		if err != nil {
+			return engine.Job{}, err
+		}
+		sources[ref.Source] = src
+	}
+	mode := connectors.Mode(ref.Stream.Mode)
+	if fullRefresh {
+		mode = connectors.FullRefresh
+	}
+	b := a.cfg.BatchFor(ref.Stream)
+	return engine.Job{
+		Ref:    state.Ref{Department: ref.Department.Name, Source: ref.Source.Name, Stream: ref.Stream.Name},
+		Source: src,
+		Stream: connectors.Stream{Name: ref.Stream.Name, Table: ref.Stream.Table, Query: ref.Stream.Query,
+			PrimaryKey: ref.Stream.PrimaryKey, Cursor: ref.Stream.Cursor, LookBack: ref.Stream.LookBack},
+		Mode:     mode,
+		Mapper:   m,
+		PageSize: ref.Stream.PageSize,
+		Batch:    engine.BatchPolicy{Size: b.Size, Period: b.Period},
+	}, nil
+}

@@ -1,0 +1,117 @@
+// Package cli is the lienthong command line: it parses arguments, wires the
+// configuration, stores, connectors and engine together, and prints reports.
+//
+// It must not hold sync logic of its own: everything it does is a call into
+// the packages it wires.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+)
+
+// Version is the lienthong version, set at build time with
+// -ldflags "-X github.com/lienthong/lienthong/internal/cli.Version=...".
+var Version = "dev"
+
+const usage = `lienthong syncs department records into the national database.
+
+Usage:
+  lienthong <command> [flags]
+
+Commands:
+  migrate     apply pending migrations to the national and state stores
+  sync        sync streams: lienthong sync [--stream NAME] [--full-refresh] [--metrics-file F]
+  runs        show the run ledger: lienthong runs [--stream NAME] [--limit N] [--json]
+  rejects     list rejected records: lienthong rejects [--stream NAME] [--reason CODE] [--json]
+  demo        sync a generated Hà Tĩnh civil-status database into an embedded store
+  version     print the version
+
+Every command but demo and version reads the configuration from --config
+(default: $LIENTHONG_CONFIG, else ./lienthong.yaml).
+`
+
+// Env is what a command may touch besides its arguments.
+type Env struct {
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+}
+
+// Main runs the command line and returns the process exit code.
+func Main(ctx context.Context, args []string, env Env) int {
+	if env.Getenv == nil {
+		env.Getenv = os.Getenv
+	}
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(env.Stdout, usage)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	cmd, rest := args[0], args[1:]
+	commands := map[string]func(context.Context, []string, Env) error{
+		"migrate": runMigrate,
+		"sync":    runSync,
+		"runs":    runRuns,
+		"rejects": runRejects,
+		"demo":    runDemo,
+		"version": func(context.Context, []string, Env) error { fmt.Fprintln(env.Stdout, "lienthong", Version); return nil },
+	}
+	fn, ok := commands[cmd]
+	if !ok {
+		fmt.Fprintf(env.Stderr, "lienthong: unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+	if err := fn(ctx, rest, env); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		var ue usageError
+		if errors.As(err, &ue) {
+			fmt.Fprintf(env.Stderr, "lienthong %s: %v\n", cmd, err)
+			return 2
+		}
+		fmt.Fprintf(env.Stderr, "lienthong %s: %v\n", cmd, err)
+		return 1
+	}
+	return 0
+}
+
+// usageError is a mistake in the command line itself.
+type usageError struct{ error }
+
+// flags returns a flag set for a command with the shared --config flag.
+func flags(name string, env Env) (*flag.FlagSet, *string) {
+	fs := flag.NewFlagSet("lienthong "+name, flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	def := env.Getenv("LIENTHONG_CONFIG")
+	if def == "" {
+		def = "lienthong.yaml"
+	}
+	cfg := fs.String("config", def, "configuration `file`")
+	return fs, cfg
+}
+
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Errorf("unexpected argument %q", strings.Join(fs.Args(), " "))}
+	}
+	return nil
+}
+
+func logger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}

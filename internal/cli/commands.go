@@ -1,0 +1,199 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/lienthong/lienthong/config"
+	"github.com/lienthong/lienthong/metrics"
+	"github.com/lienthong/lienthong/sync/state"
+)
+
+func runMigrate(ctx context.Context, args []string, env Env) error {
+	fs, cfgPath := flags("migrate", env)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg, err := config.Load(*cfgPath)
+	if err != nil {
+		return err
+	}
+	a, err := openConfig(ctx, cfg, env)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	fmt.Fprintf(env.Stdout, "applied %d migration(s); the national and state stores are at the latest schema version\n", a.applied)
+	return nil
+}
+
+func runSync(ctx context.Context, args []string, env Env) error {
+	fs, cfgPath := flags("sync", env)
+	stream := fs.String("stream", "", "sync only this `stream` (name, source/name or department/source/name)")
+	full := fs.Bool("full-refresh", false, "read every record and mark the ones no longer in the source as deleted")
+	metricsFile := fs.String("metrics-file", "", "write metrics to this `file` (node_exporter textfile format) when done")
+	asJSON := fs.Bool("json", false, "print the runs as JSON")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	a, err := open(ctx, *cfgPath, env)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	refs, err := a.cfg.FindStreams(*stream)
+	if err != nil {
+		return usageError{err}
+	}
+	runs, syncErr := a.syncStreams(ctx, refs, *full)
+	if *asJSON {
+		if err := writeJSON(env.Stdout, runs); err != nil {
+			return err
+		}
+	} else {
+		printRuns(env.Stdout, runs)
+	}
+	if *metricsFile != "" {
+		if err := metrics.WriteTextfile(*metricsFile, a.registry); err != nil {
+			return err
+		}
+	}
+	return syncErr
+}
+
+func runRuns(ctx context.Context, args []string, env Env) error {
+	fs, cfgPath := flags("runs", env)
+	stream := fs.String("stream", "", "only runs of this `stream`")
+	limit := fs.Int("limit", 20, "show at most `n` runs, newest first (0: all)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	a, err := open(ctx, *cfgPath, env)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	f, err := a.filter(*stream)
+	if err != nil {
+		return err
+	}
+	f.Limit = *limit
+	runs, err := a.state.Runs(ctx, f)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeJSON(env.Stdout, runs)
+	}
+	printRuns(env.Stdout, runs)
+	return nil
+}
+
+func runRejects(ctx context.Context, args []string, env Env) error {
+	fs, cfgPath := flags("rejects", env)
+	stream := fs.String("stream", "", "only rejects of this `stream`")
+	reason := fs.String("reason", "", "only rejects with this reason `code`")
+	limit := fs.Int("limit", 50, "show at most `n` rejects (0: all)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	a, err := open(ctx, *cfgPath, env)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	f, err := a.filter(*stream)
+	if err != nil {
+		return err
+	}
+	f.Reason, f.Limit = *reason, *limit
+	rejects, err := a.state.Rejects(ctx, f)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeJSON(env.Stdout, rejects)
+	}
+	byReason, err := a.state.RejectsByReason(ctx, state.Filter{Department: f.Department, Source: f.Source, Stream: f.Stream, Reason: f.Reason})
+	if err != nil {
+		return err
+	}
+	printReasons(env.Stdout, byReason)
+	fmt.Fprintln(env.Stdout)
+	printRejects(env.Stdout, rejects)
+	return nil
+}
+
+// filter turns a --stream value into a ledger filter.
+func (a *app) filter(stream string) (state.Filter, error) {
+	if stream == "" {
+		return state.Filter{}, nil
+	}
+	refs, err := a.cfg.FindStreams(stream)
+	if err != nil {
+		return state.Filter{}, usageError{err}
+	}
+	if len(refs) != 1 {
+		return state.Filter{}, usageError{fmt.Errorf("--stream %q names %d streams; name one", stream, len(refs))}
+	}
+	r := refs[0]
+	return state.Filter{Department: r.Department.Name, Source: r.Source.Name, Stream: r.Stream.Name}, nil
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func printRuns(w io.Writer, runs []state.Run) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "RUN\tSTREAM\tMODE\tSTATUS\tSTARTED\tSECONDS\tREAD\tINSERTED\tUPDATED\tUNCHANGED\tREJECTED\tDELETED\tNULL CURSOR\t")
+	for _, r := range runs {
+		secs := "-"
+		if r.EndedAt != nil {
+			secs = fmt.Sprintf("%.1f", r.EndedAt.Sub(r.StartedAt).Seconds())
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t\n", r.ID, r.Ref, r.Mode, r.Status,
+			r.StartedAt.Local().Format(time.DateTime), secs, r.Read, r.Inserted, r.Updated, r.Unchanged, r.Rejected, r.Deleted, r.NullCursor)
+	}
+	tw.Flush()
+	for _, r := range runs {
+		if r.Error != "" {
+			fmt.Fprintf(w, "run %d: %s\n", r.ID, r.Error)
+		}
+	}
+}
+
+func printReasons(w io.Writer, rc []state.ReasonCount) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "REASON\tREJECTS")
+	var total int64
+	for _, r := range rc {
+		fmt.Fprintf(tw, "%s\t%d\n", r.Reason, r.Count)
+		total += r.Count
+	}
+	fmt.Fprintf(tw, "total\t%d\n", total)
+	tw.Flush()
+}
+
+func printRejects(w io.Writer, rejects []state.Reject) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "STREAM\tSOURCE KEY\tFIELD\tREASON\tMESSAGE")
+	for _, r := range rejects {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Ref, r.SourceKey, r.Field, r.Reason, strings.ReplaceAll(r.Message, "\n", " "))
+	}
+	tw.Flush()
+}
