@@ -117,4 +117,3 @@ func (w *writer) flush(ctx context.Context) error {
 	w.batch = w.batch[:0]
 	return nil
 }
-

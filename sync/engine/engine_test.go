@@ -1,0 +1,302 @@
+package engine_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/lienthong/lienthong/connectors"
+	_ "github.com/lienthong/lienthong/connectors/sqlsource"
+	"github.com/lienthong/lienthong/examples"
+	"github.com/lienthong/lienthong/internal/database"
+	"github.com/lienthong/lienthong/internal/fixture"
+	"github.com/lienthong/lienthong/internal/testdb"
+	"github.com/lienthong/lienthong/mapping"
+	"github.com/lienthong/lienthong/metrics"
+	"github.com/lienthong/lienthong/national"
+	"github.com/lienthong/lienthong/sync/engine"
+	"github.com/lienthong/lienthong/sync/state"
+)
+
+// harness is a department database and lienthong's stores, all on the
+// machine's real PostgreSQL, each in its own database.
+type harness struct {
+	t       *testing.T
+	srcDB   *sql.DB
+	src     connectors.Source
+	eng     *engine.Engine
+	nat     national.Store
+	st      *state.Store
+	reg     *prometheus.Registry
+	mapper  *mapping.Mapper
+	ref     state.Ref
+	stream  connectors.Stream
+	batch   int
+	page    int
+	natural func(id int) string
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	ctx := context.Background()
+	srcDSN := testdb.Postgres(t)
+	srcDB, err := sql.Open("postgres", srcDSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srcDB.Close() })
+	if err := fixture.CreateKhaiSinh(srcDB); err != nil {
+		t.Fatal(err)
+	}
+	src, err := connectors.Open(ctx, connectors.Config{Name: "ho-tich", Kind: "postgres", DSN: srcDSN})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { src.Close() })
+	db, err := database.Open(ctx, testdb.Postgres(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	nat, st := national.New(db), state.New(db)
+	if _, err := nat.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	body, err := examples.Mappings.ReadFile("mappings/khai-sinh.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := mapping.Parse("khai-sinh.yaml", body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	mx, err := metrics.New(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &harness{
+		t: t, srcDB: srcDB, src: src, nat: nat, st: st, reg: reg, mapper: m,
+		eng:    &engine.Engine{National: nat, State: st, Metrics: mx, Log: slog.New(slog.NewTextHandler(io.Discard, nil))},
+		ref:    state.Ref{Department: "tu-phap", Source: "ho-tich", Stream: "khai-sinh"},
+		stream: connectors.Stream{Name: "khai-sinh", Table: "khai_sinh", PrimaryKey: []string{"id"}, Cursor: "ngay_cap_nhat"},
+		batch:  100, page: 70,
+	}
+}
+
+func (h *harness) seed(lo, hi, tie int) {
+	h.t.Helper()
+	if err := fixture.SeedKhaiSinh(h.srcDB, lo, hi, tie); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+func (h *harness) exec(q string, args ...any) {
+	h.t.Helper()
+	if _, err := h.srcDB.Exec(q, args...); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+func (h *harness) run(ctx context.Context, mode connectors.Mode) (state.Run, error) {
+	return h.eng.Run(ctx, engine.Job{Ref: h.ref, Source: h.src, Stream: h.stream, Mode: mode, Mapper: h.mapper,
+		PageSize: h.page, Batch: engine.BatchPolicy{Size: h.batch, Period: time.Second}})
+}
+
+func (h *harness) mustRun(mode connectors.Mode) state.Run {
+	h.t.Helper()
+	r, err := h.run(context.Background(), mode)
+	if err != nil {
+		h.t.Fatalf("run: %v", err)
+	}
+	if r.Status != state.StatusSucceeded {
+		h.t.Fatalf("run %d status %s: %s", r.ID, r.Status, r.Error)
+	}
+	if !r.Conserved() {
+		h.t.Fatalf("run %d does not conserve: %+v", r.ID, r.Counts)
+	}
+	return r
+}
+
+func (h *harness) rejects() int {
+	h.t.Helper()
+	rs, err := h.st.Rejects(context.Background(), state.Filter{Stream: h.ref.Stream})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return len(rs)
+}
+
+func (h *harness) live() int64 {
+	h.t.Helper()
+	n, err := h.nat.Count(context.Background(), h.ref.Department, h.ref.Source, h.ref.Stream)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return n
+}
+
+func wantCounts(t *testing.T, r state.Run, want state.Counts) {
+	t.Helper()
+	if r.Counts != want {
+		t.Fatalf("run %d counts\n got %+v\nwant %+v", r.ID, r.Counts, want)
+	}
+}
+
+func TestConservation(t *testing.T) {
+	h := newHarness(t)
+	h.seed(1, 1000, 1)
+	r := h.mustRun(connectors.Incremental)
+	wantCounts(t, r, state.Counts{Read: 1000, Inserted: 980, Rejected: 20})
+	if h.live() != 980 || h.rejects() != 20 {
+		t.Fatalf("live %d rejects %d, want 980 and 20", h.live(), h.rejects())
+	}
+	if got := testutil.ToFloat64(h.eng.Metrics.Records.WithLabelValues("tu-phap", "ho-tich", "khai-sinh", "write", "inserted")); got != 980 {
+		t.Errorf("lienthong_records_total{stage=write,outcome=inserted} = %v, want 980", got)
+	}
+	if problems, err := testutil.GatherAndLint(h.reg); err != nil || len(problems) > 0 {
+		t.Errorf("metrics lint: %v %v", err, problems)
+	}
+
+	// A day of edits: 30 rows change (5 of them were rejected and are now
+	// fixed), 10 rows are new, 3 rows lose their cursor.
+	bump := `ngay_cap_nhat = timestamptz '2025-06-01 00:00:00+07'`
+	h.exec(`UPDATE khai_sinh SET que_quan = 'Xã Thạch Trị, huyện Thạch Hà, tỉnh Hà Tĩnh', ` + bump + ` WHERE id BETWEEN 101 AND 125`)
+	h.exec(`UPDATE khai_sinh SET ho_ten = 'Lê Thị Hoa', ` + bump + ` WHERE id IN (50, 100, 150, 200, 250)`)
+	h.seed(1001, 1010, 1)
+	h.exec(`UPDATE khai_sinh SET ngay_cap_nhat = NULL WHERE id IN (7, 8, 9)`)
+	r = h.mustRun(connectors.Incremental)
+	wantCounts(t, r, state.Counts{Read: 43, Inserted: 15, Updated: 25, Unchanged: 3, NullCursor: 3})
+	if h.live() != 995 || h.rejects() != 15 {
+		t.Fatalf("live %d rejects %d, want 995 and 15 (fixed records leave the rejects)", h.live(), h.rejects())
+	}
+
+	// Nothing changed: only the rows without a cursor are read again.
+	r = h.mustRun(connectors.Incremental)
+	wantCounts(t, r, state.Counts{Read: 3, Unchanged: 3, NullCursor: 3})
+}
+
+func TestTieOnCursorAcrossRuns(t *testing.T) {
+	h := newHarness(t)
+	h.batch, h.page = 4, 3
+	// Seven rows share each cursor value; pages of 3 and batches of 4 cut
+	// through every group.
+	h.seed(1, 95, 7)
+	r := h.mustRun(connectors.Incremental)
+	if r.Read != 95 || r.Inserted+r.Rejected != 95 {
+		t.Fatalf("first run: %+v", r.Counts)
+	}
+	// Rows 96..97 share the cursor value of rows 91..95, which the
+	// checkpoint already passed: a cursor-only checkpoint would skip them.
+	h.seed(96, 97, 7)
+	r = h.mustRun(connectors.Incremental)
+	wantCounts(t, r, state.Counts{Read: 2, Inserted: 2})
+	// And a cursor-only "greater or equal" would read 91..97 again.
+	r = h.mustRun(connectors.Incremental)
+	wantCounts(t, r, state.Counts{})
+	if h.live() != 97-1 {
+		t.Fatalf("live = %d, want 96", h.live())
+	}
+}
+
+func TestLateRowLookBack(t *testing.T) {
+	h := newHarness(t)
+	h.stream.LookBack = "10m"
+	h.seed(1, 100, 1)
+	h.mustRun(connectors.Incremental)
+	// A transaction that began earlier commits now, with a cursor value
+	// 30 seconds below the checkpoint.
+	h.seed(101, 101, 1)
+	h.exec(`UPDATE khai_sinh SET ngay_cap_nhat = timestamptz '2025-01-01 00:00:00+07' + interval '70 seconds' WHERE id = 101`)
+	r := h.mustRun(connectors.Incremental)
+	if r.Inserted != 1 || r.Updated != 0 {
+		t.Fatalf("late row: %+v, want exactly 1 inserted and nothing updated", r.Counts)
+	}
+	// The look-back window re-read rows 1..100 at no cost downstream.
+	if r.Unchanged != 98 || r.Rejected != 2 {
+		t.Fatalf("re-read rows: %+v, want 98 unchanged and the 2 known rejects", r.Counts)
+	}
+	if h.live() != 99 {
+		t.Fatalf("live = %d, want 99", h.live())
+	}
+}
+
+// cancelAfter cancels the run after the national store committed n batches,
+// as a crash between the national write and the state commit would.
+type cancelAfter struct {
+	national.Store
+	n      int
+	cancel context.CancelFunc
+}
+
+func (c *cancelAfter) Write(ctx context.Context, p national.Provenance, items []national.Item) (national.Result, error) {
+	res, err := c.Store.Write(ctx, p, items)
+	if c.n--; c.n == 0 {
+		c.cancel()
+	}
+	return res, err
+}
+
+func TestFullRefreshDeletion(t *testing.T) {
+	h := newHarness(t)
+	h.seed(1, 200, 1)
+	r := h.mustRun(connectors.FullRefresh)
+	wantCounts(t, r, state.Counts{Read: 200, Inserted: 196, Rejected: 4})
+
+	h.exec(`DELETE FROM khai_sinh WHERE id IN (1, 2, 3, 4, 5)`)
+	key := func(id string) string { return "UBND xã Thạch Kênh, huyện Thạch Hà|" + id + "/2024" }
+
+	// A full refresh that dies halfway marks nothing deleted.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	real := h.eng.National
+	h.eng.National = &cancelAfter{Store: real, n: 1, cancel: cancel}
+	r, err := h.run(ctx, connectors.FullRefresh)
+	h.eng.National = real
+	if err == nil || r.Status != state.StatusFailed || r.Deleted != 0 {
+		t.Fatalf("interrupted full refresh: err %v, run %+v", err, r)
+	}
+	if doc, ok, err := h.nat.Get(context.Background(), "birth_registration", key("1")); err != nil || !ok || doc.Deleted {
+		t.Fatalf("record 1 after a failed full refresh: %+v %v %v, want live", doc, ok, err)
+	}
+
+	// The next full refresh resumes the same generation and completes it.
+	r = h.mustRun(connectors.FullRefresh)
+	if r.Deleted != 5 {
+		t.Fatalf("deleted = %d, want 5", r.Deleted)
+	}
+	if doc, ok, err := h.nat.Get(context.Background(), "birth_registration", key("1")); err != nil || !ok || !doc.Deleted {
+		t.Fatalf("record 1 after the full refresh: %+v %v %v, want deleted", doc, ok, err)
+	}
+	if h.live() != 191 {
+		t.Fatalf("live = %d, want 191", h.live())
+	}
+	// A record that comes back is live again.
+	h.seed(1, 1, 1)
+	r = h.mustRun(connectors.FullRefresh)
+	if r.Updated != 1 || r.Deleted != 0 || h.live() != 192 {
+		t.Fatalf("returning record: %+v live %d", r.Counts, h.live())
+	}
+}
+
+func TestBusyStream(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	run, err := h.st.StartRun(ctx, h.ref, "incremental")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.run(ctx, connectors.Incremental); !errors.Is(err, state.ErrBusy) {
+		t.Fatalf("second run while %d holds the stream: %v, want ErrBusy", run.ID, err)
+	}
+}
