@@ -1,0 +1,23 @@
+# syntax=docker/dockerfile:1
+# Multi-stage build: a static, pure-Go lienthong binary (no cgo: the embedded
+# store is modernc.org/sqlite) on a distroless base, run as a non-root user.
+
+FROM golang:1.26-bookworm AS build
+WORKDIR /src
+COPY go.mod go.sum ./
+RUN go mod download
+COPY . .
+ARG VERSION=dev
+RUN CGO_ENABLED=0 GOOS=linux go build -trimpath \
+      -ldflags "-s -w -X github.com/lienthong/lienthong/internal/cli.Version=${VERSION}" \
+      -o /out/lienthong ./cmd/lienthong
+
+FROM gcr.io/distroless/static-debian12:nonroot
+COPY --from=build /out/lienthong /usr/local/bin/lienthong
+# The configuration, mappings and (for the embedded store) data live here;
+# mount a volume over it. Secrets come from the environment or mounted files.
+WORKDIR /etc/lienthong
+USER nonroot:nonroot
+ENV LIENTHONG_CONFIG=/etc/lienthong/lienthong.yaml
+ENTRYPOINT ["/usr/local/bin/lienthong"]
+CMD ["sync"]

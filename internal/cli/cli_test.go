@@ -1,0 +1,261 @@
+package cli_test
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	_ "github.com/lienthong/lienthong/connectors/sqlsource"
+	"github.com/lienthong/lienthong/examples"
+	"github.com/lienthong/lienthong/internal/cli"
+	"github.com/lienthong/lienthong/internal/fixture"
+	"github.com/lienthong/lienthong/internal/testdb"
+)
+
+// TestMain lets the test binary act as the lienthong binary in a child
+// process: the SIGKILL test needs a real process to kill.
+func TestMain(m *testing.M) {
+	if os.Getenv("LIENTHONG_TEST_CHILD") == "1" {
+		var args []string
+		if err := json.Unmarshal([]byte(os.Getenv("LIENTHONG_TEST_ARGS")), &args); err != nil {
+			panic(err)
+		}
+		os.Exit(cli.Main(context.Background(), args, cli.Env{Stdout: os.Stdout, Stderr: os.Stderr}))
+	}
+	os.Exit(m.Run())
+}
+
+// child returns a command running lienthong with args in a new process.
+func child(t *testing.T, env []string, args ...string) *exec.Cmd {
+	t.Helper()
+	a, _ := json.Marshal(args)
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), append(env, "LIENTHONG_TEST_CHILD=1", "LIENTHONG_TEST_ARGS="+string(a))...)
+	return cmd
+}
+
+// project writes a lienthong.yaml syncing the fixture table, with both
+// stores on nationalDSN; DSNs come from the environment, as in production.
+func project(t *testing.T, batch int) string {
+	t.Helper()
+	dir := t.TempDir()
+	body, err := examples.Mappings.ReadFile("mappings/khai-sinh.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "mappings"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "mappings", "khai-sinh.yaml"), body, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := `national:
+  dsn_env: LT_NATIONAL_DSN
+batch:
+  size: ` + strconv.Itoa(batch) + `
+  period: 5s
+departments:
+  - name: tu-phap
+    title: Sở Tư pháp tỉnh Hà Tĩnh
+    sources:
+      - name: ho-tich
+        kind: postgres
+        dsn_env: LT_SOURCE_DSN
+        streams:
+          - name: khai-sinh
+            table: khai_sinh
+            primary_key: [id]
+            cursor: ngay_cap_nhat
+            mapping: mappings/khai-sinh.yaml
+            page_size: 1000
+`
+	path := filepath.Join(dir, "lienthong.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestSIGKILLResume kills a sync with SIGKILL in the middle of a run, runs
+// it again, and checks that every source row is in the national store or in
+// the rejects exactly once.
+func TestSIGKILLResume(t *testing.T) {
+	const rows = 60000
+	srcDSN, natDSN := testdb.Postgres(t), testdb.Postgres(t)
+	src, err := sql.Open("postgres", srcDSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	if err := fixture.CreateKhaiSinh(src); err != nil {
+		t.Fatal(err)
+	}
+	if err := fixture.SeedKhaiSinh(src, 1, rows, 3); err != nil {
+		t.Fatal(err)
+	}
+	cfg := project(t, 500)
+	env := []string{"LT_NATIONAL_DSN=" + natDSN, "LT_SOURCE_DSN=" + srcDSN}
+	nat, err := sql.Open("postgres", natDSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nat.Close()
+
+	var stderr bytes.Buffer
+	first := child(t, env, "sync", "--config", cfg)
+	first.Stderr = &stderr
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- first.Wait() }()
+	killedAt := int64(-1)
+	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline) && killedAt < 0; time.Sleep(5 * time.Millisecond) {
+		select {
+		case err := <-exited:
+			t.Fatalf("sync finished (%v) before it could be killed; stderr:\n%s", err, stderr.String())
+		default:
+		}
+		var read int64
+		err := nat.QueryRow(`SELECT read FROM runs WHERE status = 'running'`).Scan(&read)
+		if err == nil && read >= rows/4 {
+			if err := first.Process.Kill(); err != nil {
+				t.Fatal(err)
+			}
+			killedAt = read
+		}
+	}
+	if killedAt < 0 {
+		t.Fatalf("the run never reached a quarter of the rows; stderr:\n%s", stderr.String())
+	}
+	<-exited
+
+	var live int64
+	if err := nat.QueryRow(`SELECT count(*) FROM national_records`).Scan(&live); err != nil {
+		t.Fatal(err)
+	}
+	if live >= rows-rows/fixture.BadEvery {
+		t.Fatalf("the killed run had already delivered everything (%d); the test proves nothing", live)
+	}
+
+	second := child(t, env, "sync", "--config", cfg, "--json")
+	out, err := second.Output()
+	if err != nil {
+		t.Fatalf("second sync: %v\n%s", err, out)
+	}
+
+	var abandoned, succeeded struct{ read, inserted, unchanged, rejected int64 }
+	if err := nat.QueryRow(`SELECT read, inserted, unchanged, rejected FROM runs WHERE status = 'abandoned'`).Scan(
+		&abandoned.read, &abandoned.inserted, &abandoned.unchanged, &abandoned.rejected); err != nil {
+		t.Fatalf("the killed run is not marked abandoned: %v", err)
+	}
+	if err := nat.QueryRow(`SELECT read, inserted, unchanged, rejected FROM runs WHERE status = 'succeeded'`).Scan(
+		&succeeded.read, &succeeded.inserted, &succeeded.unchanged, &succeeded.rejected); err != nil {
+		t.Fatal(err)
+	}
+	if succeeded.read >= rows || succeeded.read == 0 {
+		t.Errorf("second run read %d rows: it should resume from the killed run's checkpoint", succeeded.read)
+	}
+	if total := abandoned.read + succeeded.read; total < rows || total > rows+500 {
+		t.Errorf("the two runs read %d rows; want %d plus at most one replayed batch", total, rows)
+	}
+
+	var n, distinct, bad, both, missing int64
+	if err := nat.QueryRow(`SELECT count(*), count(DISTINCT source_key) FROM national_records WHERE deleted_at IS NULL`).Scan(&n, &distinct); err != nil {
+		t.Fatal(err)
+	}
+	if err := nat.QueryRow(`SELECT count(*) FROM rejects`).Scan(&bad); err != nil {
+		t.Fatal(err)
+	}
+	if err := nat.QueryRow(`SELECT count(*) FROM national_records n JOIN rejects r ON r.source_key = n.source_key`).Scan(&both); err != nil {
+		t.Fatal(err)
+	}
+	if err := nat.QueryRow(`SELECT count(*) FROM generate_series(1, $1::int) g WHERE g::text NOT IN
+		(SELECT source_key FROM national_records UNION ALL SELECT source_key FROM rejects)`, rows).Scan(&missing); err != nil {
+		t.Fatal(err)
+	}
+	if n != distinct || n+bad != rows || both != 0 || missing != 0 || bad != rows/fixture.BadEvery {
+		t.Fatalf("after kill and resume: %d national (%d distinct), %d rejects, %d in both, %d missing; want %d rows exactly once",
+			n, distinct, bad, both, missing, rows)
+	}
+}
+
+func TestDemo(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "demo")
+	var out, errOut bytes.Buffer
+	code := cli.Main(context.Background(), []string{"demo", "--dir", dir, "--records", "900"}, cli.Env{Stdout: &out, Stderr: &errOut})
+	if code != 0 {
+		t.Fatalf("demo exit %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errOut.String())
+	}
+	report := out.String()
+	for _, want := range []string{
+		"1. First sync", "succeeded", "Every run: read = inserted + updated + unchanged + rejected.",
+		"required_missing", "bad_date", "id_invalid", "bad_value", "duplicate_key",
+		`"kind": "person"`, `"kind": "birth_registration"`, `"full_name"`,
+	} {
+		if !strings.Contains(report, want) {
+			t.Errorf("demo report lacks %q:\n%s", want, report)
+		}
+	}
+	if !strings.Contains(report, "7 registrations are annulled") {
+		t.Errorf("demo report lacks the deletion step:\n%s", report)
+	}
+	// The demo's configuration works with the other commands.
+	out.Reset()
+	code = cli.Main(context.Background(), []string{"runs", "--config", filepath.Join(dir, "lienthong.yaml"), "--json"}, cli.Env{Stdout: &out, Stderr: &errOut})
+	var runs []map[string]any
+	if code != 0 || json.Unmarshal(out.Bytes(), &runs) != nil || len(runs) != 5 {
+		t.Fatalf("runs --json: exit %d, %d runs, output:\n%s\n%s", code, len(runs), out.String(), errOut.String())
+	}
+	if runs[0]["deleted"].(float64) != 7 {
+		t.Errorf("last run deleted %v, want 7", runs[0]["deleted"])
+	}
+}
+
+func TestSecretsStayOut(t *testing.T) {
+	dir := t.TempDir()
+	mappings := filepath.Join(dir, "mappings")
+	os.MkdirAll(mappings, 0o755)
+	body, _ := examples.Mappings.ReadFile("mappings/khai-sinh.yaml")
+	os.WriteFile(filepath.Join(mappings, "khai-sinh.yaml"), body, 0o644)
+	cfg := filepath.Join(dir, "lienthong.yaml")
+	os.WriteFile(cfg, []byte(`departments:
+  - name: tu-phap
+    sources:
+      - name: ho-tich
+        kind: postgres
+        dsn_env: LT_SOURCE_DSN
+        streams:
+          - name: khai-sinh
+            table: khai_sinh
+            primary_key: [id]
+            cursor: ngay_cap_nhat
+            mapping: mappings/khai-sinh.yaml
+`), 0o644)
+	const secret = "Sup3rS3cret"
+	env := map[string]string{"LT_SOURCE_DSN": "postgres://lienthong:" + secret + "@127.0.0.1:1/hotich?sslmode=disable&connect_timeout=2"}
+	var out, errOut bytes.Buffer
+	code := cli.Main(context.Background(), []string{"sync", "--config", cfg, "--metrics-file", filepath.Join(dir, "m.prom")},
+		cli.Env{Stdout: &out, Stderr: &errOut, Getenv: func(k string) string { return env[k] }})
+	if code == 0 {
+		t.Fatalf("sync against a closed port succeeded?\n%s", out.String())
+	}
+	ledger, _ := os.ReadFile(filepath.Join(dir, "lienthong-data", "lienthong.db"))
+	metricsText, _ := os.ReadFile(filepath.Join(dir, "m.prom"))
+	for name, text := range map[string]string{"stdout": out.String(), "stderr": errOut.String(), "state store": string(ledger), "metrics": string(metricsText)} {
+		if strings.Contains(text, secret) {
+			t.Errorf("%s contains the password:\n%s", name, text)
+		}
+	}
+	if !strings.Contains(errOut.String(), "ho-tich") {
+		t.Errorf("the error should name the source: %s", errOut.String())
+	}
+}
