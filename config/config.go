@@ -90,8 +90,15 @@ type Stream struct {
 	// LookBack re-reads this far below the checkpoint: "10m" for a time
 	// cursor, "500" for a numeric one.
 	LookBack string `yaml:"look_back"`
-	// Mapping is the path of the stream's mapping file.
+	// Mapping is the path of the stream's mapping file. Parse resolves it
+	// against the configuration's directory but does not open it: the
+	// mapping loader owns that file.
 	Mapping string `yaml:"mapping"`
+	// Kind optionally states the record kind the stream's mapping declares
+	// (e.g. birth_registration), so this file shows what each stream
+	// delivers. Parse checks only its shape: it does not read the mapping,
+	// so whoever loads the mapping must compare the two.
+	Kind string `yaml:"kind"`
 	// PageSize is how many rows one read query fetches; default 5000.
 	PageSize int `yaml:"page_size"`
 	// Batch overrides the default batching policy.

@@ -96,6 +96,8 @@ type Record struct {
 type Reader interface {
 	// Next returns the next record, or ErrEndOfStream when there is none.
 	Next(ctx context.Context) (Record, error)
+	// Final returns the checkpoint the next read should start from. It is valid only after Next returned ErrEndOfStream.
+	Final() Checkpoint
 	// Close releases the reader's resources.
 	Close() error
 }

@@ -5,9 +5,13 @@
 // Writes are batched and idempotent: a batch is upserted by (record kind,
 // natural key) in one transaction, a record whose content hash did not change
 // is not rewritten, and writing the same batch twice changes nothing. On
-// PostgreSQL a batch is copied into a staging table and merged with one
-// set-based statement; on the embedded SQLite store it is written row by row
+// PostgreSQL a batch is copied into a staging table and merged with a few
+// set-based statements; on the embedded SQLite store it is written row by row
 // inside one transaction.
+//
+// A source record holds at most one live record: when its natural key
+// changes, the record under the old key is marked deleted. A natural key held
+// by another source record is never taken over while that record is live.
 //
 // The package must not know connectors, mappings or the run ledger: it
 // receives validated records and says what became of each.
@@ -16,7 +20,10 @@ package national
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"time"
+
+	"github.com/lienthong/lienthong/internal/database"
 )
 
 // Provenance says where a batch of records came from.
@@ -116,4 +123,25 @@ type Store interface {
 	Prefill(ctx context.Context, idNumber string) ([]Document, error)
 	// Count returns the number of live records of a stream, for reports.
 	Count(ctx context.Context, department, source, stream string) (int64, error)
+}
+
+// New returns the national store kept in db, in db's dialect.
+func New(db *database.DB) Store {
+	switch db.Dialect {
+	case database.Postgres:
+		return &pgStore{db: db}
+	case database.SQLite:
+		return &sqliteStore{db: db}
+	}
+	panic(fmt.Sprintf("national: unknown dialect %q", db.Dialect))
+}
+
+// checkGeneration refuses to mark deletions without a generation: every
+// record stamped by a full read would look unseen.
+func checkGeneration(p Provenance) error {
+	if p.Generation <= 0 {
+		return fmt.Errorf("mark deleted in %s/%s/%s: generation is %d; pass the generation of the full read that completed",
+			p.Department, p.Source, p.Stream, p.Generation)
+	}
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -34,11 +35,21 @@ type app struct {
 // open loads the configuration and opens the national and state stores,
 // applying pending migrations (they are idempotent and serialised).
 func open(ctx context.Context, path string, env Env) (*app, error) {
-	cfg, err := config.Load(path)
+	cfg, err := loadConfig(path, env)
 	if err != nil {
 		return nil, err
 	}
 	return openConfig(ctx, cfg, env)
+}
+
+// loadConfig reads a configuration with the command's environment, so
+// secrets resolve from what the command was given.
+func loadConfig(path string, env Env) (*config.Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read configuration: %w (give --config or set LIENTHONG_CONFIG)", err)
+	}
+	return config.Parse(path, data, env.Getenv)
 }
 
 func openConfig(ctx context.Context, cfg *config.Config, env Env) (*app, error) {
@@ -123,6 +134,9 @@ func (a *app) job(ctx context.Context, ref config.StreamRef, fullRefresh bool, s
 	m, err := mapping.Load(ref.Stream.Mapping)
 	if err != nil {
 		return engine.Job{}, err
+	}
+	if ref.Stream.Kind != "" && ref.Stream.Kind != m.Kind.Name {
+		return engine.Job{}, fmt.Errorf("the configuration says the stream delivers %s but its mapping %s makes %s", ref.Stream.Kind, ref.Stream.Mapping, m.Kind.Name)
 	}
 	src, ok := sources[ref.Source]
 	if !ok {

@@ -12,7 +12,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/lienthong/lienthong/config"
 	"github.com/lienthong/lienthong/metrics"
 	"github.com/lienthong/lienthong/sync/state"
 )
@@ -22,7 +21,7 @@ func runMigrate(ctx context.Context, args []string, env Env) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	cfg, err := config.Load(*cfgPath)
+	cfg, err := loadConfig(*cfgPath, env)
 	if err != nil {
 		return err
 	}
@@ -159,7 +158,7 @@ func writeJSON(w io.Writer, v any) error {
 }
 
 func printRuns(w io.Writer, runs []state.Run) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "RUN\tSTREAM\tMODE\tSTATUS\tSTARTED\tSECONDS\tREAD\tINSERTED\tUPDATED\tUNCHANGED\tREJECTED\tDELETED\tNULL CURSOR\t")
 	for _, r := range runs {
 		secs := "-"

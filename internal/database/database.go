@@ -16,8 +16,8 @@ import (
 	"strings"
 
 	"github.com/jmoiron/sqlx"
-	_ "github.com/lib/pq"    // PostgreSQL driver
-	_ "modernc.org/sqlite"   // pure-Go SQLite driver
+	_ "github.com/lib/pq"  // PostgreSQL driver
+	_ "modernc.org/sqlite" // pure-Go SQLite driver
 )
 
 // Dialect names the SQL dialect of a store.

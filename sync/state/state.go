@@ -456,9 +456,29 @@ func (s *Store) Rejects(ctx context.Context, f Filter) ([]Reject, error) {
 	if f.Limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d", f.Limit)
 	}
-	out := []Reject{}
-	if err := s.db.SelectContext(ctx, &out, s.q(q), args...); err != nil {
+	// SQLite hands TEXT back as a string, which database/sql will not put
+	// in a json.RawMessage: scan the JSON columns as text.
+	var rows []struct {
+		Ref
+		SourceKey   string    `db:"source_key"`
+		Kind        string    `db:"kind"`
+		Raw         string    `db:"raw"`
+		Field       string    `db:"field"`
+		Reason      string    `db:"reason"`
+		Message     string    `db:"message"`
+		Violations  string    `db:"violations"`
+		RunID       int64     `db:"run_id"`
+		FirstSeenAt time.Time `db:"first_seen_at"`
+		LastSeenAt  time.Time `db:"last_seen_at"`
+	}
+	if err := s.db.SelectContext(ctx, &rows, s.q(q), args...); err != nil {
 		return nil, fmt.Errorf("list rejects: %w", err)
+	}
+	out := make([]Reject, len(rows))
+	for i, r := range rows {
+		out[i] = Reject{Ref: r.Ref, SourceKey: r.SourceKey, Kind: r.Kind, Raw: json.RawMessage(r.Raw), Field: r.Field,
+			Reason: r.Reason, Message: r.Message, Violations: json.RawMessage(r.Violations), RunID: r.RunID,
+			FirstSeenAt: r.FirstSeenAt, LastSeenAt: r.LastSeenAt}
 	}
 	return out, nil
 }

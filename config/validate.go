@@ -1,0 +1,210 @@
+package config
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"time"
+)
+
+// Defaults of the keys a configuration may leave out.
+const (
+	defaultDataDir     = "lienthong-data"
+	defaultBatchSize   = 1000
+	defaultBatchPeriod = 2 * time.Second
+	defaultPageSize    = 5000
+	defaultTimeout     = 5 * time.Minute
+)
+
+// Stream modes, as written in the file.
+const (
+	modeIncremental = "incremental"
+	modeFullRefresh = "full_refresh"
+)
+
+// setDefaults fills what the file leaves out. A key written with a zero
+// value keeps it, so that validation can refuse "page_size: 0" instead of
+// quietly replacing it.
+func (d *document) setDefaults(c *Config) {
+	if c.DataDir == "" {
+		c.DataDir = defaultDataDir
+	}
+	if !d.has("batch.size") {
+		c.Batch.Size = defaultBatchSize
+	}
+	if !d.has("batch.period") {
+		c.Batch.Period = defaultBatchPeriod
+	}
+	for i := range c.Departments {
+		for j := range c.Departments[i].Sources {
+			src := &c.Departments[i].Sources[j]
+			srcPath := index(index("departments", i)+".sources", j)
+			if !d.has(srcPath + ".timeout") {
+				src.Timeout = defaultTimeout
+			}
+			for k := range src.Streams {
+				s := &src.Streams[k]
+				sPath := index(srcPath+".streams", k)
+				if !d.has(sPath + ".page_size") {
+					s.PageSize = defaultPageSize
+				}
+				if s.Mode == "" {
+					s.Mode = modeFullRefresh
+					if s.Cursor != "" {
+						s.Mode = modeIncremental
+					}
+				}
+				// A stream that overrides only the size keeps the default
+				// period, and the other way round.
+				if s.Batch != nil {
+					if !d.has(sPath + ".batch.size") {
+						s.Batch.Size = c.Batch.Size
+					}
+					if !d.has(sPath + ".batch.period") {
+						s.Batch.Period = c.Batch.Period
+					}
+				}
+			}
+		}
+	}
+}
+
+// nameRE is the shape of department, source and stream names: they become
+// metric labels, URL path segments and the "department/source/stream" a
+// command line names.
+var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+
+// validate checks a decoded configuration with its defaults set. It is pure:
+// secrets and files are resolved elsewhere.
+func (d *document) validate(c *Config) {
+	d.checkBatch("batch", c.Batch)
+	if len(c.Departments) == 0 {
+		d.required("", "departments", "list at least one department")
+	}
+	depts := names{}
+	for i := range c.Departments {
+		dept := &c.Departments[i]
+		deptPath := index("departments", i)
+		d.checkName(deptPath, "department", dept.Name, depts)
+		if len(dept.Sources) == 0 {
+			d.required(deptPath, "sources", "list at least one source")
+		}
+		sources := names{}
+		for j := range dept.Sources {
+			d.validateSource(&dept.Sources[j], index(deptPath+".sources", j), sources)
+		}
+	}
+}
+
+func (d *document) validateSource(src *Source, path string, sources names) {
+	d.checkName(path, "source", src.Name, sources)
+	if src.Kind == "" {
+		d.required(path, "kind", "name the connector kind, e.g. postgres")
+	}
+	if src.Timeout <= 0 {
+		d.addAt(path+".timeout", "must be greater than 0")
+	}
+	if len(src.Streams) == 0 {
+		d.required(path, "streams", "list at least one stream")
+	}
+	streams := names{}
+	for k := range src.Streams {
+		d.validateStream(&src.Streams[k], index(path+".streams", k), streams)
+	}
+}
+
+func (d *document) validateStream(s *Stream, path string, streams names) {
+	d.checkName(path, "stream", s.Name, streams)
+	switch {
+	case s.Table == "" && s.Query == "":
+		d.addAt(path, `missing required key "table" or "query"`)
+	case s.Table != "" && s.Query != "":
+		d.addAt(path+".query", `set only one of "table" and "query"`)
+	}
+	if len(s.PrimaryKey) == 0 {
+		d.required(path, "primary_key", "list the key column(s), e.g. [id]")
+	}
+	for i, col := range s.PrimaryKey {
+		if col == "" {
+			d.addAt(index(path+".primary_key", i), "column name must not be empty")
+		}
+	}
+	switch s.Mode {
+	case modeIncremental:
+		if s.Cursor == "" {
+			d.addAt(path+".mode", `incremental mode needs a cursor: set "cursor" to a column that grows on every change, or use mode full_refresh`)
+		}
+	case modeFullRefresh:
+	default:
+		d.addAt(path+".mode", fmt.Sprintf("unknown mode %q: use %s or %s", s.Mode, modeIncremental, modeFullRefresh))
+	}
+	if s.LookBack != "" {
+		switch {
+		case s.Cursor == "":
+			d.addAt(path+".look_back", `look_back needs a cursor: set "cursor" or remove look_back`)
+		case !validLookBack(s.LookBack):
+			d.addAt(path+".look_back", fmt.Sprintf("invalid look_back %q: write a duration such as \"10m\" for a time cursor or a number such as \"500\" for a numeric one", s.LookBack))
+		}
+	}
+	if s.Kind != "" && !nameRE.MatchString(s.Kind) {
+		d.addAt(path+".kind", fmt.Sprintf("invalid record kind %q: use a common-schema kind such as birth_registration", s.Kind))
+	}
+	if s.Mapping == "" {
+		d.required(path, "mapping", "name the stream's mapping file")
+	}
+	if s.PageSize <= 0 {
+		d.addAt(path+".page_size", "must be greater than 0")
+	}
+	if s.Batch != nil {
+		d.checkBatch(path+".batch", *s.Batch)
+	}
+}
+
+func (d *document) checkBatch(path string, b Batch) {
+	if b.Size <= 0 {
+		d.addAt(path+".size", "must be greater than 0")
+	}
+	if b.Period <= 0 {
+		d.addAt(path+".period", "must be greater than 0")
+	}
+}
+
+// validLookBack accepts what connectors.Stream.LookBack documents: a
+// duration or a number, not negative.
+func validLookBack(s string) bool {
+	if dur, err := time.ParseDuration(s); err == nil {
+		return dur >= 0
+	}
+	_, err := strconv.ParseUint(s, 10, 64)
+	return err == nil
+}
+
+// names maps a name to the key path that first used it, to report
+// duplicates against the original.
+type names map[string]string
+
+func (d *document) checkName(path, what, name string, seen names) {
+	switch {
+	case name == "":
+		d.required(path, "name", "must not be empty")
+		return
+	case !nameRE.MatchString(name):
+		d.addAt(path+".name", fmt.Sprintf(`invalid %s name %q: use lowercase letters a-z, digits, "-" and "_", starting with a letter or digit`, what, name))
+		return
+	}
+	if first, dup := seen[name]; dup {
+		d.addAt(path+".name", fmt.Sprintf("duplicate %s name %q (first used at line %d)", what, name, d.line(first)))
+		return
+	}
+	seen[name] = path + ".name"
+}
+
+// required reports a required key that is empty: missing from the file, on
+// the mapping that should hold it, or written empty, on the key itself.
+func (d *document) required(path, key, ifEmpty string) {
+	if d.has(join(path, key)) {
+		d.addAt(join(path, key), ifEmpty)
+		return
+	}
+	d.addAt(path, fmt.Sprintf("missing required key %q", key))
+}

@@ -1,0 +1,127 @@
+package sqlsource
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/lienthong/lienthong/connectors"
+)
+
+// ErrMissingColumn is returned, wrapped, by Check when the stream's primary
+// key or cursor names a column the table or query does not have.
+var ErrMissingColumn = errors.New("sqlsource: missing column")
+
+// Check connects, runs the stream's relation or query, and verifies what a
+// read relies on: the primary key and cursor columns exist, no key is NULL,
+// the key is unique and the cursor and key find their row again by their
+// text, and the look-back fits the cursor's type.
+func (s *Source) Check(ctx context.Context, st connectors.Stream) error {
+	if err := s.check(ctx, st); err != nil {
+		return fmt.Errorf("check stream %q: %w", st.Name, s.scrub(err))
+	}
+	return nil
+}
+
+func (s *Source) check(ctx context.Context, st connectors.Stream) error {
+	p, err := newPlan(s.d, st)
+	if err != nil {
+		return err
+	}
+	var cols []string
+	err = s.inTx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
+		rows, err := tx.QueryxContext(ctx, p.columnsQuery())
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		cols, err = rows.Columns()
+		return err
+	})
+	if err != nil {
+		what := "table " + st.Table
+		if st.Table == "" {
+			what = "query"
+		}
+		return fmt.Errorf("run the stream's %s (check its name and the user's SELECT privilege): %w", what, err)
+	}
+	if err := checkColumns(cols); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalidStream, err)
+	}
+	has := make(map[string]bool, len(cols))
+	for _, c := range cols {
+		has[c] = true
+	}
+	missing := func(role, field, col string) error {
+		return fmt.Errorf("%w: %s column %q is not among the stream's columns (%s); fix %s in the stream's configuration, "+
+			"or select the column in the query (names are case-sensitive)",
+			ErrMissingColumn, role, col, strings.Join(cols, ", "), field)
+	}
+	for _, k := range st.PrimaryKey {
+		if !has[k] {
+			return missing("primary key", "primary_key", k)
+		}
+	}
+	if st.Cursor != "" && !has[st.Cursor] {
+		return missing("cursor", "cursor", st.Cursor)
+	}
+	return s.inTx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
+		var one int
+		switch err := tx.QueryRowxContext(ctx, p.nullKeyQuery()).Scan(&one); {
+		case err == nil:
+			return fmt.Errorf("%w: a row has a NULL in primary key column(s) %s; choose key columns that are never NULL",
+				ErrInvalidStream, strings.Join(st.PrimaryKey, ", "))
+		case !errors.Is(err, sql.ErrNoRows):
+			return fmt.Errorf("look for NULL keys: %w", err)
+		}
+		first, ok, err := textRow(ctx, tx, p, p.firstQuery())
+		if err != nil || !ok {
+			return err
+		}
+		if err := s.probe(ctx, tx, p, first); err != nil {
+			return err
+		}
+		if p.cursor == "" {
+			return nil
+		}
+		last, ok, err := textRow(ctx, tx, p, p.maxQuery())
+		if err != nil || !ok {
+			return err
+		}
+		if err := s.probe(ctx, tx, p, last); err != nil {
+			return err
+		}
+		if p.lookBack != "" {
+			if _, err := lowerCursor(*last.cursor, p.lookBack); err != nil {
+				return fmt.Errorf("%w: look_back: %v", ErrInvalidStream, err)
+			}
+		}
+		return nil
+	})
+}
+
+// textRow runs a query that selects the reserved text columns and returns
+// its one row, if any.
+func textRow(ctx context.Context, tx *sqlx.Tx, p *plan, q string) (row, bool, error) {
+	n := len(p.keys)
+	if p.cursor != "" {
+		n++
+	}
+	texts := make([]any, n)
+	ptrs := make([]any, n)
+	for i := range texts {
+		ptrs[i] = &texts[i]
+	}
+	if err := tx.QueryRowxContext(ctx, q).Scan(ptrs...); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return row{}, false, nil
+		}
+		return row{}, false, err
+	}
+	r, err := p.rowTexts(texts)
+	return r, err == nil, err
+}

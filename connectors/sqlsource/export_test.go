@@ -1,0 +1,29 @@
+package sqlsource
+
+import "github.com/lienthong/lienthong/connectors"
+
+// ReaderStats reports how many page queries a reader of this package ran
+// and the most rows one of them returned.
+func ReaderStats(r connectors.Reader) (queries, maxRows int) {
+	rr := r.(*reader)
+	return rr.queries, rr.maxRows
+}
+
+// LowerCursor exposes the look-back arithmetic to table tests.
+var LowerCursor = lowerCursor
+
+// DecodeCheckpoint exposes checkpoint decoding to table tests.
+func DecodeCheckpoint(raw []byte, nKeys int) error {
+	_, err := decodeCheckpoint(raw, nKeys)
+	return err
+}
+
+// Scrub runs a DSN's secrets over an error message, as a Source does.
+func Scrub(dsn, msg string) string {
+	s := &Source{secrets: secretsOf(dsn)}
+	return s.scrub(errorString(msg)).Error()
+}
+
+type errorString string
+
+func (e errorString) Error() string { return string(e) }

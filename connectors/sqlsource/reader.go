@@ -1,0 +1,414 @@
+package sqlsource
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/lienthong/lienthong/connectors"
+)
+
+// phase is a part of a read, each with its own filter and order.
+type phase int
+
+const (
+	// phaseWindow re-reads the look-back window: cursor >= lowered
+	// checkpoint and (cursor, key) <= checkpoint.
+	phaseWindow phase = iota
+	// phaseNew is pass 1: (cursor, key) after the checkpoint.
+	phaseNew
+	// phaseNull is pass 2: cursor IS NULL, by key.
+	phaseNull
+	// phaseFull is a full refresh: every row, by key.
+	phaseFull
+	phaseDone
+)
+
+// row is one scanned row: its fields and the text of its cursor and key.
+type row struct {
+	fields map[string]any
+	cursor *string
+	key    []string
+}
+
+func (r row) position() position { return position{cursor: r.cursor, key: r.key} }
+
+// reader reads one stream page by page. It holds one page at most.
+type reader struct {
+	src      *Source
+	p        *plan
+	pageSize int
+	full     bool
+
+	phase phase
+	// after is the last row read in the current phase, nil at its start.
+	after *position
+	// exhausted says the current phase's last page was short: no query is
+	// needed to know it has no more rows.
+	exhausted bool
+	page      []row
+	next      int
+
+	// pos is the pass-1 position: the incoming checkpoint, then the last
+	// pass-1 row read after it.
+	pos position
+	// incoming and low bound the look-back window.
+	incoming position
+	low      string
+	// fullMax is what a full refresh hands on to incremental reads.
+	fullMax position
+	// windowPos is every window record's Position: the incoming checkpoint.
+	windowPos connectors.Checkpoint
+
+	probed bool
+	final  connectors.Checkpoint
+	closed bool
+
+	// queries and maxRows count page queries and their largest result,
+	// for tests that prove memory stays bounded.
+	queries int
+	maxRows int
+}
+
+// Read starts a read of a stream from a checkpoint. The order, the passes
+// and the checkpoint format are in the package doc.
+func (s *Source) Read(ctx context.Context, req connectors.ReadRequest) (connectors.Reader, error) {
+	r, err := s.newReader(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("read stream %q: %w", req.Stream.Name, s.scrub(err))
+	}
+	return r, nil
+}
+
+func (s *Source) newReader(ctx context.Context, req connectors.ReadRequest) (*reader, error) {
+	p, err := newPlan(s.d, req.Stream)
+	if err != nil {
+		return nil, err
+	}
+	cp, err := decodeCheckpoint(req.From, p.nKeys())
+	if err != nil {
+		return nil, err
+	}
+	r := &reader{src: s, p: p, pageSize: req.PageSize, full: req.Mode == connectors.FullRefresh}
+	if r.pageSize <= 0 {
+		r.pageSize = defaultPageSize
+	}
+	switch req.Mode {
+	case connectors.Incremental:
+		if p.cursor == "" {
+			return nil, fmt.Errorf("%w: an incremental read needs a cursor column; set cursor or read in %s mode",
+				ErrInvalidStream, connectors.FullRefresh)
+		}
+		if cp.Full {
+			return nil, fmt.Errorf("%w: it is from an unfinished full refresh, whose rows after full_key were never read; "+
+				"finish it in %s mode or reset the checkpoint", ErrCheckpoint, connectors.FullRefresh)
+		}
+		r.pos = cp.pass1()
+		switch {
+		case cp.NullKey != nil:
+			// Pass 1 was finished; rows it gains meanwhile wait for the
+			// next read, which starts from the same pass-1 position.
+			r.phase = phaseNull
+			r.after = &position{key: cp.NullKey}
+		case p.lookBack != "" && cp.Cursor != nil:
+			low, err := lowerCursor(*cp.Cursor, p.lookBack)
+			if err != nil {
+				return nil, fmt.Errorf("%w: look_back: %v", ErrInvalidStream, err)
+			}
+			r.phase, r.low, r.incoming = phaseWindow, low, r.pos
+			r.windowPos = checkpoint{Cursor: r.pos.cursor, Key: r.pos.key}.encode()
+		default:
+			r.phase = phaseNew
+			if cp.Cursor != nil {
+				pos := r.pos
+				r.after = &pos
+			}
+		}
+	case connectors.FullRefresh:
+		r.phase = phaseFull
+		switch {
+		case cp.Full:
+			// Resuming: the greatest position was taken when this full
+			// read first started. Taking it again now would hand on rows
+			// changed since then below keys this read already passed.
+			r.fullMax = cp.pass1()
+			if cp.FullKey != nil {
+				r.after = &position{key: cp.FullKey}
+			}
+		case p.cursor != "":
+			if r.fullMax, err = s.maxPosition(ctx, p); err != nil {
+				return nil, fmt.Errorf("find the greatest cursor: %w", err)
+			}
+		}
+	default:
+		return nil, fmt.Errorf("%w: mode %q is neither %s nor %s", ErrInvalidStream, req.Mode,
+			connectors.Incremental, connectors.FullRefresh)
+	}
+	return r, nil
+}
+
+// maxPosition is the greatest (cursor, key) of the stream, or an empty
+// position when no row has a cursor.
+func (s *Source) maxPosition(ctx context.Context, p *plan) (position, error) {
+	var pos position
+	err := s.inTx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
+		r, ok, err := textRow(ctx, tx, p, p.maxQuery())
+		if ok {
+			pos = r.position()
+		}
+		return err
+	})
+	return pos, err
+}
+
+// rowTexts reads the reserved text columns: the cursor's if the stream has
+// one, then each key's.
+func (p *plan) rowTexts(texts []any) (row, error) {
+	var r row
+	if p.cursor != "" {
+		r.cursor = textValue(texts[0])
+		texts = texts[1:]
+	}
+	r.key = make([]string, len(texts))
+	for i, v := range texts {
+		t := textValue(v)
+		if t == nil {
+			return r, fmt.Errorf("%w: primary key column %q is NULL in a row: a primary key must identify every row; choose other key columns",
+				ErrInvalidStream, p.keyNames[i])
+		}
+		r.key[i] = *t
+	}
+	return r, nil
+}
+
+// Next returns the next record, or connectors.ErrEndOfStream.
+func (r *reader) Next(ctx context.Context) (connectors.Record, error) {
+	if r.closed {
+		return connectors.Record{}, fmt.Errorf("read stream %q: %w", r.p.name, errClosed)
+	}
+	for {
+		if r.next < len(r.page) {
+			rec := r.emit(r.page[r.next])
+			r.page[r.next] = row{} // let the page's fields go as soon as they are handed out
+			r.next++
+			return rec, nil
+		}
+		if r.phase == phaseDone {
+			r.finish()
+			return connectors.Record{}, connectors.ErrEndOfStream
+		}
+		if r.exhausted {
+			r.advance()
+			continue
+		}
+		if err := r.fetch(ctx); err != nil {
+			return connectors.Record{}, fmt.Errorf("read stream %q: %w", r.p.name, r.src.scrub(err))
+		}
+	}
+}
+
+// advance moves to the next phase once the current one has no more rows.
+func (r *reader) advance() {
+	r.exhausted = false
+	switch r.phase {
+	case phaseWindow:
+		r.phase = phaseNew
+		pos := r.pos
+		r.after = &pos
+	case phaseNew:
+		r.phase, r.after = phaseNull, nil
+	default:
+		r.phase = phaseDone
+	}
+}
+
+func (r *reader) emit(w row) connectors.Record {
+	rec := connectors.Record{
+		Key:        strings.Join(w.key, "|"),
+		Fields:     w.fields,
+		NullCursor: r.p.cursor != "" && w.cursor == nil,
+	}
+	pos := w.position()
+	r.after = &pos
+	switch r.phase {
+	case phaseWindow:
+		rec.Position = r.windowPos
+	case phaseNew:
+		r.pos = pos
+		rec.Position = checkpoint{Cursor: pos.cursor, Key: pos.key}.encode()
+	case phaseNull:
+		rec.Position = checkpoint{Cursor: r.pos.cursor, Key: r.pos.key, NullKey: w.key}.encode()
+	case phaseFull:
+		rec.Position = checkpoint{Cursor: r.fullMax.cursor, Key: r.fullMax.key, Full: true, FullKey: w.key}.encode()
+	}
+	return rec
+}
+
+func (r *reader) finish() {
+	if r.final != nil {
+		return
+	}
+	pos := r.pos
+	if r.full {
+		pos = r.fullMax
+	}
+	r.final = checkpoint{Cursor: pos.cursor, Key: pos.key}.encode()
+}
+
+// fetch runs the query of the current phase's next page.
+func (r *reader) fetch(ctx context.Context) error {
+	q, args := r.p.pageQuery(r.phase, r.after, r.low, r.incoming, r.pageSize)
+	var page []row
+	err := r.src.inTx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
+		var err error
+		if page, err = r.scanPage(ctx, tx, q, args); err != nil {
+			return err
+		}
+		// Checking once per read is enough: a stream whose text does not
+		// compare equal fails on any row. It runs in the page's snapshot
+		// so a concurrent update can not raise a false alarm.
+		if !r.probed && len(page) > 0 {
+			if err := r.src.probe(ctx, tx, r.p, page[len(page)-1]); err != nil {
+				return err
+			}
+			r.probed = true
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("query page: %w", err)
+	}
+	r.queries++
+	r.maxRows = max(r.maxRows, len(page))
+	if len(page) > 0 && r.after != nil && samePosition(page[0].position(), *r.after, r.phase) {
+		// Only possible if the text did not round-trip; looping forever
+		// over the same rows would be worse than stopping.
+		return fmt.Errorf("the page after key %q starts with that same row: the cursor or key does not compare equal to its text",
+			strings.Join(r.after.key, "|"))
+	}
+	r.page, r.next = page, 0
+	r.exhausted = len(page) < r.pageSize
+	return nil
+}
+
+func samePosition(a, b position, ph phase) bool {
+	if ph == phaseWindow || ph == phaseNew {
+		if (a.cursor == nil) != (b.cursor == nil) || (a.cursor != nil && *a.cursor != *b.cursor) {
+			return false
+		}
+	}
+	if len(a.key) != len(b.key) {
+		return false
+	}
+	for i := range a.key {
+		if a.key[i] != b.key[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// scanPage runs a page query and converts its rows.
+func (r *reader) scanPage(ctx context.Context, tx *sqlx.Tx, q string, args []any) ([]row, error) {
+	rows, err := tx.QueryxContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	types, err := rows.ColumnTypes()
+	if err != nil {
+		return nil, err
+	}
+	nData := len(cols) - len(r.p.keys)
+	if r.p.cursor != "" {
+		nData--
+	}
+	if err := checkColumns(cols[:nData]); err != nil {
+		return nil, err
+	}
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	page := make([]row, 0, r.pageSize)
+	for rows.Next() {
+		clear(vals)
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		w, err := r.p.rowTexts(vals[nData:])
+		if err != nil {
+			return nil, err
+		}
+		w.fields = make(map[string]any, nData)
+		for i := range nData {
+			w.fields[cols[i]] = fieldValue(r.src.d, types[i].DatabaseTypeName(), vals[i])
+		}
+		page = append(page, w)
+	}
+	return page, rows.Err()
+}
+
+// checkColumns refuses column sets a Record.Fields map can not hold
+// faithfully: two columns of one name, or one that uses the reserved prefix.
+func checkColumns(cols []string) error {
+	seen := make(map[string]bool, len(cols))
+	for _, c := range cols {
+		if strings.HasPrefix(c, reservedPrefix) {
+			return fmt.Errorf("column %q uses the prefix %q reserved by lienthong; alias it in a query", c, reservedPrefix)
+		}
+		if seen[c] {
+			return fmt.Errorf("column %q appears twice; alias one of them in the query", c)
+		}
+		seen[c] = true
+	}
+	return nil
+}
+
+// probe checks that a row read can be found again by its text.
+func (s *Source) probe(ctx context.Context, tx *sqlx.Tx, p *plan, w row) error {
+	q, args := p.probeQuery(w)
+	var n int64
+	if err := tx.QueryRowxContext(ctx, q, args...).Scan(&n); err != nil {
+		return fmt.Errorf("check the row at key %q: %w", strings.Join(w.key, "|"), err)
+	}
+	switch {
+	case n == 0:
+		what := "the primary key"
+		if p.cursor != "" {
+			what = "the cursor or the primary key"
+		}
+		hint := ""
+		if s.d == sqlite {
+			hint = "; on SQLite select them as plain columns of a declared type, not expressions or typeless columns"
+		}
+		return fmt.Errorf("%w: the row at key %q is not found again by its own text, so paging after it would skip rows: "+
+			"%s does not compare equal to its text%s", ErrInvalidStream, strings.Join(w.key, "|"), what, hint)
+	case n > 1:
+		return fmt.Errorf("%w: %d rows share the key %q: the primary key must be unique, or paging skips rows",
+			ErrInvalidStream, n, strings.Join(w.key, "|"))
+	}
+	return nil
+}
+
+// Final returns the checkpoint the next read starts from, in pass-1 form;
+// nil until Next has returned ErrEndOfStream, so that a misuse reads again
+// rather than skips.
+func (r *reader) Final() connectors.Checkpoint { return r.final }
+
+// Close drops the page held. It never fails: the reader holds no
+// connection between pages.
+func (r *reader) Close() error {
+	r.closed, r.page = true, nil
+	return nil
+}
+
+var errClosed = errors.New("sqlsource: reader is closed")

@@ -1,0 +1,422 @@
+package national
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/lib/pq"
+
+	"github.com/lienthong/lienthong/internal/database"
+)
+
+// pgStore is the national store on PostgreSQL.
+type pgStore struct {
+	db *database.DB
+}
+
+var _ Store = (*pgStore)(nil)
+
+func (s *pgStore) Migrate(ctx context.Context) (int, error) { return migrate(ctx, s.db) }
+
+// Write reads what is stored under the batch's natural keys, resolves the
+// batch against it, stamps the unchanged records and copies only the records
+// to write into a staging table, which set-based statements merge. A batch
+// costs the same few round trips whatever its size, and a batch that changes
+// nothing costs one read.
+//
+// Outcomes are not read from the upsert's xmax: PostgreSQL cannot return a
+// system column from a partitioned table. Whether a record existed comes from
+// the read instead.
+func (s *pgStore) Write(ctx context.Context, p Provenance, items []Item) (Result, error) {
+	if len(items) == 0 {
+		return Result{Outcomes: []Outcome{}}, nil
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return Result{}, fmt.Errorf("write batch: begin: %w", err)
+	}
+	defer tx.Rollback()
+
+	records, err := pgStored(ctx, tx, items)
+	if err != nil {
+		return Result{}, fmt.Errorf("write batch: read stored records: %w", err)
+	}
+	res, write := resolve(p, items, liveOwners(records))
+	var stamp, upsert []int
+	for _, i := range write {
+		r, ok := records[recordKey{items[i].Kind, items[i].NaturalKey}]
+		switch {
+		case !ok || !r.unchanged(p, &items[i]):
+			upsert = append(upsert, i)
+		case p.Generation > 0 && r.generation != p.Generation:
+			stamp = append(stamp, i)
+			fallthrough
+		default:
+			res.Outcomes[i] = Unchanged
+		}
+	}
+	if len(stamp) > 0 {
+		if err := pgStamp(ctx, tx, p, items, stamp); err != nil {
+			return Result{}, fmt.Errorf("write batch: stamp generation: %w", err)
+		}
+	}
+	if len(upsert) > 0 {
+		if err := pgMerge(ctx, tx, p, items, upsert, records, &res); err != nil {
+			return Result{}, fmt.Errorf("write batch: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return Result{}, fmt.Errorf("write batch: commit: %w", err)
+	}
+	return res, nil
+}
+
+const pgStoredQuery = `
+SELECT r.kind, r.natural_key, r.department, r.source, r.stream, r.source_key,
+       r.deleted_at IS NULL, r.content_hash, r.seen_generation
+FROM unnest($1::text[], $2::text[]) AS i (kind, natural_key)
+JOIN national_records r ON r.kind = i.kind AND r.natural_key = i.natural_key`
+
+// pgStored reads the records stored under the items' natural keys, deleted
+// or not.
+func pgStored(ctx context.Context, tx *sql.Tx, items []Item) (map[recordKey]stored, error) {
+	seen := make(map[recordKey]bool, len(items))
+	var kinds, keys []string
+	for _, it := range items {
+		k := recordKey{it.Kind, it.NaturalKey}
+		if !seen[k] {
+			seen[k] = true
+			kinds, keys = append(kinds, it.Kind), append(keys, it.NaturalKey)
+		}
+	}
+	rows, err := tx.QueryContext(ctx, pgStoredQuery, pq.Array(kinds), pq.Array(keys))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	records := make(map[recordKey]stored)
+	for rows.Next() {
+		var (
+			k    recordKey
+			r    stored
+			hash []byte
+		)
+		if err := rows.Scan(&k.kind, &k.naturalKey, &r.owner.department, &r.owner.source, &r.owner.stream,
+			&r.owner.sourceKey, &r.live, &hash, &r.generation); err != nil {
+			return nil, err
+		}
+		if copy(r.hash[:], hash) != len(r.hash) {
+			return nil, fmt.Errorf("%s %q: content hash has %d bytes, want %d", k.kind, k.naturalKey, len(hash), len(r.hash))
+		}
+		records[k] = r
+	}
+	return records, rows.Err()
+}
+
+// pgStampQuery touches only seen_generation, which no index covers, so on a
+// page with room the update is HOT. It repeats the unchanged test so that it
+// only ever stamps the item's own record.
+const pgStampQuery = `
+UPDATE national_records r SET seen_generation = $8::bigint
+FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[]) AS i (kind, natural_key, source_key, content_hash)
+WHERE r.kind = i.kind AND r.natural_key = i.natural_key
+  AND r.deleted_at IS NULL AND r.content_hash = i.content_hash
+  AND (r.department, r.source, r.stream, r.source_key) = ($5, $6, $7, i.source_key)`
+
+func pgStamp(ctx context.Context, tx *sql.Tx, p Provenance, items []Item, stamp []int) error {
+	kinds := make([]string, len(stamp))
+	keys := make([]string, len(stamp))
+	sourceKeys := make([]string, len(stamp))
+	hashes := make([][]byte, len(stamp))
+	for j, i := range stamp {
+		it := &items[i]
+		kinds[j], keys[j], sourceKeys[j], hashes[j] = it.Kind, it.NaturalKey, it.SourceKey, it.Hash[:]
+	}
+	_, err := tx.ExecContext(ctx, pgStampQuery, pq.Array(kinds), pq.Array(keys), pq.Array(sourceKeys), pq.Array(hashes),
+		p.Department, p.Source, p.Stream, p.Generation)
+	return err
+}
+
+// pgMerge writes the items at indexes upsert and sets their outcomes in res.
+// The supersede step comes last so that it only retires the old record of a
+// source record whose new one the upsert really holds.
+func pgMerge(ctx context.Context, tx *sql.Tx, p Provenance, items []Item, upsert []int,
+	records map[recordKey]stored, res *Result) error {
+	if err := pgStage(ctx, tx, items, upsert); err != nil {
+		return fmt.Errorf("stage: %w", err)
+	}
+	written, err := pgUpsert(ctx, tx, p)
+	if err != nil {
+		return fmt.Errorf("upsert: %w", err)
+	}
+	index := make(map[recordKey]int, len(upsert))
+	for _, i := range upsert {
+		index[recordKey{items[i].Kind, items[i].NaturalKey}] = i
+	}
+	for _, k := range written {
+		if _, existed := records[k]; existed {
+			res.Outcomes[index[k]] = Updated
+		} else {
+			res.Outcomes[index[k]] = Inserted
+		}
+	}
+	var raced []int
+	for _, i := range upsert {
+		if res.Outcomes[i] == 0 {
+			raced = append(raced, i)
+		}
+	}
+	if len(raced) > 0 {
+		if err := pgRaced(ctx, tx, p, items, raced, res); err != nil {
+			return fmt.Errorf("find concurrent owners: %w", err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, pgSupersede, p.Department, p.Source, p.Stream); err != nil {
+		return fmt.Errorf("retire superseded records: %w", err)
+	}
+	return nil
+}
+
+// The staging table lives for one transaction, so concurrent writers each
+// have their own and nothing is left behind on failure.
+const (
+	pgCreateStage = `
+CREATE TEMPORARY TABLE national_stage (
+    idx          integer NOT NULL,
+    kind         text    NOT NULL,
+    natural_key  text    NOT NULL,
+    source_key   text    NOT NULL,
+    data         jsonb   NOT NULL,
+    content_hash bytea   NOT NULL
+) ON COMMIT DROP`
+	pgCopyStage = `COPY national_stage (idx, kind, natural_key, source_key, data, content_hash) FROM STDIN`
+)
+
+func pgStage(ctx context.Context, tx *sql.Tx, items []Item, upsert []int) error {
+	if _, err := tx.ExecContext(ctx, pgCreateStage); err != nil {
+		return err
+	}
+	stmt, err := tx.PrepareContext(ctx, pgCopyStage)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for _, i := range upsert {
+		it := &items[i]
+		// Data goes as text: lib/pq would send a []byte as bytea.
+		if _, err := stmt.ExecContext(ctx, i, it.Kind, it.NaturalKey, it.SourceKey, string(it.Data), it.Hash[:]); err != nil {
+			return err
+		}
+	}
+	if _, err := stmt.ExecContext(ctx); err != nil {
+		return err
+	}
+	return stmt.Close()
+}
+
+// pgUpsertQuery writes the staged records: new ones, changed ones and ones
+// coming back from deletion. Its WHERE names the owner again, so a record
+// another source record took since the read is never overwritten; such a row
+// is simply not returned. Rows go in key order so that two batches meeting on
+// the same keys wait for each other rather than deadlock.
+const pgUpsertQuery = `
+INSERT INTO national_records AS r (
+    kind, natural_key, data, content_hash,
+    department, source, stream, source_key, mapping_version,
+    first_synced_at, last_synced_at, last_run_id, seen_generation)
+SELECT s.kind, s.natural_key, s.data, s.content_hash,
+       $1, $2, $3, s.source_key, $4,
+       now(), now(), $5::bigint, $6::bigint
+FROM national_stage s
+ORDER BY s.kind, s.natural_key
+ON CONFLICT (kind, natural_key) DO UPDATE SET
+    data = excluded.data,
+    content_hash = excluded.content_hash,
+    department = excluded.department,
+    source = excluded.source,
+    stream = excluded.stream,
+    source_key = excluded.source_key,
+    mapping_version = excluded.mapping_version,
+    last_synced_at = excluded.last_synced_at,
+    last_run_id = excluded.last_run_id,
+    seen_generation = CASE WHEN $6::bigint > 0 THEN $6::bigint ELSE r.seen_generation END,
+    deleted_at = NULL
+WHERE r.deleted_at IS NOT NULL
+   OR (r.content_hash <> excluded.content_hash
+       AND (r.department, r.source, r.stream, r.source_key)
+         = (excluded.department, excluded.source, excluded.stream, excluded.source_key))
+RETURNING r.kind, r.natural_key`
+
+// pgUpsert returns the keys of the records it wrote.
+func pgUpsert(ctx context.Context, tx *sql.Tx, p Provenance) ([]recordKey, error) {
+	rows, err := tx.QueryContext(ctx, pgUpsertQuery, p.Department, p.Source, p.Stream,
+		p.MappingVersion, p.RunID, p.Generation)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var written []recordKey
+	for rows.Next() {
+		var k recordKey
+		if err := rows.Scan(&k.kind, &k.naturalKey); err != nil {
+			return nil, err
+		}
+		written = append(written, k)
+	}
+	return written, rows.Err()
+}
+
+const pgOwnerQuery = `
+SELECT r.kind, r.natural_key, r.department, r.source, r.stream, r.source_key
+FROM unnest($1::text[], $2::text[]) AS i (kind, natural_key)
+JOIN national_records r ON r.kind = i.kind AND r.natural_key = i.natural_key
+WHERE r.deleted_at IS NULL`
+
+// pgRaced settles items that the upsert did not write although the read said
+// it would: another source record claimed their key in between.
+func pgRaced(ctx context.Context, tx *sql.Tx, p Provenance, items []Item, raced []int, res *Result) error {
+	kinds := make([]string, len(raced))
+	keys := make([]string, len(raced))
+	for j, i := range raced {
+		kinds[j], keys[j] = items[i].Kind, items[i].NaturalKey
+	}
+	rows, err := tx.QueryContext(ctx, pgOwnerQuery, pq.Array(kinds), pq.Array(keys))
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	owners := make(map[recordKey]owner)
+	for rows.Next() {
+		var (
+			k recordKey
+			o owner
+		)
+		if err := rows.Scan(&k.kind, &k.naturalKey, &o.department, &o.source, &o.stream, &o.sourceKey); err != nil {
+			return err
+		}
+		owners[k] = o
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, i := range raced {
+		o, ok := owners[recordKey{items[i].Kind, items[i].NaturalKey}]
+		if !ok || o == ownerOf(p, items[i].SourceKey) {
+			return fmt.Errorf("%s %q changed while it was written; retry the batch", items[i].Kind, items[i].NaturalKey)
+		}
+		res.Outcomes[i] = Conflict
+		if res.ConflictWith == nil {
+			res.ConflictWith = make(map[int]string)
+		}
+		res.ConflictWith[i] = o.String()
+	}
+	return nil
+}
+
+// pgSupersede marks deleted the other live records of each staged source
+// record, once the upsert has left that source record holding its staged key.
+const pgSupersede = `
+UPDATE national_records r SET deleted_at = now()
+FROM national_stage s
+WHERE r.department = $1 AND r.source = $2 AND r.stream = $3
+  AND r.source_key = s.source_key AND r.deleted_at IS NULL
+  AND (r.kind, r.natural_key) <> (s.kind, s.natural_key)
+  AND EXISTS (
+      SELECT 1 FROM national_records cur
+      WHERE cur.kind = s.kind AND cur.natural_key = s.natural_key AND cur.deleted_at IS NULL
+        AND (cur.department, cur.source, cur.stream, cur.source_key) = ($1, $2, $3, s.source_key))`
+
+const pgMarkDeleted = `
+UPDATE national_records SET deleted_at = now()
+WHERE department = $1 AND source = $2 AND stream = $3
+  AND deleted_at IS NULL AND seen_generation <> $4::bigint`
+
+func (s *pgStore) MarkDeleted(ctx context.Context, p Provenance) (int64, error) {
+	if err := checkGeneration(p); err != nil {
+		return 0, err
+	}
+	r, err := s.db.ExecContext(ctx, pgMarkDeleted, p.Department, p.Source, p.Stream, p.Generation)
+	if err != nil {
+		return 0, fmt.Errorf("mark deleted in %s/%s/%s: %w", p.Department, p.Source, p.Stream, err)
+	}
+	n, err := r.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("mark deleted in %s/%s/%s: %w", p.Department, p.Source, p.Stream, err)
+	}
+	return n, nil
+}
+
+const pgDocumentColumns = `kind, natural_key, data, department, source, stream, source_key,
+    last_synced_at, deleted_at IS NOT NULL`
+
+const pgGet = `SELECT ` + pgDocumentColumns + `
+FROM national_records WHERE kind = $1 AND natural_key = $2`
+
+func (s *pgStore) Get(ctx context.Context, kind, key string) (Document, bool, error) {
+	d, err := pgScanDocument(s.db.QueryRowContext(ctx, pgGet, kind, key))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Document{}, false, nil
+	}
+	if err != nil {
+		return Document{}, false, fmt.Errorf("get %s %q: %w", kind, key, err)
+	}
+	return d, true, nil
+}
+
+// pgPrefill spells the ID number expression and the liveness condition as
+// the partial index does, so the index serves it.
+const pgPrefill = `SELECT ` + pgDocumentColumns + `
+FROM national_records
+WHERE deleted_at IS NULL
+  AND ((kind = 'person' AND natural_key = $1) OR data->>'id_number' = $1)
+ORDER BY kind, natural_key`
+
+func (s *pgStore) Prefill(ctx context.Context, idNumber string) ([]Document, error) {
+	rows, err := s.db.QueryContext(ctx, pgPrefill, idNumber)
+	if err != nil {
+		return nil, fmt.Errorf("prefill: %w", err)
+	}
+	defer rows.Close()
+	var docs []Document
+	for rows.Next() {
+		d, err := pgScanDocument(rows)
+		if err != nil {
+			return nil, fmt.Errorf("prefill: %w", err)
+		}
+		docs = append(docs, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("prefill: %w", err)
+	}
+	return docs, nil
+}
+
+func pgScanDocument(row interface{ Scan(...any) error }) (Document, error) {
+	var (
+		d    Document
+		data []byte
+		at   time.Time
+	)
+	if err := row.Scan(&d.Kind, &d.Key, &data, &d.Department, &d.Source, &d.Stream, &d.SourceKey,
+		&at, &d.Deleted); err != nil {
+		return Document{}, err
+	}
+	d.Data = data
+	d.LastSyncedAt = at.UTC()
+	return d, nil
+}
+
+const pgCount = `
+SELECT count(*) FROM national_records
+WHERE department = $1 AND source = $2 AND stream = $3 AND deleted_at IS NULL`
+
+func (s *pgStore) Count(ctx context.Context, department, source, stream string) (int64, error) {
+	var n int64
+	if err := s.db.QueryRowContext(ctx, pgCount, department, source, stream).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count %s/%s/%s: %w", department, source, stream, err)
+	}
+	return n, nil
+}
