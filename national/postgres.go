@@ -48,14 +48,13 @@ func (s *pgStore) Write(ctx context.Context, p Provenance, items []Item) (Result
 	var stamp, upsert []int
 	for _, i := range write {
 		r, ok := records[recordKey{items[i].Kind, items[i].NaturalKey}]
-		switch {
-		case !ok || !r.unchanged(p, &items[i]):
+		if !ok || !r.unchanged(p, &items[i]) {
 			upsert = append(upsert, i)
-		case p.Generation > 0 && r.generation != p.Generation:
+			continue
+		}
+		res.Outcomes[i] = Unchanged
+		if p.Generation > 0 && r.generation != p.Generation {
 			stamp = append(stamp, i)
-			fallthrough
-		default:
-			res.Outcomes[i] = Unchanged
 		}
 	}
 	if len(stamp) > 0 {
@@ -141,8 +140,9 @@ func pgStamp(ctx context.Context, tx *sql.Tx, p Provenance, items []Item, stamp 
 }
 
 // pgMerge writes the items at indexes upsert and sets their outcomes in res.
-// The supersede step comes last so that it only retires the old record of a
-// source record whose new one the upsert really holds.
+// Superseded records are retired last, and only for the items the upsert
+// wrote: an item that lost its key to a concurrent writer leaves its source
+// record's old record live, as a conflict must.
 func pgMerge(ctx context.Context, tx *sql.Tx, p Provenance, items []Item, upsert []int,
 	records map[recordKey]stored, res *Result) error {
 	if err := pgStage(ctx, tx, items, upsert); err != nil {
@@ -163,10 +163,12 @@ func pgMerge(ctx context.Context, tx *sql.Tx, p Provenance, items []Item, upsert
 			res.Outcomes[index[k]] = Inserted
 		}
 	}
-	var raced []int
+	var done, raced []int
 	for _, i := range upsert {
 		if res.Outcomes[i] == 0 {
 			raced = append(raced, i)
+		} else {
+			done = append(done, i)
 		}
 	}
 	if len(raced) > 0 {
@@ -174,8 +176,10 @@ func pgMerge(ctx context.Context, tx *sql.Tx, p Provenance, items []Item, upsert
 			return fmt.Errorf("find concurrent owners: %w", err)
 		}
 	}
-	if _, err := tx.ExecContext(ctx, pgSupersede, p.Department, p.Source, p.Stream); err != nil {
-		return fmt.Errorf("retire superseded records: %w", err)
+	if len(done) > 0 {
+		if err := pgSupersede(ctx, tx, p, items, done); err != nil {
+			return fmt.Errorf("retire superseded records: %w", err)
+		}
 	}
 	return nil
 }
@@ -185,14 +189,13 @@ func pgMerge(ctx context.Context, tx *sql.Tx, p Provenance, items []Item, upsert
 const (
 	pgCreateStage = `
 CREATE TEMPORARY TABLE national_stage (
-    idx          integer NOT NULL,
-    kind         text    NOT NULL,
-    natural_key  text    NOT NULL,
-    source_key   text    NOT NULL,
-    data         jsonb   NOT NULL,
-    content_hash bytea   NOT NULL
+    kind         text  NOT NULL,
+    natural_key  text  NOT NULL,
+    source_key   text  NOT NULL,
+    data         jsonb NOT NULL,
+    content_hash bytea NOT NULL
 ) ON COMMIT DROP`
-	pgCopyStage = `COPY national_stage (idx, kind, natural_key, source_key, data, content_hash) FROM STDIN`
+	pgCopyStage = `COPY national_stage (kind, natural_key, source_key, data, content_hash) FROM STDIN`
 )
 
 func pgStage(ctx context.Context, tx *sql.Tx, items []Item, upsert []int) error {
@@ -207,7 +210,7 @@ func pgStage(ctx context.Context, tx *sql.Tx, items []Item, upsert []int) error 
 	for _, i := range upsert {
 		it := &items[i]
 		// Data goes as text: lib/pq would send a []byte as bytea.
-		if _, err := stmt.ExecContext(ctx, i, it.Kind, it.NaturalKey, it.SourceKey, string(it.Data), it.Hash[:]); err != nil {
+		if _, err := stmt.ExecContext(ctx, it.Kind, it.NaturalKey, it.SourceKey, string(it.Data), it.Hash[:]); err != nil {
 			return err
 		}
 	}
@@ -316,18 +319,27 @@ func pgRaced(ctx context.Context, tx *sql.Tx, p Provenance, items []Item, raced 
 	return nil
 }
 
-// pgSupersede marks deleted the other live records of each staged source
-// record, once the upsert has left that source record holding its staged key.
-const pgSupersede = `
+// pgSupersedeQuery marks deleted the other live records of the source
+// records the upsert wrote: each now holds its new key, so whatever it held
+// before is gone from its source.
+const pgSupersedeQuery = `
 UPDATE national_records r SET deleted_at = now()
-FROM national_stage s
+FROM unnest($4::text[], $5::text[], $6::text[]) AS w (source_key, kind, natural_key)
 WHERE r.department = $1 AND r.source = $2 AND r.stream = $3
-  AND r.source_key = s.source_key AND r.deleted_at IS NULL
-  AND (r.kind, r.natural_key) <> (s.kind, s.natural_key)
-  AND EXISTS (
-      SELECT 1 FROM national_records cur
-      WHERE cur.kind = s.kind AND cur.natural_key = s.natural_key AND cur.deleted_at IS NULL
-        AND (cur.department, cur.source, cur.stream, cur.source_key) = ($1, $2, $3, s.source_key))`
+  AND r.source_key = w.source_key AND r.deleted_at IS NULL
+  AND (r.kind, r.natural_key) <> (w.kind, w.natural_key)`
+
+func pgSupersede(ctx context.Context, tx *sql.Tx, p Provenance, items []Item, written []int) error {
+	sourceKeys := make([]string, len(written))
+	kinds := make([]string, len(written))
+	keys := make([]string, len(written))
+	for j, i := range written {
+		sourceKeys[j], kinds[j], keys[j] = items[i].SourceKey, items[i].Kind, items[i].NaturalKey
+	}
+	_, err := tx.ExecContext(ctx, pgSupersedeQuery, p.Department, p.Source, p.Stream,
+		pq.Array(sourceKeys), pq.Array(kinds), pq.Array(keys))
+	return err
+}
 
 const pgMarkDeleted = `
 UPDATE national_records SET deleted_at = now()

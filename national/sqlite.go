@@ -235,12 +235,16 @@ func (s *sqliteStore) Get(ctx context.Context, kind, key string) (Document, bool
 	return d, true, nil
 }
 
-// sqlitePrefill spells the ID number expression and the liveness condition
-// as the partial index does, so the index serves it.
-const sqlitePrefill = `SELECT ` + sqliteDocumentColumns + `
-FROM national_records
-WHERE deleted_at IS NULL
-  AND ((kind = 'person' AND natural_key = ?1) OR json_extract(data, '$.id_number') = ?1)
+// sqlitePrefill is a union because SQLite will not serve an OR of the two
+// lookups from two indexes. The second spells the ID number expression and
+// the liveness condition as the partial index does, so the index serves it;
+// the union also drops the person record that both find.
+const sqlitePrefill = `
+SELECT ` + sqliteDocumentColumns + ` FROM national_records
+WHERE kind = 'person' AND natural_key = ?1 AND deleted_at IS NULL
+UNION
+SELECT ` + sqliteDocumentColumns + ` FROM national_records
+WHERE json_extract(data, '$.id_number') = ?1 AND deleted_at IS NULL
 ORDER BY kind, natural_key`
 
 func (s *sqliteStore) Prefill(ctx context.Context, idNumber string) ([]Document, error) {

@@ -13,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
 	_ "github.com/lienthong/lienthong/connectors/sqlsource"
 	"github.com/lienthong/lienthong/examples"
 	"github.com/lienthong/lienthong/internal/cli"
@@ -146,11 +149,13 @@ func TestSIGKILLResume(t *testing.T) {
 		t.Fatalf("the killed run had already delivered everything (%d); the test proves nothing", live)
 	}
 
-	second := child(t, env, "sync", "--config", cfg, "--json")
+	metricsFile := filepath.Join(t.TempDir(), "lienthong.prom")
+	second := child(t, env, "sync", "--config", cfg, "--json", "--metrics-file", metricsFile)
 	out, err := second.Output()
 	if err != nil {
 		t.Fatalf("second sync: %v\n%s", err, out)
 	}
+	checkMetricsFile(t, metricsFile)
 
 	var abandoned, succeeded struct{ read, inserted, unchanged, rejected int64 }
 	if err := nat.QueryRow(`SELECT read, inserted, unchanged, rejected FROM runs WHERE status = 'abandoned'`).Scan(
@@ -185,6 +190,40 @@ func TestSIGKILLResume(t *testing.T) {
 	if n != distinct || n+bad != rows || both != 0 || missing != 0 || bad != rows/fixture.BadEvery {
 		t.Fatalf("after kill and resume: %d national (%d distinct), %d rejects, %d in both, %d missing; want %d rows exactly once",
 			n, distinct, bad, both, missing, rows)
+	}
+}
+
+// checkMetricsFile parses a --metrics-file output as Prometheus would and
+// checks the run's series are there with the stream's labels.
+func checkMetricsFile(t *testing.T, path string) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatalf("metrics file: %v", err)
+	}
+	defer f.Close()
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(f)
+	if err != nil {
+		t.Fatalf("metrics file does not parse: %v", err)
+	}
+	for _, name := range []string{"lienthong_records_total", "lienthong_runs_total", "lienthong_run_duration_seconds",
+		"lienthong_stream_last_success_timestamp_seconds", "lienthong_batch_write_duration_seconds"} {
+		mf, ok := families[name]
+		if !ok || len(mf.GetMetric()) == 0 {
+			t.Errorf("metrics file lacks %s", name)
+			continue
+		}
+		labels := map[string]string{}
+		for _, l := range mf.GetMetric()[0].GetLabel() {
+			labels[l.GetName()] = l.GetValue()
+		}
+		if labels["department"] != "tu-phap" || labels["source"] != "ho-tich" || labels["stream"] != "khai-sinh" {
+			t.Errorf("%s labels = %v", name, labels)
+		}
+	}
+	if g := families["lienthong_stream_last_success_timestamp_seconds"]; g != nil && g.GetMetric()[0].GetGauge().GetValue() < float64(time.Now().Add(-time.Hour).Unix()) {
+		t.Errorf("last success timestamp is not recent: %v", g.GetMetric()[0].GetGauge().GetValue())
 	}
 }
 

@@ -43,7 +43,20 @@ type harness struct {
 	natural func(id int) string
 }
 
-func newHarness(t *testing.T) *harness {
+// storeDialects are the national and state store backends every behaviour
+// must hold on: production PostgreSQL and the embedded SQLite default.
+var storeDialects = []string{"postgres", "sqlite"}
+
+func storeDSN(t *testing.T, dialect string) string {
+	if dialect == "sqlite" {
+		return testdb.SQLite(t)
+	}
+	return testdb.Postgres(t)
+}
+
+func newHarness(t *testing.T) *harness { return newHarnessOn(t, "postgres") }
+
+func newHarnessOn(t *testing.T, dialect string) *harness {
 	t.Helper()
 	ctx := context.Background()
 	srcDSN := testdb.Postgres(t)
@@ -60,7 +73,7 @@ func newHarness(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { src.Close() })
-	db, err := database.Open(ctx, testdb.Postgres(t))
+	db, err := database.Open(ctx, storeDSN(t, dialect))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +167,12 @@ func wantCounts(t *testing.T, r state.Run, want state.Counts) {
 }
 
 func TestConservation(t *testing.T) {
-	h := newHarness(t)
+	for _, d := range storeDialects {
+		t.Run(d, func(t *testing.T) { testConservation(t, newHarnessOn(t, d)) })
+	}
+}
+
+func testConservation(t *testing.T, h *harness) {
 	h.seed(1, 1000, 1)
 	r := h.mustRun(connectors.Incremental)
 	wantCounts(t, r, state.Counts{Read: 1000, Inserted: 980, Rejected: 20})
@@ -248,7 +266,12 @@ func (c *cancelAfter) Write(ctx context.Context, p national.Provenance, items []
 }
 
 func TestFullRefreshDeletion(t *testing.T) {
-	h := newHarness(t)
+	for _, d := range storeDialects {
+		t.Run(d, func(t *testing.T) { testFullRefreshDeletion(t, newHarnessOn(t, d)) })
+	}
+}
+
+func testFullRefreshDeletion(t *testing.T, h *harness) {
 	h.seed(1, 200, 1)
 	r := h.mustRun(connectors.FullRefresh)
 	wantCounts(t, r, state.Counts{Read: 200, Inserted: 196, Rejected: 4})

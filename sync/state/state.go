@@ -198,13 +198,12 @@ type holder struct {
 	HeartbeatAt time.Time `db:"heartbeat_at"`
 }
 
-// alive says whether a running run's process may still be working: on this
-// host its PID answers; elsewhere its heartbeat is recent.
+// alive says whether a running run's process may still be working: its
+// heartbeat is recent and, on this host, its PID answers. This process's own
+// PID proves nothing: a container restarted after a crash runs as the same
+// PID on the same host name, and its predecessor's run must still expire.
 func (s *Store) alive(h holder, now time.Time) bool {
 	if h.Host == s.host {
-		if h.PID == os.Getpid() {
-			return true
-		}
 		if err := syscall.Kill(h.PID, 0); errors.Is(err, syscall.ESRCH) {
 			return false
 		}
@@ -217,10 +216,38 @@ func isUniqueViolation(err error) bool {
 	return strings.Contains(msg, "unique") || strings.Contains(msg, "UNIQUE")
 }
 
-// Heartbeat tells other runs this one is alive.
+// Heartbeat tells other runs this one is alive. It fails with ErrBusy once
+// the run no longer holds its stream.
 func (s *Store) Heartbeat(ctx context.Context, runID int64) error {
-	_, err := s.db.ExecContext(ctx, s.q(`UPDATE runs SET heartbeat_at = ? WHERE id = ? AND status = 'running'`), s.now(), runID)
-	return err
+	res, err := s.db.ExecContext(ctx, s.q(`UPDATE runs SET heartbeat_at = ? WHERE id = ? AND status = 'running'`), s.now(), runID)
+	if err != nil {
+		return fmt.Errorf("heartbeat of run %d: %w", runID, err)
+	}
+	return holding(res, runID)
+}
+
+// holding checks that an update of a run guarded by status = 'running' found
+// it. A run whose lease lapsed may still be working; once a later run has
+// marked it abandoned, everything it would write is refused, so it cannot
+// move the checkpoint or end the full refresh of the run that took over.
+func holding(res sql.Result, runID int64) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("run %d: %w", runID, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("%w: run %d no longer holds its stream (it ended or was abandoned after its lease lapsed)", ErrBusy, runID)
+	}
+	return nil
+}
+
+// nullable stores an absent JSON value as NULL, which State reads back as
+// nil, rather than as an empty string that no JSON decoder accepts.
+func nullable(b json.RawMessage) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return string(b)
 }
 
 // State returns a stream's saved position.
@@ -272,27 +299,36 @@ func (s *Store) BeginFull(ctx context.Context, runID int64, ref Ref) (generation
 		WHERE department = ? AND source = ? AND stream = ?`), ref.Department, ref.Source, ref.Stream); err != nil {
 		return 0, nil, fmt.Errorf("begin full refresh of %s: %w", ref, err)
 	}
-	if row.FullGeneration != 0 {
+	generation = row.Generation + 1
+	if false {
 		generation = row.FullGeneration
 		if row.FullCheckpoint.Valid {
 			from = json.RawMessage(row.FullCheckpoint.String)
 		}
-	} else {
-		generation = row.Generation + 1
+	}
+	res, err := tx.ExecContext(ctx, s.q(`UPDATE runs SET generation = ? WHERE id = ? AND status = 'running'`), generation, runID)
+	if err != nil {
+		return 0, nil, fmt.Errorf("begin full refresh of %s: %w", ref, err)
+	}
+	if err := holding(res, runID); err != nil {
+		return 0, nil, fmt.Errorf("begin full refresh of %s: %w", ref, err)
+	}
+	if row.FullGeneration == 0 {
 		if _, err := tx.ExecContext(ctx, s.q(`UPDATE stream_state SET generation = ?, full_generation = ?, full_checkpoint = NULL, updated_at = ?
 			WHERE department = ? AND source = ? AND stream = ?`), generation, generation, s.now(), ref.Department, ref.Source, ref.Stream); err != nil {
 			return 0, nil, fmt.Errorf("begin full refresh of %s: %w", ref, err)
 		}
 	}
-	if _, err := tx.ExecContext(ctx, s.q(`UPDATE runs SET generation = ? WHERE id = ?`), generation, runID); err != nil {
-		return 0, nil, err
+	if err := tx.Commit(); err != nil {
+		return 0, nil, fmt.Errorf("begin full refresh of %s: %w", ref, err)
 	}
-	return generation, from, tx.Commit()
+	return generation, from, nil
 }
 
 // Batch is what one committed batch changes in the state store.
 type Batch struct {
-	// Checkpoint resumes the read after the batch's last record.
+	// Checkpoint resumes the read after the batch's last record; nil
+	// means from the start.
 	Checkpoint json.RawMessage
 	// Full says the checkpoint belongs to a full refresh.
 	Full    bool
@@ -305,7 +341,9 @@ type Batch struct {
 
 // CommitBatch records a batch that the national store has committed: the
 // checkpoint moves, the counts add up, the rejects are saved and the
-// delivered records' old rejects are cleared, all in one transaction.
+// delivered records' old rejects are cleared, all in one transaction. Once
+// the run no longer holds its stream it fails with ErrBusy and records
+// nothing.
 func (s *Store) CommitBatch(ctx context.Context, runID int64, ref Ref, b Batch) error {
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
@@ -313,19 +351,24 @@ func (s *Store) CommitBatch(ctx context.Context, runID int64, ref Ref, b Batch) 
 	}
 	defer tx.Rollback()
 	now := s.now()
+	c := b.Counts
+	res, err := tx.ExecContext(ctx, s.q(`UPDATE runs SET read = read + ?, inserted = inserted + ?, updated = updated + ?,
+		unchanged = unchanged + ?, rejected = rejected + ?, deleted = deleted + ?, null_cursor = null_cursor + ?, heartbeat_at = ?
+		WHERE id = ? AND status = 'running'`),
+		c.Read, c.Inserted, c.Updated, c.Unchanged, c.Rejected, c.Deleted, c.NullCursor, now, runID)
+	if err != nil {
+		return fmt.Errorf("count batch of run %d: %w", runID, err)
+	}
+	if err := holding(res, runID); err != nil {
+		return fmt.Errorf("commit batch of %s: %w", ref, err)
+	}
 	col := "checkpoint"
 	if b.Full {
 		col = "full_checkpoint"
 	}
 	if _, err := tx.ExecContext(ctx, s.q(`UPDATE stream_state SET `+col+` = ?, updated_at = ?
-		WHERE department = ? AND source = ? AND stream = ?`), string(b.Checkpoint), now, ref.Department, ref.Source, ref.Stream); err != nil {
+		WHERE department = ? AND source = ? AND stream = ?`), nullable(b.Checkpoint), now, ref.Department, ref.Source, ref.Stream); err != nil {
 		return fmt.Errorf("save checkpoint of %s: %w", ref, err)
-	}
-	c := b.Counts
-	if _, err := tx.ExecContext(ctx, s.q(`UPDATE runs SET read = read + ?, inserted = inserted + ?, updated = updated + ?,
-		unchanged = unchanged + ?, rejected = rejected + ?, null_cursor = null_cursor + ?, heartbeat_at = ? WHERE id = ?`),
-		c.Read, c.Inserted, c.Updated, c.Unchanged, c.Rejected, c.NullCursor, now, runID); err != nil {
-		return fmt.Errorf("count batch of run %d: %w", runID, err)
 	}
 	for _, r := range b.Rejects {
 		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO rejects (department, source, stream, source_key, kind, raw, field, reason, message, violations, run_id, first_seen_at, last_seen_at)
@@ -366,7 +409,8 @@ type Finish struct {
 }
 
 // FinishRun closes a run in the ledger and, on success, saves the stream's
-// final position.
+// final position. Once the run no longer holds its stream it fails with
+// ErrBusy and changes nothing.
 func (s *Store) FinishRun(ctx context.Context, runID int64, ref Ref, f Finish) error {
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
@@ -374,9 +418,13 @@ func (s *Store) FinishRun(ctx context.Context, runID int64, ref Ref, f Finish) e
 	}
 	defer tx.Rollback()
 	now := s.now()
-	if _, err := tx.ExecContext(ctx, s.q(`UPDATE runs SET status = ?, error = ?, ended_at = ?, deleted = deleted + ? WHERE id = ?`),
-		f.Status, f.Error, now, f.Deleted, runID); err != nil {
+	res, err := tx.ExecContext(ctx, s.q(`UPDATE runs SET status = ?, error = ?, ended_at = ?, deleted = deleted + ? WHERE id = ? AND status = 'running'`),
+		f.Status, f.Error, now, f.Deleted, runID)
+	if err != nil {
 		return fmt.Errorf("finish run %d: %w", runID, err)
+	}
+	if err := holding(res, runID); err != nil {
+		return fmt.Errorf("finish run of %s: %w", ref, err)
 	}
 	if f.Checkpoint != nil {
 		if _, err := tx.ExecContext(ctx, s.q(`UPDATE stream_state SET checkpoint = ?, updated_at = ? WHERE department = ? AND source = ? AND stream = ?`),
@@ -396,7 +444,10 @@ func (s *Store) FinishRun(ctx context.Context, runID int64, ref Ref, f Finish) e
 			return fmt.Errorf("finish run %d: %w", runID, err)
 		}
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("finish run %d: %w", runID, err)
+	}
+	return nil
 }
 
 const runColumns = `id, department, source, stream, mode, status, started_at, ended_at, host, pid, generation,
@@ -492,8 +543,12 @@ type ReasonCount struct {
 // RejectsByReason counts rejects by reason, most frequent first.
 func (s *Store) RejectsByReason(ctx context.Context, f Filter) ([]ReasonCount, error) {
 	where, args := f.where()
+	q := `SELECT reason, COUNT(*) AS n FROM rejects` + where + ` GROUP BY reason ORDER BY n DESC, reason`
+	if f.Limit > 0 {
+		q += fmt.Sprintf(" LIMIT %d", f.Limit)
+	}
 	out := []ReasonCount{}
-	if err := s.db.SelectContext(ctx, &out, s.q(`SELECT reason, COUNT(*) AS n FROM rejects`+where+` GROUP BY reason ORDER BY n DESC, reason`), args...); err != nil {
+	if err := s.db.SelectContext(ctx, &out, s.q(q), args...); err != nil {
 		return nil, fmt.Errorf("count rejects: %w", err)
 	}
 	return out, nil
