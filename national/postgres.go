@@ -73,30 +73,42 @@ func (s *pgStore) Write(ctx context.Context, p Provenance, items []Item) (Result
 	return res, nil
 }
 
+// pgStoredQuery looks keys up with = ANY on the primary key, which the
+// planner serves from the index whatever it believes about the table's size;
+// a join against unnest() turned into a sequential scan on young tables.
 const pgStoredQuery = `
 SELECT r.kind, r.natural_key, r.department, r.source, r.stream, r.source_key,
        r.deleted_at IS NULL, r.content_hash, r.seen_generation
-FROM unnest($1::text[], $2::text[]) AS i (kind, natural_key)
-JOIN national_records r ON r.kind = i.kind AND r.natural_key = i.natural_key`
+FROM national_records r
+WHERE r.kind = $1 AND r.natural_key = ANY($2::text[])`
 
 // pgStored reads the records stored under the items' natural keys, deleted
 // or not.
 func pgStored(ctx context.Context, tx *sql.Tx, items []Item) (map[recordKey]stored, error) {
 	seen := make(map[recordKey]bool, len(items))
-	var kinds, keys []string
+	byKind := map[string][]string{}
 	for _, it := range items {
 		k := recordKey{it.Kind, it.NaturalKey}
 		if !seen[k] {
 			seen[k] = true
-			kinds, keys = append(kinds, it.Kind), append(keys, it.NaturalKey)
+			byKind[it.Kind] = append(byKind[it.Kind], it.NaturalKey)
 		}
 	}
-	rows, err := tx.QueryContext(ctx, pgStoredQuery, pq.Array(kinds), pq.Array(keys))
+	records := make(map[recordKey]stored)
+	for kind, keys := range byKind {
+		if err := pgStoredKind(ctx, tx, kind, keys, records); err != nil {
+			return nil, err
+		}
+	}
+	return records, nil
+}
+
+func pgStoredKind(ctx context.Context, tx *sql.Tx, kind string, keys []string, records map[recordKey]stored) error {
+	rows, err := tx.QueryContext(ctx, pgStoredQuery, kind, pq.Array(keys))
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer rows.Close()
-	records := make(map[recordKey]stored)
 	for rows.Next() {
 		var (
 			k    recordKey
@@ -105,14 +117,14 @@ func pgStored(ctx context.Context, tx *sql.Tx, items []Item) (map[recordKey]stor
 		)
 		if err := rows.Scan(&k.kind, &k.naturalKey, &r.owner.department, &r.owner.source, &r.owner.stream,
 			&r.owner.sourceKey, &r.live, &hash, &r.generation); err != nil {
-			return nil, err
+			return err
 		}
 		if copy(r.hash[:], hash) != len(r.hash) {
-			return nil, fmt.Errorf("%s %q: content hash has %d bytes, want %d", k.kind, k.naturalKey, len(hash), len(r.hash))
+			return fmt.Errorf("%s %q: content hash has %d bytes, want %d", k.kind, k.naturalKey, len(hash), len(r.hash))
 		}
 		records[k] = r
 	}
-	return records, rows.Err()
+	return rows.Err()
 }
 
 // pgStampQuery touches only seen_generation, which no index covers, so on a
@@ -319,26 +331,53 @@ func pgRaced(ctx context.Context, tx *sql.Tx, p Provenance, items []Item, raced 
 	return nil
 }
 
-// pgSupersedeQuery marks deleted the other live records of the source
-// records the upsert wrote: each now holds its new key, so whatever it held
-// before is gone from its source.
-const pgSupersedeQuery = `
-UPDATE national_records r SET deleted_at = now()
-FROM unnest($4::text[], $5::text[], $6::text[]) AS w (source_key, kind, natural_key)
+// pgSupersededQuery finds the live records the written source records held
+// under other natural keys: each now holds its new key, so whatever it held
+// before is gone from its source. A source record's key rarely changes, so
+// this is usually an index lookup that finds nothing and no update follows.
+const pgSupersededQuery = `
+SELECT r.kind, r.natural_key, r.source_key
+FROM national_records r
 WHERE r.department = $1 AND r.source = $2 AND r.stream = $3
-  AND r.source_key = w.source_key AND r.deleted_at IS NULL
-  AND (r.kind, r.natural_key) <> (w.kind, w.natural_key)`
+  AND r.source_key = ANY($4::text[]) AND r.deleted_at IS NULL`
+
+const pgRetireQuery = `
+UPDATE national_records SET deleted_at = now()
+WHERE kind = $1 AND natural_key = ANY($2::text[]) AND deleted_at IS NULL`
 
 func pgSupersede(ctx context.Context, tx *sql.Tx, p Provenance, items []Item, written []int) error {
+	holds := make(map[string]recordKey, len(written))
 	sourceKeys := make([]string, len(written))
-	kinds := make([]string, len(written))
-	keys := make([]string, len(written))
 	for j, i := range written {
-		sourceKeys[j], kinds[j], keys[j] = items[i].SourceKey, items[i].Kind, items[i].NaturalKey
+		sourceKeys[j] = items[i].SourceKey
+		holds[items[i].SourceKey] = recordKey{items[i].Kind, items[i].NaturalKey}
 	}
-	_, err := tx.ExecContext(ctx, pgSupersedeQuery, p.Department, p.Source, p.Stream,
-		pq.Array(sourceKeys), pq.Array(kinds), pq.Array(keys))
-	return err
+	rows, err := tx.QueryContext(ctx, pgSupersededQuery, p.Department, p.Source, p.Stream, pq.Array(sourceKeys))
+	if err != nil {
+		return err
+	}
+	retire := map[string][]string{}
+	for rows.Next() {
+		var k recordKey
+		var sourceKey string
+		if err := rows.Scan(&k.kind, &k.naturalKey, &sourceKey); err != nil {
+			rows.Close()
+			return err
+		}
+		if holds[sourceKey] != k {
+			retire[k.kind] = append(retire[k.kind], k.naturalKey)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for kind, keys := range retire {
+		if _, err := tx.ExecContext(ctx, pgRetireQuery, kind, pq.Array(keys)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 const pgMarkDeleted = `

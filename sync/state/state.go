@@ -300,7 +300,7 @@ func (s *Store) BeginFull(ctx context.Context, runID int64, ref Ref) (generation
 		return 0, nil, fmt.Errorf("begin full refresh of %s: %w", ref, err)
 	}
 	generation = row.Generation + 1
-	if false {
+	if row.FullGeneration != 0 {
 		generation = row.FullGeneration
 		if row.FullCheckpoint.Valid {
 			from = json.RawMessage(row.FullCheckpoint.String)
