@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/lib/pq"
@@ -133,7 +134,8 @@ func pgStoredKind(ctx context.Context, tx *sql.Tx, kind string, keys []string, r
 const pgStampQuery = `
 UPDATE national_records r SET seen_generation = $8::bigint
 FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[]) AS i (kind, natural_key, source_key, content_hash)
-WHERE r.kind = i.kind AND r.natural_key = i.natural_key
+WHERE r.kind = ANY($9::text[]) AND r.natural_key = ANY($2::text[])
+  AND r.kind = i.kind AND r.natural_key = i.natural_key
   AND r.deleted_at IS NULL AND r.content_hash = i.content_hash
   AND (r.department, r.source, r.stream, r.source_key) = ($5, $6, $7, i.source_key)`
 
@@ -142,12 +144,16 @@ func pgStamp(ctx context.Context, tx *sql.Tx, p Provenance, items []Item, stamp 
 	keys := make([]string, len(stamp))
 	sourceKeys := make([]string, len(stamp))
 	hashes := make([][]byte, len(stamp))
+	var distinct []string // the index scan wants each kind once, not once per key
 	for j, i := range stamp {
 		it := &items[i]
 		kinds[j], keys[j], sourceKeys[j], hashes[j] = it.Kind, it.NaturalKey, it.SourceKey, it.Hash[:]
+		if !slices.Contains(distinct, it.Kind) {
+			distinct = append(distinct, it.Kind)
+		}
 	}
 	_, err := tx.ExecContext(ctx, pgStampQuery, pq.Array(kinds), pq.Array(keys), pq.Array(sourceKeys), pq.Array(hashes),
-		p.Department, p.Source, p.Stream, p.Generation)
+		p.Department, p.Source, p.Stream, p.Generation, pq.Array(distinct))
 	return err
 }
 

@@ -19,6 +19,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/lib/pq"
+
 	"github.com/lienthong/lienthong/internal/database"
 )
 
@@ -381,12 +383,18 @@ func (s *Store) CommitBatch(ctx context.Context, runID int64, ref Ref, b Batch) 
 		}
 	}
 	if len(b.Delivered) > 0 {
-		keys, _ := json.Marshal(b.Delivered)
+		// = ANY drives the primary key index; an IN over a set-returning
+		// function was planned as a nested scan, seconds per batch.
 		q := `DELETE FROM rejects WHERE department = ? AND source = ? AND stream = ? AND source_key IN (SELECT value FROM json_each(?))`
+		var keys any
 		if s.db.Dialect == database.Postgres {
-			q = `DELETE FROM rejects WHERE department = ? AND source = ? AND stream = ? AND source_key IN (SELECT jsonb_array_elements_text(?::jsonb))`
+			q = `DELETE FROM rejects WHERE department = ? AND source = ? AND stream = ? AND source_key = ANY(?::text[])`
+			keys = pq.Array(b.Delivered)
+		} else {
+			js, _ := json.Marshal(b.Delivered)
+			keys = string(js)
 		}
-		if _, err := tx.ExecContext(ctx, s.q(q), ref.Department, ref.Source, ref.Stream, string(keys)); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q(q), ref.Department, ref.Source, ref.Stream, keys); err != nil {
 			return fmt.Errorf("clear delivered rejects of %s: %w", ref, err)
 		}
 	}
