@@ -129,7 +129,7 @@ type Store interface {
 func New(db *database.DB) Store {
 	switch db.Dialect {
 	case database.Postgres:
-		return &pgStore{db: db}
+		return &pgStore{db: db, stats: &statsKeeper{known: -1}}
 	case database.SQLite:
 		return &sqliteStore{db: db}
 	}

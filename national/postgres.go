@@ -15,7 +15,8 @@ import (
 
 // pgStore is the national store on PostgreSQL.
 type pgStore struct {
-	db *database.DB
+	db    *database.DB
+	stats *statsKeeper
 }
 
 var _ Store = (*pgStore)(nil)
@@ -40,6 +41,15 @@ func (s *pgStore) Write(ctx context.Context, p Provenance, items []Item) (Result
 		return Result{}, fmt.Errorf("write batch: begin: %w", err)
 	}
 	defer tx.Rollback()
+	// Every statement of a write probes a few thousand keys of a large table
+	// through its indexes, which are hot in cache. With the default
+	// random_page_cost the planner prices a batch of keys above a sequential
+	// scan once the batch is a few percent of the table, and a write then
+	// costs a scan of the whole stream (measured: 47 ms instead of 9 ms for
+	// 5,000 keys in 200,000 records, growing with the table).
+	if _, err := tx.ExecContext(ctx, `SET LOCAL random_page_cost = 1.1`); err != nil {
+		return Result{}, fmt.Errorf("write batch: %w", err)
+	}
 
 	records, err := pgStored(ctx, tx, items)
 	if err != nil {
@@ -71,6 +81,15 @@ func (s *pgStore) Write(ctx context.Context, p Provenance, items []Item) (Result
 	if err := tx.Commit(); err != nil {
 		return Result{}, fmt.Errorf("write batch: commit: %w", err)
 	}
+	inserted := 0
+	for _, o := range res.Outcomes {
+		if o == Inserted {
+			inserted++
+		}
+	}
+	// The batch is committed; stale statistics only slow later batches, so
+	// failing to refresh them does not fail this one.
+	_ = s.stats.inserted(ctx, s, inserted)
 	return res, nil
 }
 
