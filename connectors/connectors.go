@@ -21,6 +21,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sort"
 	"sync"
 	"time"
@@ -90,6 +91,22 @@ type Record struct {
 	// Position is the checkpoint that resumes the read just after this
 	// record.
 	Position Checkpoint
+	// Problem, when set, says the connector could not read this record's
+	// content (a malformed CSV row, a line that is not JSON). The engine
+	// rejects it with the problem's reason, keeping Fields as the raw
+	// record; the rest of the stream goes on.
+	Problem *Problem
+}
+
+// Problem is why a connector could not read one record.
+type Problem struct {
+	// Code is a stable reason code, e.g. "malformed_row".
+	Code string
+	// Field names the column at fault, if one is.
+	Field string
+	// Message says what is wrong and where (file, line), for the
+	// department officer who fixes it.
+	Message string
 }
 
 // Reader yields the records of one read, in checkpoint order.
@@ -147,6 +164,12 @@ type Config struct {
 	Options map[string]any
 	// Timeout bounds one query or request; zero means the connector default.
 	Timeout time.Duration
+	// Dir resolves relative paths in Options (the configuration file's
+	// directory).
+	Dir string
+	// Log receives the connector's own messages (a child program's stderr,
+	// retries); never nil when opened by the engine's callers.
+	Log *slog.Logger
 }
 
 // Factory opens a Source.

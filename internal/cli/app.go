@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -141,7 +142,8 @@ func (a *app) job(ctx context.Context, ref config.StreamRef, fullRefresh bool, s
 	src, ok := sources[ref.Source]
 	if !ok {
 		src, err = connectors.Open(ctx, connectors.Config{Name: ref.Source.Name, Kind: ref.Source.Kind,
-			DSN: ref.Source.ResolvedDSN, Options: ref.Source.Options, Timeout: ref.Source.Timeout})
+			DSN: ref.Source.ResolvedDSN, Options: ref.Source.Options, Timeout: ref.Source.Timeout,
+			Dir: filepath.Dir(a.cfg.Path), Log: a.log.With("source", ref.Source.Name)})
 		if err != nil {
 			return engine.Job{}, err
 		}

@@ -216,6 +216,9 @@ func (e *Engine) heartbeat(ctx context.Context, runID int64) {
 // mapRecord maps and validates one record. Only an encoding failure of the
 // record itself is an error; every data problem is a reject.
 func mapRecord(m *mapping.Mapper, rec connectors.Record) (item, error) {
+	if p := rec.Problem; p != nil {
+		return item{rec: rec, reject: newReject(m.Kind.Name, rec, []schema.Violation{{Field: p.Field, Code: p.Code, Message: p.Message}})}, nil
+	}
 	out, vs := m.Map(rec.Fields)
 	if len(vs) > 0 {
 		return item{rec: rec, reject: newReject(m.Kind.Name, rec, vs)}, nil
