@@ -236,7 +236,7 @@ func TestDemo(t *testing.T) {
 	}
 	report := out.String()
 	for _, want := range []string{
-		"1. First sync", "succeeded", "Every run: read = inserted + updated + unchanged + rejected.",
+		"1. First sync", "succeeded", "Every run: read = inserted + updated + unchanged + rejected + skipped.",
 		"required_missing", "bad_date", "id_invalid", "bad_value", "duplicate_key",
 		`"kind": "person"`, `"kind": "birth_registration"`, `"full_name"`,
 	} {

@@ -101,9 +101,9 @@ func runDemo(ctx context.Context, args []string, env Env) error {
 		conserved = conserved && r.Conserved()
 	}
 	if !conserved {
-		return errors.New("the ledger's counts do not add up: read != inserted + updated + unchanged + rejected")
+		return errors.New("the ledger's counts do not add up: read != inserted + updated + unchanged + rejected + skipped")
 	}
-	fmt.Fprintln(out, "Every run: read = inserted + updated + unchanged + rejected.")
+	fmt.Fprintln(out, "Every run: read = inserted + updated + unchanged + rejected + skipped.")
 	fmt.Fprintln(out)
 
 	if err := demoRejects(ctx, a, out); err != nil {

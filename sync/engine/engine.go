@@ -59,11 +59,13 @@ type Engine struct {
 	Log      *slog.Logger
 }
 
-// item is a record after the map stage: a national item or a reject.
+// item is a record after the map stage: a national item, a reject, or a
+// record the mapping skipped on purpose (skip holds its reason).
 type item struct {
 	rec    connectors.Record
 	out    national.Item
 	reject *state.Reject
+	skip   string
 }
 
 // Run syncs one stream and returns its ledger entry. A run that fails still

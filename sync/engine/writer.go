@@ -75,12 +75,17 @@ func (w *writer) flush(ctx context.Context) error {
 			b.Rejects = append(b.Rejects, *it.reject)
 			continue
 		}
+		if it.skip != "" {
+			b.Counts.Skipped++
+			continue
+		}
 		items = append(items, it.out)
 		pos = append(pos, i)
 	}
 	m.Records.WithLabelValues(append(labels, "read", "ok")...).Add(float64(b.Counts.Read))
 	m.Records.WithLabelValues(append(labels, "map", "rejected")...).Add(float64(len(b.Rejects)))
 	m.Records.WithLabelValues(append(labels, "map", "ok")...).Add(float64(len(items)))
+	m.Records.WithLabelValues(append(labels, "map", "skipped")...).Add(float64(b.Counts.Skipped))
 
 	res, err := w.e.National.Write(ctx, w.prov, items)
 	if err != nil {

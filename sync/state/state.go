@@ -50,14 +50,16 @@ type Ref struct {
 func (r Ref) String() string { return r.Department + "/" + r.Source + "/" + r.Stream }
 
 // Counts are what became of a run's records. Read = Inserted + Updated +
-// Unchanged + Rejected always holds; Deleted and NullCursor are counted
-// besides.
+// Unchanged + Rejected + Skipped always holds; Deleted and NullCursor are
+// counted besides.
 type Counts struct {
 	Read       int64 `json:"read" db:"read"`
 	Inserted   int64 `json:"inserted" db:"inserted"`
 	Updated    int64 `json:"updated" db:"updated"`
 	Unchanged  int64 `json:"unchanged" db:"unchanged"`
 	Rejected   int64 `json:"rejected" db:"rejected"`
+	// Skipped counts records a mapping's skip condition left out on purpose.
+	Skipped    int64 `json:"skipped" db:"skipped"`
 	Deleted    int64 `json:"deleted" db:"deleted"`
 	NullCursor int64 `json:"null_cursor" db:"null_cursor"`
 }
@@ -69,13 +71,14 @@ func (c *Counts) Add(c2 Counts) {
 	c.Updated += c2.Updated
 	c.Unchanged += c2.Unchanged
 	c.Rejected += c2.Rejected
+	c.Skipped += c2.Skipped
 	c.Deleted += c2.Deleted
 	c.NullCursor += c2.NullCursor
 }
 
 // Conserved reports whether every record read has exactly one outcome.
 func (c Counts) Conserved() bool {
-	return c.Read == c.Inserted+c.Updated+c.Unchanged+c.Rejected
+	return c.Read == c.Inserted+c.Updated+c.Unchanged+c.Rejected+c.Skipped
 }
 
 // Run is one row of the run ledger.
@@ -355,9 +358,9 @@ func (s *Store) CommitBatch(ctx context.Context, runID int64, ref Ref, b Batch) 
 	now := s.now()
 	c := b.Counts
 	res, err := tx.ExecContext(ctx, s.q(`UPDATE runs SET read = read + ?, inserted = inserted + ?, updated = updated + ?,
-		unchanged = unchanged + ?, rejected = rejected + ?, deleted = deleted + ?, null_cursor = null_cursor + ?, heartbeat_at = ?
-		WHERE id = ? AND status = 'running'`),
-		c.Read, c.Inserted, c.Updated, c.Unchanged, c.Rejected, c.Deleted, c.NullCursor, now, runID)
+		unchanged = unchanged + ?, rejected = rejected + ?, skipped = skipped + ?, deleted = deleted + ?, null_cursor = null_cursor + ?,
+		heartbeat_at = ? WHERE id = ? AND status = 'running'`),
+		c.Read, c.Inserted, c.Updated, c.Unchanged, c.Rejected, c.Skipped, c.Deleted, c.NullCursor, now, runID)
 	if err != nil {
 		return fmt.Errorf("count batch of run %d: %w", runID, err)
 	}
@@ -459,7 +462,7 @@ func (s *Store) FinishRun(ctx context.Context, runID int64, ref Ref, f Finish) e
 }
 
 const runColumns = `id, department, source, stream, mode, status, started_at, ended_at, host, pid, generation,
-	read, inserted, updated, unchanged, rejected, deleted, null_cursor, error`
+	read, inserted, updated, unchanged, rejected, skipped, deleted, null_cursor, error`
 
 // Run returns one run.
 func (s *Store) Run(ctx context.Context, id int64) (Run, error) {
