@@ -30,6 +30,8 @@ Commands:
   sync        sync streams: lienthong sync [--stream NAME] [--full-refresh] [--metrics-file F]
   runs        show the run ledger: lienthong runs [--stream NAME] [--limit N] [--json]
   rejects     list rejected records: lienthong rejects [--stream NAME] [--reason CODE] [--json]
+  check       check a source can be read: lienthong check SOURCE [--json]
+  discover    list a source's streams, columns, suggested keys: lienthong discover SOURCE [--json]
   demo        sync a generated Hà Tĩnh civil-status database into an embedded store
   version     print the version
 
@@ -57,12 +59,14 @@ func Main(ctx context.Context, args []string, env Env) int {
 	}
 	cmd, rest := args[0], args[1:]
 	commands := map[string]func(context.Context, []string, Env) error{
-		"migrate": runMigrate,
-		"sync":    runSync,
-		"runs":    runRuns,
-		"rejects": runRejects,
-		"demo":    runDemo,
-		"version": func(context.Context, []string, Env) error { fmt.Fprintln(env.Stdout, "lienthong", Version); return nil },
+		"migrate":  runMigrate,
+		"sync":     runSync,
+		"runs":     runRuns,
+		"rejects":  runRejects,
+		"demo":     runDemo,
+		"check":    runCheck,
+		"discover": runDiscover,
+		"version":  func(context.Context, []string, Env) error { fmt.Fprintln(env.Stdout, "lienthong", Version); return nil },
 	}
 	fn, ok := commands[cmd]
 	if !ok {

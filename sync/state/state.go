@@ -371,9 +371,13 @@ func (s *Store) CommitBatch(ctx context.Context, runID int64, ref Ref, b Batch) 
 	if b.Full {
 		col = "full_checkpoint"
 	}
-	if _, err := tx.ExecContext(ctx, s.q(`UPDATE stream_state SET `+col+` = ?, updated_at = ?
-		WHERE department = ? AND source = ? AND stream = ?`), nullable(b.Checkpoint), now, ref.Department, ref.Source, ref.Stream); err != nil {
-		return fmt.Errorf("save checkpoint of %s: %w", ref, err)
+	// A batch without a checkpoint (a retry of rejects) leaves the stream's
+	// position where it is.
+	if b.Checkpoint != nil {
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE stream_state SET `+col+` = ?, updated_at = ?
+			WHERE department = ? AND source = ? AND stream = ?`), nullable(b.Checkpoint), now, ref.Department, ref.Source, ref.Stream); err != nil {
+			return fmt.Errorf("save checkpoint of %s: %w", ref, err)
+		}
 	}
 	for _, r := range b.Rejects {
 		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO rejects (department, source, stream, source_key, kind, raw, field, reason, message, violations, run_id, first_seen_at, last_seen_at)
@@ -478,6 +482,8 @@ type Filter struct {
 	Department, Source, Stream string
 	Reason                     string
 	Limit                      int
+	// After lists only rejects whose source key sorts after it, for paging.
+	After string
 }
 
 func (f Filter) where() (string, []any) {
@@ -489,6 +495,10 @@ func (f Filter) where() (string, []any) {
 			args = append(args, c.v)
 		}
 	}
+	if f.After != "" {
+		conds = append(conds, "source_key > ?")
+		args = append(args, f.After)
+	}
 	if len(conds) == 0 {
 		return "", nil
 	}
@@ -497,7 +507,7 @@ func (f Filter) where() (string, []any) {
 
 // Runs lists runs, newest first.
 func (s *Store) Runs(ctx context.Context, f Filter) ([]Run, error) {
-	f.Reason = ""
+	f.Reason, f.After = "", ""
 	where, args := f.where()
 	q := `SELECT ` + runColumns + ` FROM runs` + where + ` ORDER BY id DESC`
 	if f.Limit > 0 {

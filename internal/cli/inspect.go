@@ -1,0 +1,223 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/lienthong/lienthong/config"
+	"github.com/lienthong/lienthong/connectors"
+)
+
+// sourceRef is a configured source with its department.
+type sourceRef struct {
+	dept *config.Department
+	src  *config.Source
+}
+
+func (r sourceRef) name() string { return r.dept.Name + "/" + r.src.Name }
+
+// findSource resolves "source" or "department/source".
+func findSource(cfg *config.Config, name string) (sourceRef, error) {
+	var found, all []sourceRef
+	for i := range cfg.Departments {
+		d := &cfg.Departments[i]
+		for j := range d.Sources {
+			r := sourceRef{d, &d.Sources[j]}
+			all = append(all, r)
+			if name == r.src.Name || name == r.name() {
+				found = append(found, r)
+			}
+		}
+	}
+	names := make([]string, len(all))
+	for i, r := range all {
+		names[i] = r.name()
+	}
+	switch len(found) {
+	case 1:
+		return found[0], nil
+	case 0:
+		return sourceRef{}, usageError{fmt.Errorf("unknown source %q: the configured sources are %s", name, strings.Join(names, ", "))}
+	}
+	amb := make([]string, len(found))
+	for i, r := range found {
+		amb[i] = r.name()
+	}
+	return sourceRef{}, usageError{fmt.Errorf("source name %q is ambiguous: write one of %s", name, strings.Join(amb, ", "))}
+}
+
+func openSource(ctx context.Context, cfg *config.Config, r sourceRef, env Env) (connectors.Source, error) {
+	return connectors.Open(ctx, connectors.Config{Name: r.src.Name, Kind: r.src.Kind, DSN: r.src.ResolvedDSN,
+		Options: r.src.Options, Timeout: r.src.Timeout, Dir: filepath.Dir(cfg.Path), Log: logger(env.Stderr).With("source", r.src.Name)})
+}
+
+// streamOf turns a configured stream into the connector's view of it.
+func streamOf(s *config.Stream) connectors.Stream {
+	return connectors.Stream{Name: s.Name, Table: s.Table, Query: s.Query, PrimaryKey: s.PrimaryKey, Cursor: s.Cursor, LookBack: s.LookBack}
+}
+
+// checkResult is one line of a check report.
+type checkResult struct {
+	Stream string `json:"stream,omitempty"`
+	OK     bool   `json:"ok"`
+	Error  string `json:"error,omitempty"`
+}
+
+// runCheck answers "can lienthong read this source?": it connects, then
+// checks every configured stream (the relation or query runs, the key and
+// cursor columns exist).
+func runCheck(ctx context.Context, args []string, env Env) error {
+	fs, cfgPath := flags("check", env)
+	asJSON := fs.Bool("json", false, "print JSON")
+	name, rest := splitArg(args)
+	if err := parse(fs, rest); err != nil {
+		return err
+	}
+	if name == "" {
+		return usageError{errors.New("name the source to check: lienthong check SOURCE")}
+	}
+	cfg, err := loadConfig(*cfgPath, env)
+	if err != nil {
+		return err
+	}
+	ref, err := findSource(cfg, name)
+	if err != nil {
+		return err
+	}
+	var results []checkResult
+	src, err := openSource(ctx, cfg, ref, env)
+	if err != nil {
+		results = append(results, checkResult{OK: false, Error: err.Error()})
+	} else {
+		defer src.Close()
+		results = append(results, checkResult{OK: true})
+		for i := range ref.src.Streams {
+			s := &ref.src.Streams[i]
+			r := checkResult{Stream: s.Name, OK: true}
+			if err := src.Check(ctx, streamOf(s)); err != nil {
+				r.OK, r.Error = false, err.Error()
+			}
+			results = append(results, r)
+		}
+	}
+	failed := 0
+	for _, r := range results {
+		if !r.OK {
+			failed++
+		}
+	}
+	if *asJSON {
+		if err := writeJSON(env.Stdout, map[string]any{"source": ref.name(), "kind": ref.src.Kind, "ok": failed == 0, "checks": results}); err != nil {
+			return err
+		}
+	} else {
+		printCheck(env.Stdout, ref, results)
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d checks of %s failed", failed, len(results), ref.name())
+	}
+	return nil
+}
+
+func printCheck(w io.Writer, ref sourceRef, results []checkResult) {
+	fmt.Fprintf(w, "source %s (%s)\n", ref.name(), ref.src.Kind)
+	for _, r := range results {
+		what := "connect"
+		if r.Stream != "" {
+			what = "stream " + r.Stream
+		}
+		if r.OK {
+			fmt.Fprintf(w, "  ok    %s\n", what)
+		} else {
+			fmt.Fprintf(w, "  FAIL  %s: %s\n", what, r.Error)
+		}
+	}
+}
+
+// runDiscover lists what a source offers, to help a department write its
+// streams and mappings.
+func runDiscover(ctx context.Context, args []string, env Env) error {
+	fs, cfgPath := flags("discover", env)
+	asJSON := fs.Bool("json", false, "print JSON")
+	name, rest := splitArg(args)
+	if err := parse(fs, rest); err != nil {
+		return err
+	}
+	if name == "" {
+		return usageError{errors.New("name the source to discover: lienthong discover SOURCE")}
+	}
+	cfg, err := loadConfig(*cfgPath, env)
+	if err != nil {
+		return err
+	}
+	ref, err := findSource(cfg, name)
+	if err != nil {
+		return err
+	}
+	src, err := openSource(ctx, cfg, ref, env)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	d, ok := src.(connectors.Discoverer)
+	if !ok {
+		return fmt.Errorf("connector %q cannot list its streams; declare them in the configuration", ref.src.Kind)
+	}
+	infos, err := d.Discover(ctx)
+	if err != nil {
+		return fmt.Errorf("discover %s: %w", ref.name(), err)
+	}
+	sort.Slice(infos, func(i, j int) bool { return infos[i].Name < infos[j].Name })
+	if *asJSON {
+		return writeJSON(env.Stdout, map[string]any{"source": ref.name(), "kind": ref.src.Kind, "streams": infos})
+	}
+	printDiscover(env.Stdout, ref, infos)
+	return nil
+}
+
+func printDiscover(w io.Writer, ref sourceRef, infos []connectors.StreamInfo) {
+	fmt.Fprintf(w, "source %s (%s): %d stream(s)\n", ref.name(), ref.src.Kind, len(infos))
+	for _, s := range infos {
+		fmt.Fprintf(w, "\n%s", s.Name)
+		if s.EstimatedRecords > 0 {
+			fmt.Fprintf(w, "  (about %d records)", s.EstimatedRecords)
+		}
+		fmt.Fprintln(w)
+		if len(s.SuggestedKey) > 0 {
+			fmt.Fprintf(w, "  suggested primary_key: [%s]\n", strings.Join(s.SuggestedKey, ", "))
+		}
+		if s.SuggestedCursor != "" {
+			fmt.Fprintf(w, "  suggested cursor: %s\n", s.SuggestedCursor)
+		}
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "  COLUMN\tTYPE\tNULLABLE")
+		for _, c := range s.Columns {
+			fmt.Fprintf(tw, "  %s\t%s\t%v\n", c.Name, c.Type, c.Nullable)
+		}
+		tw.Flush()
+	}
+}
+
+// splitArg takes a leading positional argument off args, so flags may come
+// before or after it.
+func splitArg(args []string) (string, []string) {
+	for i, a := range args {
+		if !strings.HasPrefix(a, "-") && (i == 0 || !flagTakesValue(args[i-1])) {
+			return a, append(append([]string{}, args[:i]...), args[i+1:]...)
+		}
+	}
+	return "", args
+}
+
+// flagTakesValue says whether a flag written without "=" consumes the next
+// argument; only --config does among check's and discover's flags.
+func flagTakesValue(arg string) bool {
+	name := strings.TrimLeft(arg, "-")
+	return (name == "config") && !strings.Contains(arg, "=")
+}
