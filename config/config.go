@@ -27,6 +27,9 @@ type Config struct {
 	State Store `yaml:"state"`
 	// Batch is the default batching policy of every stream.
 	Batch Batch `yaml:"batch"`
+	// AdminUnits are the official administrative-unit lists that mappings
+	// resolve province and commune names and codes against.
+	AdminUnits AdminUnits `yaml:"admin_units"`
 	// Departments are the departments (sở, ngành) that deliver data.
 	Departments []Department `yaml:"departments"`
 }
@@ -40,6 +43,23 @@ type Store struct {
 	// DSN is the resolved connection string, never read from the file.
 	DSN string `yaml:"-"`
 }
+
+// AdminUnits names the files of the official administrative-unit lists
+// (danh mục đơn vị hành chính). Units changed on 2025-07-01, so a lookup
+// needs the lists of both eras and the mapping between them.
+type AdminUnits struct {
+	// Before is the list in force before 2025-07-01 (63 provinces).
+	Before string `yaml:"before"`
+	// Current is today's list (34 provinces, no districts).
+	Current string `yaml:"current"`
+	// OldToNew maps each old unit to the new unit(s) it went into.
+	OldToNew string `yaml:"old_to_new"`
+	// NewToOld maps each new unit to the old units merged into it; optional.
+	NewToOld string `yaml:"new_to_old"`
+}
+
+// Configured reports whether the operator gave the unit lists.
+func (a AdminUnits) Configured() bool { return a.Before != "" || a.Current != "" }
 
 // Batch is a batching policy: a batch is written when it holds Size records
 // or when Period has passed since its first record, whichever comes first.

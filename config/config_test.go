@@ -53,7 +53,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "unknown top-level key lists the known ones",
 			yaml: "frobnicate: true\n" + valid,
-			want: []string{`lienthong.yaml:1: unknown key "frobnicate" (known keys: data_dir, national, state, batch, departments)`},
+			want: []string{`lienthong.yaml:1: unknown key "frobnicate" (known keys: data_dir, national, state, batch, admin_units, departments)`},
 		},
 		{
 			name: "every unknown key at once",
@@ -62,6 +62,11 @@ func TestParseErrors(t *testing.T) {
 				`lienthong.yaml:5: departments[0].sources[0]: unknown key "knd" (did you mean "kind"?)`,
 				`lienthong.yaml:11: departments[0].sources[0].streams[0]: unknown key "cursr"`,
 			},
+		},
+		{
+			name: "admin unit lists need both eras and the mapping",
+			yaml: "admin_units:\n  before: units-old.json\n" + valid,
+			want: []string{`lienthong.yaml:1: admin_units: missing required key "current"`, `lienthong.yaml:1: admin_units: missing required key "old_to_new"`},
 		},
 		{
 			name: "inline dsn on a store",

@@ -58,6 +58,9 @@ func resolvePaths(c *Config, dir string) {
 	c.DataDir = resolve(dir, c.DataDir)
 	c.National.DSNFile = resolve(dir, c.National.DSNFile)
 	c.State.DSNFile = resolve(dir, c.State.DSNFile)
+	for _, p := range []*string{&c.AdminUnits.Before, &c.AdminUnits.Current, &c.AdminUnits.OldToNew, &c.AdminUnits.NewToOld} {
+		*p = resolve(dir, *p)
+	}
 	for i := range c.Departments {
 		for j := range c.Departments[i].Sources {
 			src := &c.Departments[i].Sources[j]

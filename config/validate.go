@@ -78,6 +78,15 @@ var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 // secrets and files are resolved elsewhere.
 func (d *document) validate(c *Config) {
 	d.checkBatch("batch", c.Batch)
+	if u := c.AdminUnits; d.has("admin_units") {
+		// A lookup reads a record's unit in the era of its date, so both
+		// eras and the way between them are needed.
+		for key, v := range map[string]string{"before": u.Before, "current": u.Current, "old_to_new": u.OldToNew} {
+			if v == "" {
+				d.required("admin_units", key, "give the path of the list")
+			}
+		}
+	}
 	if len(c.Departments) == 0 {
 		d.required("", "departments", "list at least one department")
 	}
