@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -102,6 +101,22 @@ func (a *app) close() {
 // syncStreams runs each stream in turn and returns the ledger entries. A
 // failed stream does not stop the others; the errors are joined.
 func (a *app) syncStreams(ctx context.Context, refs []config.StreamRef, fullRefresh bool) ([]state.Run, error) {
+	return a.eachStream(ctx, refs, fullRefresh, true, func(eng *engine.Engine, job engine.Job) (state.Run, error) {
+		return eng.Run(ctx, job)
+	})
+}
+
+// retryStreams re-processes the rejects of each stream (with reason, if
+// given) through its current mapping.
+func (a *app) retryStreams(ctx context.Context, refs []config.StreamRef, reason string) ([]state.Run, error) {
+	// The department system is not read: the rejects hold the raw records.
+	return a.eachStream(ctx, refs, false, false, func(eng *engine.Engine, job engine.Job) (state.Run, error) {
+		return eng.RetryRejects(ctx, job, reason)
+	})
+}
+
+func (a *app) eachStream(ctx context.Context, refs []config.StreamRef, fullRefresh, openSources bool,
+	run func(*engine.Engine, engine.Job) (state.Run, error)) ([]state.Run, error) {
 	eng := &engine.Engine{National: a.national, State: a.state, Metrics: a.metrics, Log: a.log}
 	sources := map[*config.Source]connectors.Source{}
 	defer func() {
@@ -112,14 +127,14 @@ func (a *app) syncStreams(ctx context.Context, refs []config.StreamRef, fullRefr
 	var runs []state.Run
 	var errs []error
 	for _, ref := range refs {
-		job, err := a.job(ctx, ref, fullRefresh, sources)
+		job, err := a.job(ctx, ref, fullRefresh, openSources, sources)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", ref.FullName(), err))
 			continue
 		}
-		run, err := eng.Run(ctx, job)
-		if run.ID != 0 {
-			runs = append(runs, run)
+		r, err := run(eng, job)
+		if r.ID != 0 {
+			runs = append(runs, r)
 		}
 		if err != nil {
 			errs = append(errs, err)
@@ -131,7 +146,7 @@ func (a *app) syncStreams(ctx context.Context, refs []config.StreamRef, fullRefr
 	return runs, errors.Join(errs...)
 }
 
-func (a *app) job(ctx context.Context, ref config.StreamRef, fullRefresh bool, sources map[*config.Source]connectors.Source) (engine.Job, error) {
+func (a *app) job(ctx context.Context, ref config.StreamRef, fullRefresh, needSource bool, sources map[*config.Source]connectors.Source) (engine.Job, error) {
 	m, err := mapping.Load(ref.Stream.Mapping)
 	if err != nil {
 		return engine.Job{}, err
@@ -140,10 +155,8 @@ func (a *app) job(ctx context.Context, ref config.StreamRef, fullRefresh bool, s
 		return engine.Job{}, fmt.Errorf("the configuration says the stream delivers %s but its mapping %s makes %s", ref.Stream.Kind, ref.Stream.Mapping, m.Kind.Name)
 	}
 	src, ok := sources[ref.Source]
-	if !ok {
-		src, err = connectors.Open(ctx, connectors.Config{Name: ref.Source.Name, Kind: ref.Source.Kind,
-			DSN: ref.Source.ResolvedDSN, Options: ref.Source.Options, Timeout: ref.Source.Timeout,
-			Dir: filepath.Dir(a.cfg.Path), Log: a.log.With("source", ref.Source.Name)})
+	if !ok && needSource {
+		src, err = openSource(ctx, a.cfg, sourceRef{ref.Department, ref.Source}, a.log)
 		if err != nil {
 			return engine.Job{}, err
 		}
@@ -155,10 +168,9 @@ func (a *app) job(ctx context.Context, ref config.StreamRef, fullRefresh bool, s
 	}
 	b := a.cfg.BatchFor(ref.Stream)
 	return engine.Job{
-		Ref:    state.Ref{Department: ref.Department.Name, Source: ref.Source.Name, Stream: ref.Stream.Name},
-		Source: src,
-		Stream: connectors.Stream{Name: ref.Stream.Name, Table: ref.Stream.Table, Query: ref.Stream.Query,
-			PrimaryKey: ref.Stream.PrimaryKey, Cursor: ref.Stream.Cursor, LookBack: ref.Stream.LookBack},
+		Ref:      state.Ref{Department: ref.Department.Name, Source: ref.Source.Name, Stream: ref.Stream.Name},
+		Source:   src,
+		Stream:   streamOf(ref.Stream),
 		Mode:     mode,
 		Mapper:   m,
 		PageSize: ref.Stream.PageSize,

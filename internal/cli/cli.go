@@ -30,6 +30,7 @@ Commands:
   sync        sync streams: lienthong sync [--stream NAME] [--full-refresh] [--metrics-file F]
   runs        show the run ledger: lienthong runs [--stream NAME] [--limit N] [--json]
   rejects     list rejected records: lienthong rejects [--stream NAME] [--reason CODE] [--json]
+              re-process them through the current mappings: lienthong rejects retry [--stream NAME] [--reason CODE]
   check       check a source can be read: lienthong check SOURCE [--json]
   discover    list a source's streams, columns, suggested keys: lienthong discover SOURCE [--json]
   demo        sync a generated Hà Tĩnh civil-status database into an embedded store

@@ -100,6 +100,9 @@ func runRuns(ctx context.Context, args []string, env Env) error {
 }
 
 func runRejects(ctx context.Context, args []string, env Env) error {
+	if len(args) > 0 && args[0] == "retry" {
+		return runRejectsRetry(ctx, args[1:], env)
+	}
 	fs, cfgPath := flags("rejects", env)
 	stream := fs.String("stream", "", "only rejects of this `stream`")
 	reason := fs.String("reason", "", "only rejects with this reason `code`")
@@ -195,4 +198,38 @@ func printRejects(w io.Writer, rejects []state.Reject) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Ref, r.SourceKey, r.Field, r.Reason, strings.ReplaceAll(r.Message, "\n", " "))
 	}
 	tw.Flush()
+}
+
+// runRejectsRetry re-processes rejected records through the current
+// mappings: after a department fixed a mapping (or a value table), the
+// records it rejected are delivered without waiting for the source to change
+// them.
+func runRejectsRetry(ctx context.Context, args []string, env Env) error {
+	fs, cfgPath := flags("rejects retry", env)
+	stream := fs.String("stream", "", "retry only the rejects of this `stream`")
+	reason := fs.String("reason", "", "retry only rejects with this reason `code`")
+	asJSON := fs.Bool("json", false, "print the runs as JSON")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	a, err := open(ctx, *cfgPath, env)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	refs, err := a.cfg.FindStreams(*stream)
+	if err != nil {
+		return usageError{err}
+	}
+	runs, retryErr := a.retryStreams(ctx, refs, *reason)
+	if *asJSON {
+		if err := writeJSON(env.Stdout, runs); err != nil {
+			return err
+		}
+	} else {
+		printRuns(env.Stdout, runs)
+	}
+	return retryErr
 }

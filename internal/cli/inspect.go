@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -52,9 +53,9 @@ func findSource(cfg *config.Config, name string) (sourceRef, error) {
 	return sourceRef{}, usageError{fmt.Errorf("source name %q is ambiguous: write one of %s", name, strings.Join(amb, ", "))}
 }
 
-func openSource(ctx context.Context, cfg *config.Config, r sourceRef, env Env) (connectors.Source, error) {
+func openSource(ctx context.Context, cfg *config.Config, r sourceRef, log *slog.Logger) (connectors.Source, error) {
 	return connectors.Open(ctx, connectors.Config{Name: r.src.Name, Kind: r.src.Kind, DSN: r.src.ResolvedDSN,
-		Options: r.src.Options, Timeout: r.src.Timeout, Dir: filepath.Dir(cfg.Path), Log: logger(env.Stderr).With("source", r.src.Name)})
+		Options: r.src.Options, Timeout: r.src.Timeout, Dir: filepath.Dir(cfg.Path), Log: log.With("source", r.src.Name)})
 }
 
 // streamOf turns a configured stream into the connector's view of it.
@@ -91,7 +92,7 @@ func runCheck(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	var results []checkResult
-	src, err := openSource(ctx, cfg, ref, env)
+	src, err := openSource(ctx, cfg, ref, logger(env.Stderr))
 	if err != nil {
 		results = append(results, checkResult{OK: false, Error: err.Error()})
 	} else {
@@ -160,7 +161,7 @@ func runDiscover(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	src, err := openSource(ctx, cfg, ref, env)
+	src, err := openSource(ctx, cfg, ref, logger(env.Stderr))
 	if err != nil {
 		return err
 	}
