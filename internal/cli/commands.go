@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/lienthong/lienthong/config"
 	"github.com/lienthong/lienthong/metrics"
 	"github.com/lienthong/lienthong/sync/state"
 )
@@ -43,31 +45,39 @@ func runSync(ctx context.Context, args []string, env Env) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	return runStreams(ctx, env, *cfgPath, *stream, *asJSON, func(ctx context.Context, a *app, refs []config.StreamRef) ([]state.Run, error) {
+		runs, err := a.syncStreams(ctx, refs, *full)
+		if *metricsFile != "" {
+			err = errors.Join(err, metrics.WriteTextfile(*metricsFile, a.registry))
+		}
+		return runs, err
+	})
+}
+
+// runStreams opens the stores, runs fn on the streams --stream names (all
+// when empty) until SIGINT or SIGTERM, and prints the runs it made.
+func runStreams(ctx context.Context, env Env, cfgPath, stream string, asJSON bool,
+	fn func(context.Context, *app, []config.StreamRef) ([]state.Run, error)) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	a, err := open(ctx, *cfgPath, env)
+	a, err := open(ctx, cfgPath, env)
 	if err != nil {
 		return err
 	}
 	defer a.close()
-	refs, err := a.cfg.FindStreams(*stream)
+	refs, err := a.cfg.FindStreams(stream)
 	if err != nil {
 		return usageError{err}
 	}
-	runs, syncErr := a.syncStreams(ctx, refs, *full)
-	if *asJSON {
+	runs, runErr := fn(ctx, a, refs)
+	if asJSON {
 		if err := writeJSON(env.Stdout, runs); err != nil {
-			return err
+			return errors.Join(runErr, err)
 		}
 	} else {
 		printRuns(env.Stdout, runs)
 	}
-	if *metricsFile != "" {
-		if err := metrics.WriteTextfile(*metricsFile, a.registry); err != nil {
-			return err
-		}
-	}
-	return syncErr
+	return runErr
 }
 
 func runRuns(ctx context.Context, args []string, env Env) error {
@@ -212,24 +222,7 @@ func runRejectsRetry(ctx context.Context, args []string, env Env) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	a, err := open(ctx, *cfgPath, env)
-	if err != nil {
-		return err
-	}
-	defer a.close()
-	refs, err := a.cfg.FindStreams(*stream)
-	if err != nil {
-		return usageError{err}
-	}
-	runs, retryErr := a.retryStreams(ctx, refs, *reason)
-	if *asJSON {
-		if err := writeJSON(env.Stdout, runs); err != nil {
-			return err
-		}
-	} else {
-		printRuns(env.Stdout, runs)
-	}
-	return retryErr
+	return runStreams(ctx, env, *cfgPath, *stream, *asJSON, func(ctx context.Context, a *app, refs []config.StreamRef) ([]state.Run, error) {
+		return a.retryStreams(ctx, refs, *reason)
+	})
 }

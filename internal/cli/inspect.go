@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -74,20 +73,7 @@ type checkResult struct {
 // checks every configured stream (the relation or query runs, the key and
 // cursor columns exist).
 func runCheck(ctx context.Context, args []string, env Env) error {
-	fs, cfgPath := flags("check", env)
-	asJSON := fs.Bool("json", false, "print JSON")
-	name, rest := splitArg(args)
-	if err := parse(fs, rest); err != nil {
-		return err
-	}
-	if name == "" {
-		return usageError{errors.New("name the source to check: lienthong check SOURCE")}
-	}
-	cfg, err := loadConfig(*cfgPath, env)
-	if err != nil {
-		return err
-	}
-	ref, err := findSource(cfg, name)
+	cfg, ref, asJSON, err := sourceCommand("check", args, env)
 	if err != nil {
 		return err
 	}
@@ -113,7 +99,7 @@ func runCheck(ctx context.Context, args []string, env Env) error {
 			failed++
 		}
 	}
-	if *asJSON {
+	if asJSON {
 		if err := writeJSON(env.Stdout, map[string]any{"source": ref.name(), "kind": ref.src.Kind, "ok": failed == 0, "checks": results}); err != nil {
 			return err
 		}
@@ -144,20 +130,7 @@ func printCheck(w io.Writer, ref sourceRef, results []checkResult) {
 // runDiscover lists what a source offers, to help a department write its
 // streams and mappings.
 func runDiscover(ctx context.Context, args []string, env Env) error {
-	fs, cfgPath := flags("discover", env)
-	asJSON := fs.Bool("json", false, "print JSON")
-	name, rest := splitArg(args)
-	if err := parse(fs, rest); err != nil {
-		return err
-	}
-	if name == "" {
-		return usageError{errors.New("name the source to discover: lienthong discover SOURCE")}
-	}
-	cfg, err := loadConfig(*cfgPath, env)
-	if err != nil {
-		return err
-	}
-	ref, err := findSource(cfg, name)
+	cfg, ref, asJSON, err := sourceCommand("discover", args, env)
 	if err != nil {
 		return err
 	}
@@ -175,7 +148,7 @@ func runDiscover(ctx context.Context, args []string, env Env) error {
 		return fmt.Errorf("discover %s: %w", ref.name(), err)
 	}
 	sort.Slice(infos, func(i, j int) bool { return infos[i].Name < infos[j].Name })
-	if *asJSON {
+	if asJSON {
 		return writeJSON(env.Stdout, map[string]any{"source": ref.name(), "kind": ref.src.Kind, "streams": infos})
 	}
 	printDiscover(env.Stdout, ref, infos)
@@ -203,6 +176,26 @@ func printDiscover(w io.Writer, ref sourceRef, infos []connectors.StreamInfo) {
 		}
 		tw.Flush()
 	}
+}
+
+// sourceCommand parses "COMMAND SOURCE [--config F] [--json]" and finds the
+// source in the configuration.
+func sourceCommand(cmd string, args []string, env Env) (*config.Config, sourceRef, bool, error) {
+	fs, cfgPath := flags(cmd, env)
+	asJSON := fs.Bool("json", false, "print JSON")
+	name, rest := splitArg(args)
+	if err := parse(fs, rest); err != nil {
+		return nil, sourceRef{}, false, err
+	}
+	if name == "" {
+		return nil, sourceRef{}, false, usageError{fmt.Errorf("name the source: lienthong %s SOURCE", cmd)}
+	}
+	cfg, err := loadConfig(*cfgPath, env)
+	if err != nil {
+		return nil, sourceRef{}, false, err
+	}
+	ref, err := findSource(cfg, name)
+	return cfg, ref, *asJSON, err
 }
 
 // splitArg takes a leading positional argument off args, so flags may come
