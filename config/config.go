@@ -87,7 +87,8 @@ type Source struct {
 	DSN     string `yaml:"dsn"`
 	DSNEnv  string `yaml:"dsn_env"`
 	DSNFile string `yaml:"dsn_file"`
-	// Timeout bounds one query; default 5m.
+	// Timeout bounds one query or request; unset, each connector uses its own
+	// default (SQL: 5m, HTTP: 30s, programs: 1h).
 	Timeout time.Duration `yaml:"timeout"`
 	// Options holds connector-specific settings.
 	Options map[string]any `yaml:"options"`

@@ -446,7 +446,7 @@ func TestParseDefaults(t *testing.T) {
 		{"data_dir beside the file", c.DataDir, filepath.Join("conf", "lienthong-data")},
 		{"batch size", c.Batch.Size, 1000},
 		{"batch period", c.Batch.Period, 2 * time.Second},
-		{"timeout", src.Timeout, 5 * time.Minute},
+		{"timeout left to the connector", src.Timeout, time.Duration(0)},
 		{"page size", khai.PageSize, 5000},
 		{"mode with cursor", khai.Mode, "incremental"},
 		{"mode without cursor", cong.Mode, "full_refresh"},
@@ -802,4 +802,30 @@ func FuzzParse(f *testing.F) {
 			c.NationalDSN()
 		}
 	})
+}
+
+// Sources that are not databases may have no secret, and keep their own
+// position without a cursor column; databases need both.
+func TestNonDatabaseSources(t *testing.T) {
+	src := `departments:
+  - name: ld-tbxh
+    sources:
+      - name: xuat-file
+        kind: file
+        options: {dir: drop}
+        streams:
+          - name: bao-tro
+            table: "*.csv"
+            primary_key: [ma_doi_tuong]
+            mode: incremental
+            mapping: bao-tro.yaml
+`
+	if _, err := config.Parse("lienthong.yaml", []byte(src), nil); err != nil {
+		t.Fatalf("a file source without DSN or cursor: %v", err)
+	}
+	sql := strings.Replace(strings.Replace(src, "kind: file", "kind: postgres", 1), "        options: {dir: drop}\n", "", 1)
+	_, err := config.Parse("lienthong.yaml", []byte(sql), nil)
+	if err == nil || !strings.Contains(err.Error(), "missing DSN") || !strings.Contains(err.Error(), "incremental mode needs a cursor") {
+		t.Fatalf("a postgres source without DSN or cursor: %v", err)
+	}
 }

@@ -30,7 +30,9 @@ func (d *document) sourceDSN(path string, src *Source, getenv func(string) strin
 	}
 	switch {
 	case set == 0:
-		d.addAt(path, `missing DSN: set dsn_env (an environment variable), dsn_file (a file) or dsn (inline, only without a password)`)
+		if sqlKinds[src.Kind] {
+			d.addAt(path, `missing DSN: set dsn_env (an environment variable), dsn_file (a file) or dsn (inline, only without a password)`)
+		}
 		return ""
 	case set > 1:
 		d.addAt(path, "set only one of dsn, dsn_env and dsn_file")

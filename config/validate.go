@@ -13,7 +13,6 @@ const (
 	defaultBatchSize   = 1000
 	defaultBatchPeriod = 2 * time.Second
 	defaultPageSize    = 5000
-	defaultTimeout     = 5 * time.Minute
 )
 
 // Stream modes, as written in the file.
@@ -39,9 +38,6 @@ func (d *document) setDefaults(c *Config) {
 		for j := range c.Departments[i].Sources {
 			src := &c.Departments[i].Sources[j]
 			srcPath := index(index("departments", i)+".sources", j)
-			if !d.has(srcPath + ".timeout") {
-				src.Timeout = defaultTimeout
-			}
 			for k := range src.Streams {
 				s := &src.Streams[k]
 				sPath := index(srcPath+".streams", k)
@@ -105,12 +101,17 @@ func (d *document) validate(c *Config) {
 	}
 }
 
+// sqlKinds are the connector kinds that read a database: they connect with
+// a DSN and read incrementally by a cursor column. Other kinds (files, HTTP
+// APIs, programs) may have no secret at all and keep their own position.
+var sqlKinds = map[string]bool{"postgres": true, "mysql": true, "sqlite": true}
+
 func (d *document) validateSource(src *Source, path string, sources names) {
 	d.checkName(path, "source", src.Name, sources)
 	if src.Kind == "" {
 		d.required(path, "kind", "name the connector kind, e.g. postgres")
 	}
-	if src.Timeout <= 0 {
+	if d.has(path+".timeout") && src.Timeout <= 0 {
 		d.addAt(path+".timeout", "must be greater than 0")
 	}
 	if len(src.Streams) == 0 {
@@ -118,11 +119,11 @@ func (d *document) validateSource(src *Source, path string, sources names) {
 	}
 	streams := names{}
 	for k := range src.Streams {
-		d.validateStream(&src.Streams[k], index(path+".streams", k), streams)
+		d.validateStream(&src.Streams[k], sqlKinds[src.Kind], index(path+".streams", k), streams)
 	}
 }
 
-func (d *document) validateStream(s *Stream, path string, streams names) {
+func (d *document) validateStream(s *Stream, sql bool, path string, streams names) {
 	d.checkName(path, "stream", s.Name, streams)
 	switch {
 	case s.Table == "" && s.Query == "":
@@ -140,7 +141,7 @@ func (d *document) validateStream(s *Stream, path string, streams names) {
 	}
 	switch s.Mode {
 	case modeIncremental:
-		if s.Cursor == "" {
+		if sql && s.Cursor == "" {
 			d.addAt(path+".mode", `incremental mode needs a cursor: set "cursor" to a column that grows on every change, or use mode full_refresh`)
 		}
 	case modeFullRefresh:
