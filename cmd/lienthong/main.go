@@ -7,7 +7,8 @@ import (
 	"context"
 	"os"
 
-	_ "github.com/lienthong/lienthong/connectors/sqlsource" // postgres and sqlite sources
+	_ "github.com/lienthong/lienthong/connectors/exec"      // programs speaking the Singer protocol
+	_ "github.com/lienthong/lienthong/connectors/sqlsource" // postgres, mysql and sqlite sources
 	"github.com/lienthong/lienthong/internal/cli"
 )
 

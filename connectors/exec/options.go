@@ -42,7 +42,8 @@ type options struct {
 	Command         string            `json:"command"`
 	Args            []string          `json:"args"`
 	WorkDir         string            `json:"work_dir"`
-	Env             map[string]string `json:"env"`
+	RawEnv          map[string]any    `json:"env"`
+	Env             map[string]string `json:"-"`
 	InheritEnv      []string          `json:"inherit_env"`
 	SecretEnv       string            `json:"secret_env"`
 	Config          map[string]any    `json:"config"`
@@ -88,7 +89,7 @@ func decodeOptions(raw map[string]any, dir string) (*options, error) {
 	}
 	o.Command = resolveCommand(dir, o.Command)
 	if o.WorkDir == "" {
-		o.WorkDir = dir
+		o.WorkDir = "."
 	}
 	o.WorkDir = resolve(dir, o.WorkDir)
 	o.Catalog = resolve(dir, o.Catalog)
@@ -98,10 +99,16 @@ func decodeOptions(raw map[string]any, dir string) (*options, error) {
 	if o.MaxLineBytes == 0 {
 		o.MaxLineBytes = DefaultMaxLineBytes
 	}
-	for name := range o.Env {
+	o.Env = make(map[string]string, len(o.RawEnv))
+	for name, v := range o.RawEnv {
 		if err := checkEnvName("env", name); err != nil {
 			return nil, bad("%v", err)
 		}
+		text, ok := v.(string)
+		if !ok {
+			return nil, bad("option env.%s: want text, got %v (quote the value)", name, v)
+		}
+		o.Env[name] = text
 	}
 	for _, name := range o.InheritEnv {
 		if err := checkEnvName("inherit_env", name); err != nil {
@@ -160,11 +167,18 @@ func resolveCommand(dir, cmd string) string {
 	return resolve(dir, cmd)
 }
 
+// resolve makes a path absolute, relative to dir (the working directory
+// when dir is empty): os/exec would resolve a relative command against the
+// program's working directory instead.
 func resolve(dir, p string) string {
 	if p == "" || filepath.IsAbs(p) {
 		return p
 	}
-	return filepath.Join(dir, p)
+	p = filepath.Join(dir, p)
+	if abs, err := filepath.Abs(p); err == nil {
+		return abs
+	}
+	return p
 }
 
 // environ is the program's environment: the few variables of passEnv and
@@ -185,7 +199,13 @@ func (o *options) environ(secret, stream, mode string) []string {
 		env = append(env, o.SecretEnv+"="+secret)
 	}
 	// Later entries win in os/exec, so these override anything inherited.
-	return append(env, envStream+"="+stream, envMode+"="+mode)
+	if stream != "" {
+		env = append(env, envStream+"="+stream)
+	}
+	if mode != "" {
+		env = append(env, envMode+"="+mode)
+	}
+	return env
 }
 
 // configFile is the content of the --config file, nil when the program
