@@ -32,22 +32,17 @@ func (s *Source) check(ctx context.Context, st connectors.Stream) error {
 	if err != nil {
 		return err
 	}
-	var cols []string
-	err = s.inTx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
-		rows, err := tx.QueryxContext(ctx, p.columnsQuery())
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		cols, err = rows.Columns()
-		return err
-	})
+	types, err := s.columnTypes(ctx, p)
 	if err != nil {
 		what := "table " + st.Table
 		if st.Table == "" {
 			what = "query"
 		}
 		return fmt.Errorf("run the stream's %s (check its name and the user's SELECT privilege): %w", what, err)
+	}
+	cols := make([]string, len(types))
+	for i, t := range types {
+		cols[i] = t.Name()
 	}
 	if err := checkColumns(cols); err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalidStream, err)
@@ -69,6 +64,9 @@ func (s *Source) check(ctx context.Context, st connectors.Stream) error {
 	if st.Cursor != "" && !has[st.Cursor] {
 		return missing("cursor", "cursor", st.Cursor)
 	}
+	if err := p.bindTypes(types); err != nil {
+		return err
+	}
 	return s.inTx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
 		var one int
 		switch err := tx.QueryRowxContext(ctx, p.nullKeyQuery()).Scan(&one); {
@@ -85,7 +83,7 @@ func (s *Source) check(ctx context.Context, st connectors.Stream) error {
 		if err := s.probe(ctx, tx, p, first); err != nil {
 			return err
 		}
-		if p.cursor == "" {
+		if p.cursor == nil {
 			return nil
 		}
 		last, ok, err := textRow(ctx, tx, p, p.maxQuery())
@@ -104,11 +102,40 @@ func (s *Source) check(ctx context.Context, st connectors.Stream) error {
 	})
 }
 
+// columnTypes runs the stream with no rows, for its columns' names and
+// types.
+func (s *Source) columnTypes(ctx context.Context, p *plan) ([]*sql.ColumnType, error) {
+	var types []*sql.ColumnType
+	err := s.inTx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
+		rows, err := tx.QueryxContext(ctx, p.columnsQuery())
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		types, err = rows.ColumnTypes()
+		return err
+	})
+	return types, err
+}
+
+// typePlan binds a read's plan to the types of its columns, on the dialect
+// that needs them.
+func (s *Source) typePlan(ctx context.Context, p *plan) error {
+	if p.typed {
+		return nil
+	}
+	types, err := s.columnTypes(ctx, p)
+	if err != nil {
+		return fmt.Errorf("run the stream with no rows, for its column types: %w", err)
+	}
+	return p.bindTypes(types)
+}
+
 // textRow runs a query that selects the reserved text columns and returns
 // its one row, if any.
 func textRow(ctx context.Context, tx *sqlx.Tx, p *plan, q string) (row, bool, error) {
 	n := len(p.keys)
-	if p.cursor != "" {
+	if p.cursor != nil {
 		n++
 	}
 	texts := make([]any, n)

@@ -8,15 +8,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
+
 	"github.com/lienthong/lienthong/connectors"
 	"github.com/lienthong/lienthong/connectors/sqlsource"
 )
 
 func TestRegistered(t *testing.T) {
-	kinds := connectors.Kinds()
-	for _, k := range []string{"postgres", "sqlite"} {
-		if !slices.Contains(kinds, k) {
-			t.Errorf("kind %q not registered (kinds %v)", k, kinds)
+	for _, k := range kinds {
+		if !slices.Contains(connectors.Kinds(), k) {
+			t.Errorf("kind %q not registered (kinds %v)", k, connectors.Kinds())
 		}
 	}
 }
@@ -34,6 +35,8 @@ func TestIdentifierInjection(t *testing.T) {
 		}{
 			{"statement in table", connectors.Stream{Table: "items; DROP TABLE items", PrimaryKey: []string{"id"}, Cursor: "upd"}},
 			{"quote in table", connectors.Stream{Table: `items" WHERE 1=1 --`, PrimaryKey: []string{"id"}, Cursor: "upd"}},
+			{"backtick in table", connectors.Stream{Table: "items` WHERE 1=1 -- ", PrimaryKey: []string{"id"}, Cursor: "upd"}},
+			{"backtick in key", connectors.Stream{Table: "items", PrimaryKey: []string{"id`) OR (1=1"}, Cursor: "upd"}},
 			{"three-part table", connectors.Stream{Table: "a.b.items", PrimaryKey: []string{"id"}, Cursor: "upd"}},
 			{"quoted table", connectors.Stream{Table: `"items"`, PrimaryKey: []string{"id"}, Cursor: "upd"}},
 			{"expression as key", connectors.Stream{Table: "items", PrimaryKey: []string{"id) OR (1=1"}, Cursor: "upd"}},
@@ -65,7 +68,7 @@ func TestIdentifierInjection(t *testing.T) {
 
 func TestCheck(t *testing.T) {
 	each(t, func(t *testing.T, b *backend) {
-		b.exec(t, `CREATE TABLE items (id INTEGER PRIMARY KEY, upd `+b.timestampType()+`, name TEXT, bare`+b.pick(" TEXT", "")+`)`)
+		b.exec(t, `CREATE TABLE items (id INTEGER PRIMARY KEY, upd `+b.timestampType()+`, name TEXT, bare`+b.pick(" TEXT", "", " TEXT")+`)`)
 		b.exec(t, `INSERT INTO items VALUES (1, ?, 'a', 5)`, b.at(1))
 		b.exec(t, `INSERT INTO items VALUES (2, ?, 'a', 7)`, b.at(2))
 		src := b.open(t)
@@ -137,10 +140,15 @@ func TestCheck(t *testing.T) {
 func TestDiscover(t *testing.T) {
 	each(t, func(t *testing.T, b *backend) {
 		b.exec(t, `CREATE TABLE giay_khai_sinh (id BIGINT PRIMARY KEY, ho_ten TEXT NOT NULL, updated_by TEXT,
-			ngay_cap_nhat `+b.pick("timestamptz", "DATETIME")+`)`)
-		b.exec(t, `CREATE TABLE ket_hon (tinh TEXT, so INTEGER, ngay_dang_ky DATE, PRIMARY KEY (tinh, so))`)
+			ngay_cap_nhat `+b.pick("timestamptz", "DATETIME", "DATETIME(3)")+`)`)
+		b.exec(t, `CREATE TABLE ket_hon (tinh `+b.pick("TEXT", "TEXT", "VARCHAR(30)")+`, so INTEGER, ngay_dang_ky DATE, PRIMARY KEY (tinh, so))`)
 		b.exec(t, `CREATE VIEW v_khai_sinh AS SELECT id, ho_ten FROM giay_khai_sinh`)
 		b.exec(t, `INSERT INTO giay_khai_sinh VALUES (1, 'Nguyễn Văn A', 'x', ?)`, b.at(0))
+		if b.kind == "mysql" {
+			// InnoDB's row estimate is exact for a table this small once
+			// its statistics are taken.
+			b.exec(t, `ANALYZE TABLE giay_khai_sinh`)
+		}
 		src := b.open(t)
 		infos, err := src.(connectors.Discoverer).Discover(t.Context())
 		if err != nil {
@@ -150,7 +158,8 @@ func TestDiscover(t *testing.T) {
 		for _, i := range infos {
 			byName[i.Name] = i
 		}
-		name := func(s string) string { return b.pick("public.", "") + s }
+		// MySQL streams of the DSN's database are named by table alone.
+		name := func(s string) string { return b.pick("public.", "", "") + s }
 		ks, ok := byName[name("giay_khai_sinh")]
 		if !ok {
 			t.Fatalf("giay_khai_sinh not discovered in %v", infos)
@@ -161,8 +170,17 @@ func TestDiscover(t *testing.T) {
 		if len(ks.Columns) != 4 || ks.Columns[1].Name != "ho_ten" || ks.Columns[1].Nullable || !ks.Columns[2].Nullable {
 			t.Errorf("giay_khai_sinh columns %+v", ks.Columns)
 		}
-		if b.kind == "sqlite" && ks.EstimatedRecords != 1 {
-			t.Errorf("estimated records %d, want the count 1", ks.EstimatedRecords)
+		if b.kind != "postgres" && ks.EstimatedRecords != 1 {
+			t.Errorf("estimated records %d, want 1", ks.EstimatedRecords)
+		}
+		if b.kind == "mysql" {
+			// The full column type, as a DBA wrote it.
+			if got := ks.Columns[3].Type; got != "datetime(3)" {
+				t.Errorf("ngay_cap_nhat type %q, want datetime(3)", got)
+			}
+			if len(infos) != 3 {
+				t.Errorf("discovered %d streams, want only the DSN's database's 3: %+v", len(infos), infos)
+			}
 		}
 		kh := byName[name("ket_hon")]
 		if !slices.Equal(kh.SuggestedKey, []string{"tinh", "so"}) || kh.SuggestedCursor != "" {
@@ -176,6 +194,42 @@ func TestDiscover(t *testing.T) {
 		if err := src.Check(t.Context(), st); err != nil {
 			t.Errorf("check the discovered stream: %v", err)
 		}
+		if b.kind == "mysql" {
+			// A DSN without a database: every database's tables, named
+			// database.table, and readable by that name.
+			cfg, err := mysql.ParseDSN(b.dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			db := cfg.DBName
+			cfg.DBName = ""
+			server, err := connectors.Open(t.Context(), connectors.Config{Name: "server", Kind: "mysql", DSN: cfg.FormatDSN()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer server.Close()
+			infos, err := server.(connectors.Discoverer).Discover(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			var mine []string
+			for _, i := range infos {
+				if strings.HasPrefix(i.Name, "mysql.") || strings.HasPrefix(i.Name, "information_schema.") {
+					t.Errorf("server stream %s discovered", i.Name)
+				}
+				if strings.HasPrefix(i.Name, db+".") {
+					mine = append(mine, i.Name)
+				}
+			}
+			want := []string{db + ".giay_khai_sinh", db + ".ket_hon", db + ".v_khai_sinh"}
+			if !slices.Equal(mine, want) {
+				t.Errorf("streams of %s: %v, want %v", db, mine, want)
+			}
+			st.Table = db + ".giay_khai_sinh"
+			if err := server.Check(t.Context(), st); err != nil {
+				t.Errorf("check %s: %v", st.Table, err)
+			}
+		}
 	})
 }
 
@@ -184,17 +238,26 @@ func TestDiscover(t *testing.T) {
 // of the chain.
 func TestDSNPasswordNeverShown(t *testing.T) {
 	const pw = "Sup3r-S3cret_pw"
-	cases := []struct{ name, dsn string }{
-		{"refused URL", "postgres://postgres:" + pw + "@127.0.0.1:1/x?sslmode=disable&connect_timeout=2"},
-		{"unparsable URL", "postgres://postgres:" + pw + "@127.0.0.1:notaport/x"},
-		{"password in query", "postgres://postgres@127.0.0.1:5432/no_such_db_lt?sslmode=disable&password=" + pw},
-		{"key=value", "host=127.0.0.1 port=1 user=postgres password=" + pw + " dbname=x sslmode=disable connect_timeout=2"},
-		{"quoted key=value", "host=127.0.0.1 port=5432 user=postgres password='" + pw + " x' dbname=no_such_db_lt sslmode=disable"},
-		{"bad key=value", "host=127.0.0.1 password=" + pw + " sslmode=bogus"},
+	cases := []struct{ name, kind, dsn string }{
+		{"refused URL", "postgres", "postgres://postgres:" + pw + "@127.0.0.1:1/x?sslmode=disable&connect_timeout=2"},
+		{"unparsable URL", "postgres", "postgres://postgres:" + pw + "@127.0.0.1:notaport/x"},
+		{"password in query", "postgres", "postgres://postgres@127.0.0.1:5432/no_such_db_lt?sslmode=disable&password=" + pw},
+		{"key=value", "postgres", "host=127.0.0.1 port=1 user=postgres password=" + pw + " dbname=x sslmode=disable connect_timeout=2"},
+		{"quoted key=value", "postgres", "host=127.0.0.1 port=5432 user=postgres password='" + pw + " x' dbname=no_such_db_lt sslmode=disable"},
+		{"bad key=value", "postgres", "host=127.0.0.1 password=" + pw + " sslmode=bogus"},
+		{"mysql refused", "mysql", "root:" + pw + "@tcp(127.0.0.1:1)/x?timeout=2s"},
+		{"mysql wrong password", "mysql", "root:" + pw + "@tcp(127.0.0.1:3306)/x"},
+		{"mysql password with @ and /", "mysql", "root:" + pw + "@/x@tcp(127.0.0.1:3306)/x"},
+		{"mysql unclosed address", "mysql", "root:" + pw + "@tcp(127.0.0.1:3306/x"},
+		{"mysql bad parameter", "mysql", "root:" + pw + "@tcp(127.0.0.1:3306)/x?parseTime=maybe"},
+		{"mysql removed strict parameter", "mysql", "root:" + pw + "@tcp(127.0.0.1:3306)/x?strict=true"},
+		{"mysql URL wrong password", "mysql", "mysql://root:" + pw + "@127.0.0.1:3306/x"},
+		{"mysql URL bad port", "mysql", "mysql://root:" + pw + "@127.0.0.1:notaport/x"},
+		{"mysql URL escaped password", "mysql", "mysql://root:" + pw + "%2F%40@127.0.0.1:3306/x"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			src, err := connectors.Open(t.Context(), connectors.Config{Name: "dept", Kind: "postgres", DSN: tc.dsn, Timeout: 5 * time.Second})
+			src, err := connectors.Open(t.Context(), connectors.Config{Name: "dept", Kind: tc.kind, DSN: tc.dsn, Timeout: 5 * time.Second})
 			if err == nil {
 				src.Close()
 				t.Fatal("open succeeded")
@@ -208,9 +271,15 @@ func TestDSNPasswordNeverShown(t *testing.T) {
 		})
 	}
 	// And the scrubbing itself, for messages a driver might produce.
-	msg := sqlsource.Scrub("postgres://u:p%40ss+w0rd@h/db", `parse "postgres://u:p%40ss+w0rd@h/db": p@ss+w0rd p@ss w0rd`)
-	if strings.Contains(msg, "p%40ss") || strings.Contains(msg, "p@ss+w0rd") {
-		t.Errorf("scrubbed message %q still shows the password", msg)
+	scrubs := []struct{ kind, dsn, msg, secret string }{
+		{"postgres", "postgres://u:p%40ss+w0rd@h/db", `parse "postgres://u:p%40ss+w0rd@h/db": p@ss+w0rd p@ss w0rd`, "p@ss+w0rd"},
+		{"mysql", "u:p@ss/w0rd@tcp(h:3306)/db", `dial "u:p@ss/w0rd@tcp(h:3306)/db": p@ss/w0rd`, "p@ss/w0rd"},
+		{"mysql", "u:p@ss/w0rd@tcp(h:3306", `bad DSN: p@ss/w0rd`, "p@ss/w0rd"},
+	}
+	for _, sc := range scrubs {
+		if msg := sqlsource.Scrub(sc.kind, sc.dsn, sc.msg); strings.Contains(msg, sc.secret) || strings.Contains(msg, "p%40ss") {
+			t.Errorf("scrubbed message %q still shows the password", msg)
+		}
 	}
 }
 
@@ -254,13 +323,48 @@ func TestSQLiteIsReadOnly(t *testing.T) {
 // TestTimeout: a query slower than the source's timeout fails, naming the
 // stream and what to change.
 func TestTimeout(t *testing.T) {
-	b := newBackend(t, "postgres")
-	b.exec(t, `CREATE TABLE items (id INTEGER PRIMARY KEY, upd INTEGER)`)
-	b.exec(t, `INSERT INTO items VALUES (1, 1)`)
-	src := b.openTimeout(t, 300*time.Millisecond)
-	st := connectors.Stream{Name: "slow", Query: "SELECT i.id, i.upd FROM items i CROSS JOIN pg_sleep(5)", PrimaryKey: []string{"id"}, Cursor: "upd"}
-	err := readErr(src, incremental(st, nil, 10))
-	if err == nil || !contains(err, `stream "slow"`) || !contains(err, "timed out") {
-		t.Errorf("err = %v, want a timeout naming the stream", err)
+	for _, kind := range []string{"postgres", "mysql"} {
+		t.Run(kind, func(t *testing.T) {
+			b := newBackend(t, kind)
+			b.exec(t, `CREATE TABLE items (id INTEGER PRIMARY KEY, upd INTEGER)`)
+			b.exec(t, `INSERT INTO items VALUES (1, 1)`)
+			src := b.openTimeout(t, 300*time.Millisecond)
+			query := b.pick("SELECT i.id, i.upd FROM items i CROSS JOIN pg_sleep(5)", "",
+				// Short: the server finishes the sleep after the client left,
+				// and the test's database is dropped after it.
+				"SELECT i.id, i.upd FROM items i CROSS JOIN (SELECT SLEEP(2) AS z) s")
+			st := connectors.Stream{Name: "slow", Query: query, PrimaryKey: []string{"id"}, Cursor: "upd"}
+			err := readErr(src, incremental(st, nil, 10))
+			if err == nil || !contains(err, `stream "slow"`) || !contains(err, "timed out") {
+				t.Errorf("err = %v, want a timeout naming the stream", err)
+			}
+		})
+	}
+}
+
+// TestReadOnly: a query stream that calls a function which writes fails in
+// the read-only transaction, and nothing is written.
+func TestReadOnly(t *testing.T) {
+	for _, kind := range []string{"postgres", "mysql"} {
+		t.Run(kind, func(t *testing.T) {
+			b := newBackend(t, kind)
+			b.exec(t, `CREATE TABLE items (id INTEGER PRIMARY KEY, upd INTEGER)`)
+			b.exec(t, `INSERT INTO items VALUES (1, 1)`)
+			b.exec(t, b.pick(
+				`CREATE FUNCTION sneak() RETURNS integer LANGUAGE sql VOLATILE AS 'INSERT INTO items VALUES (9, 9) RETURNING 1'`, "",
+				`CREATE FUNCTION sneak() RETURNS INT MODIFIES SQL DATA BEGIN INSERT INTO items VALUES (9, 9); RETURN 1; END`))
+			src := b.open(t)
+			st := connectors.Stream{Name: "w", Query: "SELECT id, upd, sneak() AS s FROM items", PrimaryKey: []string{"id"}, Cursor: "upd"}
+			for _, mode := range []connectors.Mode{connectors.Incremental, connectors.FullRefresh} {
+				err := readErr(src, connectors.ReadRequest{Stream: st, Mode: mode, PageSize: 10})
+				if err == nil || !contains(err, b.pick("read-only transaction", "", "READ ONLY")) {
+					t.Errorf("%s read of a writing query: err = %v, want it refused as a write in a read-only transaction", mode, err)
+				}
+			}
+			var n int
+			if err := b.db.Get(&n, `SELECT count(*) FROM items`); err != nil || n != 1 {
+				t.Fatalf("items: %d rows, %v", n, err)
+			}
+		})
 	}
 }

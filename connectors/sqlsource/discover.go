@@ -2,6 +2,7 @@ package sqlsource
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"regexp"
 	"sort"
@@ -19,8 +20,10 @@ var cursorName = regexp.MustCompile(`(?i)(updated|modified|changed|cap_?nhat|sua
 // Discover lists the tables and views the user can read, with their columns,
 // primary key and a suggested cursor: the first timestamp or date column
 // whose name looks like a last-change time. PostgreSQL streams are named
-// schema.table. Relations whose names are not plain identifiers are left
-// out: they can only be read through a query.
+// schema.table; MySQL streams are the tables of the DSN's database by name,
+// or when the DSN names none, of every database as database.table.
+// Relations whose names are not plain identifiers are left out: they can
+// only be read through a query.
 func (s *Source) Discover(ctx context.Context) ([]connectors.StreamInfo, error) {
 	var (
 		infos []connectors.StreamInfo
@@ -31,6 +34,8 @@ func (s *Source) Discover(ctx context.Context) ([]connectors.StreamInfo, error) 
 		infos, err = s.discoverPostgres(ctx)
 	case sqlite:
 		infos, err = s.discoverSQLite(ctx)
+	case mysql:
+		infos, err = s.discoverMySQL(ctx)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("discover source %q: %w", s.name, s.scrub(err))
@@ -66,7 +71,8 @@ WHERE con.contype = 'p'
   AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\_%'
 ORDER BY n.nspname, c.relname, k.ord`
 
-type pgColumn struct {
+// relColumn is a column, or a primary key column, of a relation.
+type relColumn struct {
 	Schema    string `db:"schema_name"`
 	Table     string `db:"table_name"`
 	Column    string `db:"column_name"`
@@ -76,7 +82,7 @@ type pgColumn struct {
 }
 
 func (s *Source) discoverPostgres(ctx context.Context) ([]connectors.StreamInfo, error) {
-	var cols, keys []pgColumn
+	var cols, keys []relColumn
 	if err := s.inTx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
 		return tx.SelectContext(ctx, &cols, pgColumnsSQL)
 	}); err != nil {
@@ -87,11 +93,18 @@ func (s *Source) discoverPostgres(ctx context.Context) ([]connectors.StreamInfo,
 	}); err != nil {
 		return nil, fmt.Errorf("list primary keys: %w", err)
 	}
+	return assemble(cols, keys, func(schema, table string) string { return schema + "." + table }), nil
+}
+
+// assemble groups columns by relation, in the order they come, adds the
+// primary keys and suggests a cursor. streamName says what a relation's
+// stream is called.
+func assemble(cols, keys []relColumn, streamName func(schema, table string) string) []connectors.StreamInfo {
 	byName := map[string]*connectors.StreamInfo{}
 	var order []string
 	for _, c := range cols {
-		name := c.Schema + "." + c.Table
-		if _, err := quoteQualified(name); err != nil {
+		name := streamName(c.Schema, c.Table)
+		if _, err := postgres.quoteQualified(name); err != nil {
 			continue
 		}
 		info := byName[name]
@@ -103,7 +116,7 @@ func (s *Source) discoverPostgres(ctx context.Context) ([]connectors.StreamInfo,
 		info.Columns = append(info.Columns, connectors.Column{Name: c.Column, Type: c.Type, Nullable: c.Nullable})
 	}
 	for _, k := range keys {
-		if info := byName[k.Schema+"."+k.Table]; info != nil {
+		if info := byName[streamName(k.Schema, k.Table)]; info != nil {
 			info.SuggestedKey = append(info.SuggestedKey, k.Column)
 		}
 	}
@@ -113,7 +126,57 @@ func (s *Source) discoverPostgres(ctx context.Context) ([]connectors.StreamInfo,
 		info.SuggestedCursor = suggestCursor(info.Columns)
 		out = append(out, *info)
 	}
-	return out, nil
+	return out
+}
+
+// myColumnsSQL lists the columns of the DSN's database, or without one of
+// every database but the server's own, that the user has any privilege on
+// (information_schema shows nothing else). TABLE_ROWS is InnoDB's estimate,
+// NULL for a view; MySQL 8 caches it for information_schema_stats_expiry.
+const myColumnsSQL = `
+SELECT c.TABLE_SCHEMA AS schema_name, c.TABLE_NAME AS table_name, c.COLUMN_NAME AS column_name,
+       c.COLUMN_TYPE AS data_type, c.IS_NULLABLE = 'YES' AS nullable,
+       COALESCE(t.TABLE_ROWS, 0) AS estimated
+FROM information_schema.COLUMNS c
+JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME
+WHERE c.TABLE_SCHEMA = DATABASE()
+   OR (DATABASE() IS NULL AND c.TABLE_SCHEMA NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys'))
+ORDER BY c.TABLE_SCHEMA, c.TABLE_NAME, c.ORDINAL_POSITION`
+
+const myPrimaryKeysSQL = `
+SELECT k.TABLE_SCHEMA AS schema_name, k.TABLE_NAME AS table_name, k.COLUMN_NAME AS column_name
+FROM information_schema.KEY_COLUMN_USAGE k
+WHERE k.CONSTRAINT_NAME = 'PRIMARY'
+  AND (k.TABLE_SCHEMA = DATABASE()
+   OR (DATABASE() IS NULL AND k.TABLE_SCHEMA NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys')))
+ORDER BY k.TABLE_SCHEMA, k.TABLE_NAME, k.ORDINAL_POSITION`
+
+func (s *Source) discoverMySQL(ctx context.Context) ([]connectors.StreamInfo, error) {
+	var (
+		current    sql.NullString
+		cols, keys []relColumn
+	)
+	if err := s.inTx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
+		if err := tx.GetContext(ctx, &current, `SELECT DATABASE()`); err != nil {
+			return err
+		}
+		if err := tx.SelectContext(ctx, &cols, myColumnsSQL); err != nil {
+			return fmt.Errorf("list columns: %w", err)
+		}
+		if err := tx.SelectContext(ctx, &keys, myPrimaryKeysSQL); err != nil {
+			return fmt.Errorf("list primary keys: %w", err)
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	name := func(schema, table string) string {
+		if current.Valid && schema == current.String {
+			return table
+		}
+		return schema + "." + table
+	}
+	return assemble(cols, keys, name), nil
 }
 
 type sqliteRelation struct {
@@ -164,7 +227,7 @@ func (s *Source) discoverSQLite(ctx context.Context) ([]connectors.StreamInfo, e
 		// query, so only tables are counted.
 		if rel.Type == "table" {
 			if err := s.inTx(ctx, func(ctx context.Context, tx *sqlx.Tx) error {
-				return tx.GetContext(ctx, &info.EstimatedRecords, `SELECT count(*) FROM `+quote(rel.Name))
+				return tx.GetContext(ctx, &info.EstimatedRecords, `SELECT count(*) FROM `+sqlite.quote(rel.Name))
 			}); err != nil {
 				return nil, fmt.Errorf("count rows of %s: %w", rel.Name, err)
 			}

@@ -18,9 +18,14 @@ func DecodeCheckpoint(raw []byte, nKeys int) error {
 	return err
 }
 
-// Scrub runs a DSN's secrets over an error message, as a Source does.
-func Scrub(dsn, msg string) string {
-	s := &Source{secrets: secretsOf(dsn)}
+// Scrub runs a DSN's secrets over an error message, as a Source of the
+// kind does.
+func Scrub(kind, dsn, msg string) string {
+	d := postgres
+	if kind == "mysql" {
+		d = mysql
+	}
+	s := &Source{secrets: secretsOf(d, dsn)}
 	return s.scrub(errorString(msg)).Error()
 }
 

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
 	"github.com/jmoiron/sqlx"
 
 	"github.com/lienthong/lienthong/connectors"
@@ -24,10 +25,13 @@ type backend struct {
 	db   *sqlx.DB
 }
 
-// each runs a test on PostgreSQL and on SQLite.
+// kinds are the connector kinds every dialect-parameterised test runs on.
+var kinds = []string{"postgres", "sqlite", "mysql"}
+
+// each runs a test on PostgreSQL, on SQLite and on MariaDB.
 func each(t *testing.T, f func(t *testing.T, b *backend)) {
 	t.Helper()
-	for _, kind := range []string{"postgres", "sqlite"} {
+	for _, kind := range kinds {
 		t.Run(kind, func(t *testing.T) { f(t, newBackend(t, kind)) })
 	}
 }
@@ -43,6 +47,9 @@ func newBackend(t testing.TB, kind string) *backend {
 	case "sqlite":
 		b.dsn = testdb.SQLite(t)
 		b.db, err = sqlx.Open("sqlite", b.dsn)
+	case "mysql":
+		b.dsn = testdb.MariaDB(t)
+		b.db, err = openMySQLFixture(b.dsn)
 	}
 	if err != nil {
 		t.Fatalf("open %s fixture: %v", kind, err)
@@ -51,12 +58,32 @@ func newBackend(t testing.TB, kind string) *backend {
 	return b
 }
 
-// pick chooses the PostgreSQL or the SQLite spelling of a piece of SQL.
-func (b *backend) pick(pg, lite string) string {
-	if b.kind == "postgres" {
-		return pg
+// openMySQLFixture opens the read-write handle of a MariaDB fixture. It
+// speaks utf8mb4 and UTC, as the source does, so that what a test writes is
+// what the source reads.
+func openMySQLFixture(dsn string) (*sqlx.DB, error) {
+	cfg, err := mysql.ParseDSN(dsn)
+	if err != nil {
+		return nil, err
 	}
-	return lite
+	if err := cfg.Apply(mysql.Charset("utf8mb4", "")); err != nil {
+		return nil, err
+	}
+	cfg.ParseTime = true
+	cfg.Params = map[string]string{"time_zone": "'+00:00'"}
+	return sqlx.Open("mysql", cfg.FormatDSN())
+}
+
+// pick chooses the PostgreSQL, the SQLite or the MySQL spelling of a piece
+// of SQL.
+func (b *backend) pick(pg, lite, my string) string {
+	switch b.kind {
+	case "postgres":
+		return pg
+	case "sqlite":
+		return lite
+	}
+	return my
 }
 
 func (b *backend) exec(t testing.TB, q string, args ...any) {
@@ -68,14 +95,15 @@ func (b *backend) exec(t testing.TB, q string, args ...any) {
 
 // at is a timestamp cursor value minutes after a fixed instant, as the
 // backend stores it: timestamptz on PostgreSQL, 'YYYY-MM-DD HH:MM:SS' text on
-// SQLite. It crosses an hour boundary to catch text-vs-time mistakes.
+// SQLite, DATETIME(6) on MySQL. It crosses an hour boundary to catch
+// text-vs-time mistakes.
 func (b *backend) at(minutes int) string {
 	ts := time.Date(2024, 5, 1, 9, 55, 0, 0, time.UTC).Add(time.Duration(minutes) * time.Minute)
-	return ts.Format(b.pick("2006-01-02 15:04:05-07", "2006-01-02 15:04:05"))
+	return ts.Format(b.pick("2006-01-02 15:04:05-07", "2006-01-02 15:04:05", "2006-01-02 15:04:05"))
 }
 
 // timestampType is the column type for a timestamp cursor.
-func (b *backend) timestampType() string { return b.pick("timestamptz", "TEXT") }
+func (b *backend) timestampType() string { return b.pick("timestamptz", "TEXT", "DATETIME(6)") }
 
 func (b *backend) open(t testing.TB) connectors.Source {
 	t.Helper()

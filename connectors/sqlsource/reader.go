@@ -92,13 +92,16 @@ func (s *Source) newReader(ctx context.Context, req connectors.ReadRequest) (*re
 	if err != nil {
 		return nil, err
 	}
+	if err := s.typePlan(ctx, p); err != nil {
+		return nil, err
+	}
 	r := &reader{src: s, p: p, pageSize: req.PageSize, full: req.Mode == connectors.FullRefresh}
 	if r.pageSize <= 0 {
 		r.pageSize = defaultPageSize
 	}
 	switch req.Mode {
 	case connectors.Incremental:
-		if p.cursor == "" {
+		if p.cursor == nil {
 			return nil, fmt.Errorf("%w: an incremental read needs a cursor column; set cursor or read in %s mode",
 				ErrInvalidStream, connectors.FullRefresh)
 		}
@@ -138,7 +141,7 @@ func (s *Source) newReader(ctx context.Context, req connectors.ReadRequest) (*re
 			if cp.FullKey != nil {
 				r.after = &position{key: cp.FullKey}
 			}
-		case p.cursor != "":
+		case p.cursor != nil:
 			if r.fullMax, err = s.maxPosition(ctx, p); err != nil {
 				return nil, fmt.Errorf("find the greatest cursor: %w", err)
 			}
@@ -168,7 +171,7 @@ func (s *Source) maxPosition(ctx context.Context, p *plan) (position, error) {
 // one, then each key's.
 func (p *plan) rowTexts(texts []any) (row, error) {
 	var r row
-	if p.cursor != "" {
+	if p.cursor != nil {
 		r.cursor = textValue(texts[0])
 		texts = texts[1:]
 	}
@@ -177,7 +180,7 @@ func (p *plan) rowTexts(texts []any) (row, error) {
 		t := textValue(v)
 		if t == nil {
 			return r, fmt.Errorf("%w: primary key column %q is NULL in a row: a primary key must identify every row; choose other key columns",
-				ErrInvalidStream, p.keyNames[i])
+				ErrInvalidStream, p.keys[i].name)
 		}
 		r.key[i] = *t
 	}
@@ -229,7 +232,7 @@ func (r *reader) emit(w row) connectors.Record {
 	rec := connectors.Record{
 		Key:        strings.Join(w.key, "|"),
 		Fields:     w.fields,
-		NullCursor: r.p.cursor != "" && w.cursor == nil,
+		NullCursor: r.p.cursor != nil && w.cursor == nil,
 	}
 	pos := w.position()
 	r.after = &pos
@@ -327,7 +330,7 @@ func (r *reader) scanPage(ctx context.Context, tx *sqlx.Tx, q string, args []any
 		return nil, err
 	}
 	nData := len(cols) - len(r.p.keys)
-	if r.p.cursor != "" {
+	if r.p.cursor != nil {
 		nData--
 	}
 	if err := checkColumns(cols[:nData]); err != nil {
@@ -383,12 +386,15 @@ func (s *Source) probe(ctx context.Context, tx *sqlx.Tx, p *plan, w row) error {
 	switch {
 	case n == 0:
 		what := "the primary key"
-		if p.cursor != "" {
+		if p.cursor != nil {
 			what = "the cursor or the primary key"
 		}
 		hint := ""
-		if s.d == sqlite {
+		switch s.d {
+		case sqlite:
 			hint = "; on SQLite select them as plain columns of a declared type, not expressions or typeless columns"
+		case mysql:
+			hint = "; on MySQL a FLOAT, BIT or spatial column does not round-trip: choose another column"
 		}
 		return fmt.Errorf("%w: the row at key %q is not found again by its own text, so paging after it would skip rows: "+
 			"%s does not compare equal to its text%s", ErrInvalidStream, strings.Join(w.key, "|"), what, hint)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"regexp"
@@ -24,6 +25,7 @@ import (
 func init() {
 	connectors.Register("postgres", factory(postgres))
 	connectors.Register("sqlite", factory(sqlite))
+	connectors.Register("mysql", factory(mysql))
 }
 
 // factory adapts Open to connectors.Factory without ever returning a
@@ -60,11 +62,16 @@ type dialect int
 const (
 	postgres dialect = iota
 	sqlite
+	// mysql is MySQL and MariaDB.
+	mysql
 )
 
 func (d dialect) String() string {
-	if d == sqlite {
+	switch d {
+	case sqlite:
 		return "sqlite"
+	case mysql:
+		return "mysql"
 	}
 	return "postgres"
 }
@@ -72,10 +79,10 @@ func (d dialect) String() string {
 // placeholder is the n-th (1-based) parameter marker. The stream's own query
 // is never rebound, so a literal "?" inside it stays untouched.
 func (d dialect) placeholder(n int) string {
-	if d == sqlite {
-		return "?"
+	if d == postgres {
+		return "$" + strconv.Itoa(n)
 	}
-	return "$" + strconv.Itoa(n)
+	return "?"
 }
 
 // Source is an open connection pool to one department database.
@@ -84,22 +91,23 @@ type Source struct {
 	d       dialect
 	db      *sqlx.DB
 	timeout time.Duration
+	// log receives the driver's own messages; nil drops them.
+	log *slog.Logger
 	// secrets are the DSN and its password, kept only to scrub them from
 	// driver errors, which sometimes quote what they failed to parse.
 	secrets []string
 }
 
-// Open opens a source of kind "postgres" or "sqlite", as the registered
-// factories do, and checks that it answers. The DSN never appears in its
-// errors.
+// Open opens a source of kind "postgres", "sqlite" or "mysql", as the
+// registered factories do, and checks that it answers. The DSN never
+// appears in its errors.
 func Open(ctx context.Context, cfg connectors.Config) (*Source, error) {
-	switch cfg.Kind {
-	case "postgres":
-		return open(ctx, cfg, postgres)
-	case "sqlite":
-		return open(ctx, cfg, sqlite)
+	for _, d := range []dialect{postgres, sqlite, mysql} {
+		if cfg.Kind == d.String() {
+			return open(ctx, cfg, d)
+		}
 	}
-	return nil, fmt.Errorf("sqlsource: kind %q is neither postgres nor sqlite", cfg.Kind)
+	return nil, fmt.Errorf("sqlsource: kind %q is none of postgres, sqlite and mysql", cfg.Kind)
 }
 
 func open(ctx context.Context, cfg connectors.Config, d dialect) (*Source, error) {
@@ -111,7 +119,7 @@ func open(ctx context.Context, cfg connectors.Config, d dialect) (*Source, error
 		sort.Strings(keys)
 		return nil, fmt.Errorf("unknown option %q: the %s connector takes no options", keys[0], d)
 	}
-	s := &Source{name: cfg.Name, d: d, timeout: cfg.Timeout, secrets: secretsOf(cfg.DSN)}
+	s := &Source{name: cfg.Name, d: d, timeout: cfg.Timeout, log: cfg.Log, secrets: secretsOf(d, cfg.DSN)}
 	if s.timeout <= 0 {
 		s.timeout = DefaultTimeout
 	}
@@ -121,6 +129,8 @@ func open(ctx context.Context, cfg connectors.Config, d dialect) (*Source, error
 		s.db, err = openPostgres(cfg.DSN)
 	case sqlite:
 		s.db, err = openSQLite(cfg.DSN)
+	case mysql:
+		s.db, err = openMySQL(cfg.DSN, driverLog{s})
 	}
 	if err != nil {
 		return nil, s.scrub(err)
@@ -187,13 +197,14 @@ func escapeURIPath(p string) string {
 func (s *Source) Close() error { return s.db.Close() }
 
 // inTx runs fn in a read-only transaction bounded by the source's timeout.
-// On PostgreSQL it is REPEATABLE READ so that a page and the check made on
-// it see the same rows; SQLite read transactions are snapshots already.
+// On PostgreSQL and MySQL it is REPEATABLE READ so that a page and the check
+// made on it see the same rows (InnoDB takes its snapshot at the first
+// read); SQLite read transactions are snapshots already.
 func (s *Source) inTx(ctx context.Context, fn func(ctx context.Context, tx *sqlx.Tx) error) error {
 	tctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	opts := &sql.TxOptions{ReadOnly: true}
-	if s.d == postgres {
+	if s.d != sqlite {
 		opts.Isolation = sql.LevelRepeatableRead
 	}
 	err := func() error {
@@ -241,8 +252,11 @@ var (
 // first so that a password inside the DSN does not break up the DSN's own
 // replacement. It parses by hand: the DSNs most worth hiding are the
 // malformed ones, which a URL parser refuses.
-func secretsOf(dsn string) []string {
+func secretsOf(d dialect, dsn string) []string {
 	var found []string
+	if d == mysql {
+		found = append(found, mysqlPasswords(dsn)...)
+	}
 	if m := urlPassword.FindStringSubmatch(dsn); m != nil {
 		found = append(found, m[1])
 	}

@@ -17,7 +17,8 @@ import (
 var ErrInvalidStream = errors.New("sqlsource: invalid stream")
 
 // maxIdentifier is PostgreSQL's NAMEDATALEN-1: a longer name would be
-// truncated by the server and silently name something else.
+// truncated by the server and silently name something else. MySQL allows 64
+// characters, so the bound holds there too.
 const maxIdentifier = 63
 
 // The reserved aliases of the text casts the reader selects beside the
@@ -37,14 +38,43 @@ type plan struct {
 	// from is the relation with its alias: `"s"."t" AS lt_src` or
 	// `(<query>) AS lt_src`.
 	from string
-	// cursor is the quoted cursor column, "" when the stream has none.
-	cursor string
-	// keys are the quoted primary key columns; keyNames as configured.
-	keys     []string
-	keyNames []string
-	// casts selects the text of the cursor (if any) then of each key.
-	casts    string
+	// cursor is nil when the stream has none.
+	cursor *column
+	keys   []column
+	// typed says the columns know their database types; MySQL needs them
+	// before any position is compared (see bindTypes).
+	typed    bool
 	lookBack string
+}
+
+// column is the cursor or a primary key column, as the reader's SQL uses it.
+type column struct {
+	// name is as configured; ref is the quoted column, lt_src."name".
+	name, ref string
+	// text selects the database's text of the value, which positions hold.
+	text string
+	// order is what ORDER BY and the keyset comparisons use: the column
+	// itself, or on MySQL its bytes for text columns.
+	order string
+	// bindOpen and bindClose wrap a parameter marker so that the database
+	// compares the text as a value of the column's type.
+	bindOpen, bindClose string
+}
+
+// bind wraps a parameter marker for comparison with the column's order.
+func (c column) bind(mark string) string { return c.bindOpen + mark + c.bindClose }
+
+// newColumn is a column before its type is known: compared as itself, its
+// text a plain cast, its parameter bare.
+func newColumn(d dialect, name string) column {
+	ref := "lt_src." + d.quote(name)
+	text := "CAST(" + ref + " AS TEXT)"
+	if d == mysql {
+		// MySQL has no CAST AS TEXT; the character set makes the text
+		// independent of the session's.
+		text = "CAST(" + ref + " AS CHAR CHARACTER SET utf8mb4)"
+	}
+	return column{name: name, ref: ref, text: text, order: ref}
 }
 
 // newPlan validates a stream. It is pure: nothing here touches a database.
@@ -52,12 +82,14 @@ func newPlan(d dialect, s connectors.Stream) (*plan, error) {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w: %s", ErrInvalidStream, fmt.Sprintf(format, args...))
 	}
-	p := &plan{d: d, name: s.Name, lookBack: strings.TrimSpace(s.LookBack)}
+	// PostgreSQL and SQLite compare a text parameter as the column's type
+	// by themselves; MySQL is told each column's type by bindTypes.
+	p := &plan{d: d, name: s.Name, lookBack: strings.TrimSpace(s.LookBack), typed: d != mysql}
 	switch {
 	case s.Table != "" && s.Query != "":
 		return nil, bad("set either table or query, not both")
 	case s.Table != "":
-		rel, err := quoteQualified(s.Table)
+		rel, err := d.quoteQualified(s.Table)
 		if err != nil {
 			return nil, bad("table: %v", err)
 		}
@@ -85,23 +117,17 @@ func newPlan(d dialect, s connectors.Stream) (*plan, error) {
 			return nil, bad("primary_key: column %q is listed twice", k)
 		}
 		seen[k] = true
-		p.keys = append(p.keys, "lt_src."+quote(k))
-		p.keyNames = append(p.keyNames, k)
+		p.keys = append(p.keys, newColumn(d, k))
 	}
-	var casts []string
 	if s.Cursor != "" {
 		if err := checkIdentifier(s.Cursor); err != nil {
 			return nil, bad("cursor: %v", err)
 		}
-		p.cursor = "lt_src." + quote(s.Cursor)
-		casts = append(casts, "CAST("+p.cursor+" AS TEXT) AS "+quote(cursorAlias))
+		c := newColumn(d, s.Cursor)
+		p.cursor = &c
 	}
-	for i, k := range p.keys {
-		casts = append(casts, fmt.Sprintf("CAST(%s AS TEXT) AS %s", k, quote(keyAlias(i))))
-	}
-	p.casts = strings.Join(casts, ", ")
 	if p.lookBack != "" {
-		if p.cursor == "" {
+		if p.cursor == nil {
 			return nil, bad("look_back needs a cursor")
 		}
 		if err := checkLookBack(p.lookBack); err != nil {
@@ -113,7 +139,7 @@ func newPlan(d dialect, s connectors.Stream) (*plan, error) {
 
 func keyAlias(i int) string { return fmt.Sprintf("%s%d", keyAliasPrefix, i+1) }
 
-// checkIdentifier accepts what PostgreSQL and SQLite both accept unquoted,
+// checkIdentifier accepts what PostgreSQL, SQLite and MySQL all accept unquoted,
 // letters in any script included (Vietnamese column names are common).
 // Quoting then makes the name safe; refusing everything else keeps quote
 // characters, dots and spaces out of the SQL altogether.
@@ -135,7 +161,7 @@ func checkIdentifier(s string) error {
 }
 
 // quoteQualified quotes "table" or "schema.table".
-func quoteQualified(s string) (string, error) {
+func (d dialect) quoteQualified(s string) (string, error) {
 	parts := strings.Split(s, ".")
 	if len(parts) > 2 {
 		return "", fmt.Errorf("name %q has more than one dot: write schema.table", s)
@@ -144,14 +170,20 @@ func quoteQualified(s string) (string, error) {
 		if err := checkIdentifier(part); err != nil {
 			return "", err
 		}
-		parts[i] = quote(part)
+		parts[i] = d.quote(part)
 	}
 	return strings.Join(parts, "."), nil
 }
 
 // quote is only ever given names checkIdentifier accepted, which hold no
-// quote character to escape.
-func quote(ident string) string { return `"` + ident + `"` }
+// quote character to escape. MySQL quotes with backticks: its double quotes
+// are strings unless the server runs in ANSI_QUOTES mode.
+func (d dialect) quote(ident string) string {
+	if d == mysql {
+		return "`" + ident + "`"
+	}
+	return `"` + ident + `"`
+}
 
 // cleanQuery accepts a single SELECT (or WITH ... SELECT) and drops trailing
 // semicolons, which would end the subquery it is wrapped in.
@@ -173,20 +205,44 @@ func cleanQuery(q string) (string, error) {
 // nKeys is how many primary key columns the stream has.
 func (p *plan) nKeys() int { return len(p.keys) }
 
+// cursorAndKeys is the cursor (if any) then the key columns: the order of
+// a position and of the reserved text columns.
+func (p *plan) cursorAndKeys() []column {
+	if p.cursor == nil {
+		return p.keys
+	}
+	return append([]column{*p.cursor}, p.keys...)
+}
+
+// casts selects the text of the cursor (if any) then of each key.
+func (p *plan) casts() string {
+	var casts []string
+	if p.cursor != nil {
+		casts = append(casts, p.cursor.text+" AS "+p.d.quote(cursorAlias))
+	}
+	for i, k := range p.keys {
+		casts = append(casts, k.text+" AS "+p.d.quote(keyAlias(i)))
+	}
+	return strings.Join(casts, ", ")
+}
+
 // selectList is the stream's columns followed by the reserved text casts.
-func (p *plan) selectList() string { return "lt_src.*, " + p.casts }
+func (p *plan) selectList() string { return "lt_src.*, " + p.casts() }
 
 // orderKeys orders by the primary key, ascending.
-func (p *plan) orderKeys() string { return strings.Join(p.keys, ", ") }
+func (p *plan) orderKeys() string { return orderBy(p.keys, false) }
 
 // orderCursor orders by (cursor, primary key), ascending or descending. It
 // orders by the real columns, not their text: "10" sorts before "9".
-func (p *plan) orderCursor(desc bool) string {
-	cols := append([]string{p.cursor}, p.keys...)
-	if desc {
-		for i := range cols {
-			cols[i] += " DESC"
+func (p *plan) orderCursor(desc bool) string { return orderBy(p.cursorAndKeys(), desc) }
+
+func orderBy(cols []column, desc bool) string {
+	out := make([]string, len(cols))
+	for i, c := range cols {
+		out[i] = c.order
+		if desc {
+			out[i] += " DESC"
 		}
 	}
-	return strings.Join(cols, ", ")
+	return strings.Join(out, ", ")
 }

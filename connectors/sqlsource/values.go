@@ -6,8 +6,11 @@ import "strings"
 // promises. lib/pq hands back the raw text of every type it has no Go type
 // for (numeric, uuid, json, interval, ...) as []byte; only bytea is really
 // binary. SQLite has no boolean storage, so a column declared BOOLEAN
-// arrives as 0 or 1.
+// arrives as 0 or 1. MySQL is in mysqlValue.
 func fieldValue(d dialect, dbType string, v any) any {
+	if d == mysql {
+		return mysqlValue(dbType, v)
+	}
 	switch x := v.(type) {
 	case []byte:
 		if d == postgres && dbType != "BYTEA" {
@@ -24,8 +27,7 @@ func fieldValue(d dialect, dbType string, v any) any {
 	return v
 }
 
-// textValue reads one of the reserved CAST(... AS TEXT) columns; nil is SQL
-// NULL.
+// textValue reads one of the reserved text columns; nil is SQL NULL.
 func textValue(v any) *string {
 	switch x := v.(type) {
 	case string:
