@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	_ "github.com/go-sql-driver/mysql"
 	_ "github.com/lib/pq"
 	_ "modernc.org/sqlite"
 
@@ -24,6 +25,7 @@ var peers = []struct {
 }{
 	{"postgres", sqlPeer("postgres")},
 	{"sqlite", sqlPeer("sqlite")},
+	{"mysql", sqlPeer("mysql")},
 }
 
 func TestConformance(t *testing.T) {
@@ -51,6 +53,9 @@ func sqlPeer(kind string) conformance.NewPeer {
 		case "sqlite":
 			p.dsn = testdb.SQLite(t)
 			driver, create = "sqlite", `CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT, place TEXT, updated_at TEXT)`
+		case "mysql":
+			p.dsn = testdb.MariaDB(t)
+			driver, create = "mysql", `CREATE TABLE people (id INTEGER PRIMARY KEY, name VARCHAR(200), place VARCHAR(200), updated_at DATETIME(6) NULL)`
 		}
 		db, err := sql.Open(driver, p.dsn)
 		if err != nil {
@@ -90,9 +95,12 @@ func (p *sqlDB) Put(t *testing.T, rows ...conformance.Row) {
 			}
 		}
 		id, _ := strconv.Atoi(r.ID)
-		if _, err := p.db.Exec(`INSERT INTO people (id, name, place, updated_at) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (id) DO UPDATE SET name = excluded.name, place = excluded.place, updated_at = excluded.updated_at`,
-			id, r.Name, r.Place, cursor); err != nil {
+		upsert := `INSERT INTO people (id, name, place, updated_at) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (id) DO UPDATE SET name = excluded.name, place = excluded.place, updated_at = excluded.updated_at`
+		if p.kind == "mysql" {
+			upsert = `REPLACE INTO people (id, name, place, updated_at) VALUES (?, ?, ?, ?)`
+		}
+		if _, err := p.db.Exec(upsert, id, r.Name, r.Place, cursor); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -101,7 +109,11 @@ func (p *sqlDB) Put(t *testing.T, rows ...conformance.Row) {
 func (p *sqlDB) Delete(t *testing.T, ids ...string) {
 	t.Helper()
 	for _, id := range ids {
-		if _, err := p.db.Exec(`DELETE FROM people WHERE id = $1`, id); err != nil {
+		del := `DELETE FROM people WHERE id = $1`
+		if p.kind == "mysql" {
+			del = `DELETE FROM people WHERE id = ?`
+		}
+		if _, err := p.db.Exec(del, id); err != nil {
 			t.Fatal(err)
 		}
 	}
