@@ -20,6 +20,7 @@ package national
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -92,6 +93,11 @@ type Result struct {
 	ConflictWith map[int]string
 }
 
+// ErrNewerRun is returned by Write when a record of the stream was written
+// by a later run than the writer's: the writer lost its lease and another
+// run took its stream over, so its batch must not land.
+var ErrNewerRun = errors.New("national: a newer run of the stream wrote the record")
+
 // Document is a national record as the portal receives it.
 type Document struct {
 	Kind         string          `json:"kind"`
@@ -116,6 +122,12 @@ type Store interface {
 	// generation stamp is not generation, and returns how many it marked.
 	// Call it only after a full read of that generation completed.
 	MarkDeleted(ctx context.Context, p Provenance) (int64, error)
+	// Touch stamps the full-refresh generation on the live records of the
+	// given source keys without changing them. A full refresh calls it for
+	// the records it read but could not deliver (rejected): they still
+	// exist at the source, so their last good version must not be marked
+	// deleted.
+	Touch(ctx context.Context, p Provenance, sourceKeys []string) error
 	// Get returns one record by kind and natural key, deleted or not.
 	Get(ctx context.Context, kind, key string) (Document, bool, error)
 	// Prefill returns the live records about one citizen, found by personal

@@ -1,6 +1,7 @@
 package national_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -89,11 +90,24 @@ func item(t testing.TB, kind, sourceKey string, data map[string]any) national.It
 	return national.Item{Kind: kind, NaturalKey: k.NaturalKey(data), SourceKey: sourceKey, Data: b, Hash: h}
 }
 
+// bornAs returns a date of birth and sex that agree with a personal ID
+// number: its 4th digit gives sex and century, digits 5-6 the year.
+func bornAs(id string) (dob, sex string) {
+	d := int(id[3] - '0')
+	year := 1900 + 100*(d/2) + int(id[4]-'0')*10 + int(id[5]-'0')
+	sex = "M"
+	if d%2 == 1 {
+		sex = "F"
+	}
+	return fmt.Sprintf("%04d-05-17", year), sex
+}
+
 // person is a person record whose natural key is its ID number.
 func person(t testing.TB, sourceKey, id, name string) national.Item {
 	t.Helper()
+	dob, sex := bornAs(id)
 	return item(t, "person", sourceKey, map[string]any{
-		"id_number": id, "full_name": name, "date_of_birth": "1990-05-17", "sex": "F",
+		"id_number": id, "full_name": name, "date_of_birth": dob, "sex": sex,
 	})
 }
 
@@ -106,6 +120,8 @@ func birth(t testing.TB, sourceKey, number, childID, motherID string) national.I
 	}
 	if childID != "" {
 		data["id_number"] = childID
+		data["date_of_birth"], data["sex"] = bornAs(childID)
+		data["registration_date"] = data["date_of_birth"]
 	}
 	if motherID != "" {
 		data["mother_id_number"] = motherID
@@ -565,6 +581,59 @@ func TestMigrateTwice(t *testing.T) {
 		}
 		if n != 0 {
 			t.Errorf("second Migrate applied %d migrations, want 0", n)
+		}
+	})
+}
+
+// A record whose source row is now rejected still exists at the source:
+// Touch keeps a full refresh from marking its last good version deleted.
+func TestTouchKeepsRejectedRecordsLive(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, s national.Store) {
+		ctx := context.Background()
+		write(t, s, withGeneration(dancu, 1), person(t, "c1", idAn, "An"), person(t, "c2", idBinh, "Bình"))
+		gen2 := withGeneration(dancu, 2)
+		// Generation 2 sees c1 delivered, and c2 only as a reject.
+		write(t, s, gen2, person(t, "c1", idAn, "An"))
+		if err := s.Touch(ctx, gen2, []string{"c2", "no-such-key"}); err != nil {
+			t.Fatal(err)
+		}
+		n, err := s.MarkDeleted(ctx, gen2)
+		if err != nil || n != 0 {
+			t.Fatalf("MarkDeleted after Touch: %d, %v; want 0 deleted", n, err)
+		}
+		if d := get(t, s, "person", idBinh); d.Deleted {
+			t.Fatal("the rejected row's record was marked deleted")
+		}
+		// Without the touch, generation 3 deletes it.
+		gen3 := withGeneration(dancu, 3)
+		write(t, s, gen3, person(t, "c1", idAn, "An"))
+		if n, err := s.MarkDeleted(ctx, gen3); err != nil || n != 1 {
+			t.Fatalf("MarkDeleted without Touch: %d, %v; want 1", n, err)
+		}
+	})
+}
+
+// A run that lost its lease must not write over what a later run of the
+// same stream wrote.
+func TestOlderRunCannotOverwriteNewer(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, s national.Store) {
+		newer := dancu
+		newer.RunID = 7
+		write(t, s, newer, person(t, "c1", idAn, "Version Hai"))
+		older := dancu
+		older.RunID = 6
+		_, err := s.Write(context.Background(), older, []national.Item{person(t, "c1", idAn, "Version Mot")})
+		if !errors.Is(err, national.ErrNewerRun) {
+			t.Fatalf("older run's write: %v, want ErrNewerRun", err)
+		}
+		if got := fullName(t, get(t, s, "person", idAn)); got != "Version Hai" {
+			t.Fatalf("record holds %q after the older run's write, want %q", got, "Version Hai")
+		}
+		// The same or a later run still writes.
+		newer.RunID = 8
+		write(t, s, newer, person(t, "c1", idAn, "Version Ba"))
+		if got := fullName(t, get(t, s, "person", idAn)); got != "Version Ba" {
+			t.Fatalf("record holds %q, want %q", got, "Version Ba")
 		}
 	})
 }

@@ -284,10 +284,14 @@ ON CONFLICT (kind, natural_key) DO UPDATE SET
     last_run_id = excluded.last_run_id,
     seen_generation = CASE WHEN $6::bigint > 0 THEN $6::bigint ELSE r.seen_generation END,
     deleted_at = NULL
-WHERE r.deleted_at IS NOT NULL
+WHERE (r.deleted_at IS NOT NULL
    OR (r.content_hash <> excluded.content_hash
        AND (r.department, r.source, r.stream, r.source_key)
-         = (excluded.department, excluded.source, excluded.stream, excluded.source_key))
+         = (excluded.department, excluded.source, excluded.stream, excluded.source_key)))
+  -- A run that lost its lease must not write over what the run that took
+  -- its stream over wrote after it.
+  AND NOT ((r.department, r.source, r.stream) = (excluded.department, excluded.source, excluded.stream)
+           AND r.last_run_id > excluded.last_run_id)
 RETURNING r.kind, r.natural_key`
 
 // pgUpsert returns the keys of the records it wrote.
@@ -345,7 +349,7 @@ func pgRaced(ctx context.Context, tx *sql.Tx, p Provenance, items []Item, raced 
 	for _, i := range raced {
 		o, ok := owners[recordKey{items[i].Kind, items[i].NaturalKey}]
 		if !ok || o == ownerOf(p, items[i].SourceKey) {
-			return fmt.Errorf("%s %q changed while it was written; retry the batch", items[i].Kind, items[i].NaturalKey)
+			return fmt.Errorf("%s %q: %w, or it changed while it was written; the batch will be read again", items[i].Kind, items[i].NaturalKey, ErrNewerRun)
 		}
 		res.Outcomes[i] = Conflict
 		if res.ConflictWith == nil {
@@ -495,4 +499,19 @@ func (s *pgStore) Count(ctx context.Context, department, source, stream string) 
 		return 0, fmt.Errorf("count %s/%s/%s: %w", department, source, stream, err)
 	}
 	return n, nil
+}
+
+const pgTouch = `
+UPDATE national_records SET seen_generation = $4::bigint
+WHERE department = $1 AND source = $2 AND stream = $3 AND source_key = ANY($5::text[])
+  AND deleted_at IS NULL AND seen_generation <> $4::bigint`
+
+func (s *pgStore) Touch(ctx context.Context, p Provenance, sourceKeys []string) error {
+	if err := checkGeneration(p); err != nil || len(sourceKeys) == 0 {
+		return err
+	}
+	if _, err := s.db.ExecContext(ctx, pgTouch, p.Department, p.Source, p.Stream, p.Generation, pq.Array(sourceKeys)); err != nil {
+		return fmt.Errorf("touch records of %s/%s/%s: %w", p.Department, p.Source, p.Stream, err)
+	}
+	return nil
 }

@@ -11,6 +11,11 @@ func ownerOf(p Provenance, sourceKey string) owner {
 }
 
 // String formats the owner as Result.ConflictWith reports it.
+// sameStream reports whether two owners are records of the same stream.
+func (o owner) sameStream(p owner) bool {
+	return o.department == p.department && o.source == p.source && o.stream == p.stream
+}
+
 func (o owner) String() string {
 	return o.department + "/" + o.source + "/" + o.stream + " " + o.sourceKey
 }

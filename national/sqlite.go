@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -31,7 +32,7 @@ func (s *sqliteStore) Migrate(ctx context.Context) (int, error) { return migrate
 const (
 	sqliteState = `
 SELECT department, source, stream, source_key, content_hash,
-       deleted_at IS NULL, seen_generation
+       deleted_at IS NULL, seen_generation, last_run_id
 FROM national_records WHERE kind = ? AND natural_key = ?`
 	sqliteInsert = `
 INSERT INTO national_records (
@@ -59,6 +60,7 @@ type sqliteRecord struct {
 	hash       []byte
 	live       bool
 	generation int64
+	lastRun    int64
 }
 
 // sqliteWriter holds the statements of one batch write.
@@ -144,7 +146,7 @@ func (w *sqliteWriter) read(ctx context.Context, k recordKey) (sqliteRecord, boo
 	var r sqliteRecord
 	err := w.state.QueryRowContext(ctx, k.kind, k.naturalKey).Scan(
 		&r.owner.department, &r.owner.source, &r.owner.stream, &r.owner.sourceKey,
-		&r.hash, &r.live, &r.generation)
+		&r.hash, &r.live, &r.generation, &r.lastRun)
 	if errors.Is(err, sql.ErrNoRows) {
 		return sqliteRecord{}, false, nil
 	}
@@ -159,6 +161,9 @@ func (w *sqliteWriter) write(ctx context.Context, p Provenance, it *Item, now st
 	cur, exists, err := w.read(ctx, k)
 	if err != nil {
 		return 0, fmt.Errorf("read: %w", err)
+	}
+	if exists && cur.owner.sameStream(mine) && cur.lastRun > p.RunID {
+		return 0, fmt.Errorf("%w: run %d wrote it after this run %d started", ErrNewerRun, cur.lastRun, p.RunID)
 	}
 	var outcome Outcome
 	switch {
@@ -296,4 +301,23 @@ func (s *sqliteStore) Count(ctx context.Context, department, source, stream stri
 		return 0, fmt.Errorf("count %s/%s/%s: %w", department, source, stream, err)
 	}
 	return n, nil
+}
+
+const sqliteTouch = `
+UPDATE national_records SET seen_generation = ?
+WHERE department = ? AND source = ? AND stream = ? AND deleted_at IS NULL AND seen_generation <> ?
+  AND source_key IN (SELECT value FROM json_each(?))`
+
+func (s *sqliteStore) Touch(ctx context.Context, p Provenance, sourceKeys []string) error {
+	if err := checkGeneration(p); err != nil || len(sourceKeys) == 0 {
+		return err
+	}
+	keys, err := json.Marshal(sourceKeys)
+	if err != nil {
+		return err
+	}
+	if _, err := s.db.ExecContext(ctx, sqliteTouch, p.Generation, p.Department, p.Source, p.Stream, p.Generation, string(keys)); err != nil {
+		return fmt.Errorf("touch records of %s/%s/%s: %w", p.Department, p.Source, p.Stream, err)
+	}
+	return nil
 }
