@@ -1,18 +1,22 @@
 // Package schema is the common schema: the record kinds lienthong delivers to
 // the national database, their fields and the rules a record must pass.
 //
+// Each kind is one JSON Schema (draft 2020-12) file under kinds/, embedded in
+// the binary; those files are the single source of truth. At init they are
+// compiled into Kinds and into a Go validator that supports exactly the
+// keywords the files use (tests prove it agrees with a full JSON Schema
+// validator), because validation runs on every record of every sync and a
+// general validator costs several times the pipeline's budget.
+//
 // A Record is what a mapping produces; Validate checks it against its kind and
-// returns every Violation with a stable reason code. The package is pure: it
-// must not do I/O or know where a record came from.
+// returns every Violation with a stable reason code; Canonical gives the bytes
+// and hash the national store keeps. The package is pure: it must not do I/O
+// or know where a record came from.
 package schema
 
 import (
-	"crypto/sha256"
-	"encoding/json"
-	"fmt"
 	"sort"
 	"strings"
-	"time"
 )
 
 // Version is the version of the common schema.
@@ -24,53 +28,96 @@ type Type string
 const (
 	// Text is free text, NFC, trimmed.
 	Text Type = "text"
-	// Date is a calendar date written YYYY-MM-DD.
+	// Date is a calendar date written YYYY-MM-DD; a Partial date field also
+	// takes YYYY-MM or YYYY.
 	Date Type = "date"
 	// Enum is one of a field's listed values.
 	Enum Type = "enum"
 	// IDNumber is a 12-digit personal identification number (số định danh cá nhân).
 	IDNumber Type = "id_number"
+	// OldIDNumber is the 9-digit number of an old identity card (chứng minh
+	// nhân dân, CMND).
+	OldIDNumber Type = "old_id_number"
+	// IDNumberOrCMND is an IDNumber, or an OldIDNumber in records made before
+	// personal ID numbers were issued.
+	IDNumberOrCMND Type = "id_number_or_cmnd"
+	// Phone is a Vietnamese phone number in E.164 form: +84 and 9 or 10 digits.
+	Phone Type = "phone"
+	// Code is an identifier with a fixed form (a card number, an enterprise
+	// code): text that must match the field's Rule, without spaces.
+	Code Type = "code"
+	// Integer is a whole number (a JSON number; Go int, int64, float64 or
+	// json.Number), e.g. an amount of đồng.
+	Integer Type = "integer"
+	// Number is a number, e.g. an area in square metres.
+	Number Type = "number"
 )
 
 // Field is one field of a record kind.
 type Field struct {
 	Name string
 	// Label is the field's name in Vietnamese, for docs and messages.
-	Label    string
+	Label string
+	// Title is the field's name in English.
+	Title    string
 	Type     Type
 	Required bool
-	// Values lists the allowed values of an Enum field.
-	Values []string
+	// Partial reports that a Date field also takes YYYY-MM or YYYY, for
+	// registers that hold only part of old dates.
+	Partial bool
+	// Values lists the allowed values of an Enum field; ValueLabels gives
+	// each its Vietnamese meaning.
+	Values      []string
+	ValueLabels map[string]string
+	// Rule says in words what a value must look like, e.g. "a 12-digit
+	// personal ID number"; messages and docs use it.
+	Rule string
 	// Doc says what the field holds.
 	Doc string
 }
 
 // Kind is a record kind of the common schema.
 type Kind struct {
-	Name  string
+	Name string
+	// Label is the kind's name in Vietnamese; Title in English.
 	Label string
+	Title string
+	// Doc says what a record of the kind is; Department who keeps it.
+	Doc        string
+	Department string
 	// Key lists the fields whose values, joined, identify a record of this
 	// kind nationally (its natural key).
 	Key    []string
 	Fields []Field
-	byName map[string]*Field
+
+	byName map[string]int
+	checks []*node // checks[i] validates Fields[i]
+	rules  []rule
+	source []byte
 }
 
 // Field returns the named field, or nil.
-func (k *Kind) Field(name string) *Field { return k.byName[name] }
+func (k *Kind) Field(name string) *Field {
+	if i, ok := k.byName[name]; ok {
+		return &k.Fields[i]
+	}
+	return nil
+}
 
-// Reason codes of a Violation. They are stable: departments filter on them.
-const (
-	ReasonRequired  = "required_missing"
-	ReasonBadDate   = "bad_date"
-	ReasonBadFormat = "bad_format"
-	ReasonBadValue  = "bad_value"
-	ReasonBadID     = "id_invalid"
-	ReasonNoMapping = "mapping_error"
-	// ReasonDuplicateKey marks a record whose natural key is already held by a
-	// different source record.
-	ReasonDuplicateKey = "duplicate_key"
-)
+// JSONSchema returns the kind's JSON Schema document as embedded, for
+// publishing to departments and the portal. The caller must not modify it.
+func (k *Kind) JSONSchema() []byte { return k.source }
+
+// Rules describes the kind's cross-field rules, the checks a JSON Schema
+// cannot say (an ID number against the date of birth, one date before
+// another), each with the reason code it reports.
+func (k *Kind) Rules() []string {
+	out := make([]string, len(k.rules))
+	for i := range k.rules {
+		out[i] = k.rules[i].describe()
+	}
+	return out
+}
 
 // Violation is one reason a record cannot be delivered.
 type Violation struct {
@@ -79,6 +126,7 @@ type Violation struct {
 	Message string `json:"message"`
 }
 
+// Error returns the violation as "field: message (code)".
 func (v Violation) Error() string { return v.Field + ": " + v.Message + " (" + v.Code + ")" }
 
 // Record is a record in the common schema.
@@ -88,14 +136,6 @@ type Record struct {
 }
 
 var kinds = map[string]*Kind{}
-
-func define(k *Kind) {
-	k.byName = make(map[string]*Field, len(k.Fields))
-	for i := range k.Fields {
-		k.byName[k.Fields[i].Name] = &k.Fields[i]
-	}
-	kinds[k.Name] = k
-}
 
 // Lookup returns a record kind by name.
 func Lookup(name string) (*Kind, bool) {
@@ -113,56 +153,20 @@ func Kinds() []*Kind {
 	return out
 }
 
-// Validate checks a record against its kind and returns every violation, in
-// field order. A nil result means the record is valid.
-func (k *Kind) Validate(data map[string]any) []Violation {
-	var vs []Violation
-	for i := range k.Fields {
-		f := &k.Fields[i]
-		v, present := data[f.Name]
-		s, isString := v.(string)
-		if !present || v == nil || (isString && strings.TrimSpace(s) == "") {
-			if f.Required {
-				vs = append(vs, Violation{f.Name, ReasonRequired, fmt.Sprintf("%s (%s) is required", f.Name, f.Label)})
-			}
-			continue
-		}
-		if !isString {
-			vs = append(vs, Violation{f.Name, ReasonBadFormat, fmt.Sprintf("%s must be text, got %T", f.Name, v)})
-			continue
-		}
-		if viol, ok := f.check(s); !ok {
-			vs = append(vs, viol)
-		}
-	}
-	return vs
-}
-
-func (f *Field) check(s string) (Violation, bool) {
-	switch f.Type {
-	case Date:
-		if _, err := time.Parse(time.DateOnly, s); err != nil {
-			return Violation{f.Name, ReasonBadDate, fmt.Sprintf("%s %q is not a date (YYYY-MM-DD)", f.Name, s)}, false
-		}
-	case Enum:
-		for _, allowed := range f.Values {
-			if s == allowed {
-				return Violation{}, true
-			}
-		}
-		return Violation{f.Name, ReasonBadValue, fmt.Sprintf("%s %q is not one of %s", f.Name, s, strings.Join(f.Values, ", "))}, false
-	case IDNumber:
-		if len(s) != 12 || strings.Trim(s, "0123456789") != "" {
-			return Violation{f.Name, ReasonBadID, fmt.Sprintf("%s %q is not a 12-digit personal ID number", f.Name, s)}, false
-		}
-	}
-	return Violation{}, true
-}
-
 // NaturalKey joins the record's key fields with "|". It assumes the record
 // passed Validate, so every key field is present.
 func (k *Kind) NaturalKey(data map[string]any) string {
+	if len(k.Key) == 1 {
+		s, _ := data[k.Key[0]].(string)
+		return s
+	}
+	n := len(k.Key) - 1
+	for _, name := range k.Key {
+		s, _ := data[name].(string)
+		n += len(s)
+	}
 	var b strings.Builder
+	b.Grow(n)
 	for i, name := range k.Key {
 		if i > 0 {
 			b.WriteByte('|')
@@ -171,17 +175,4 @@ func (k *Kind) NaturalKey(data map[string]any) string {
 		b.WriteString(s)
 	}
 	return b.String()
-}
-
-// Canonical returns the record's canonical JSON (keys sorted, no
-// insignificant space) and its SHA-256: two records with the same content
-// have the same hash, whatever order their fields were set in.
-func Canonical(data map[string]any) ([]byte, [32]byte, error) {
-	// encoding/json sorts map keys, which makes the encoding canonical for
-	// the flat string-valued records of the schema.
-	b, err := json.Marshal(data)
-	if err != nil {
-		return nil, [32]byte{}, err
-	}
-	return b, sha256.Sum256(b), nil
 }

@@ -37,6 +37,16 @@ const (
 	StatusAbandoned = "abandoned"
 )
 
+// Stages at which a record can be rejected.
+const (
+	// StageRead: the connector could not read the record's content.
+	StageRead = "read"
+	// StageMap: the mapping or the schema's validation refused it.
+	StageMap = "map"
+	// StageWrite: the national store refused it (its key is taken).
+	StageWrite = "write"
+)
+
 // ErrBusy means another live run holds the stream.
 var ErrBusy = errors.New("state: stream is being synced by another run")
 
@@ -53,11 +63,11 @@ func (r Ref) String() string { return r.Department + "/" + r.Source + "/" + r.St
 // Unchanged + Rejected + Skipped always holds; Deleted and NullCursor are
 // counted besides.
 type Counts struct {
-	Read       int64 `json:"read" db:"read"`
-	Inserted   int64 `json:"inserted" db:"inserted"`
-	Updated    int64 `json:"updated" db:"updated"`
-	Unchanged  int64 `json:"unchanged" db:"unchanged"`
-	Rejected   int64 `json:"rejected" db:"rejected"`
+	Read      int64 `json:"read" db:"read"`
+	Inserted  int64 `json:"inserted" db:"inserted"`
+	Updated   int64 `json:"updated" db:"updated"`
+	Unchanged int64 `json:"unchanged" db:"unchanged"`
+	Rejected  int64 `json:"rejected" db:"rejected"`
 	// Skipped counts records a mapping's skip condition left out on purpose.
 	Skipped    int64 `json:"skipped" db:"skipped"`
 	Deleted    int64 `json:"deleted" db:"deleted"`
@@ -115,10 +125,12 @@ type Reject struct {
 	SourceKey string `json:"source_key" db:"source_key"`
 	Kind      string `json:"kind" db:"kind"`
 	// Raw is the source record as read, JSON.
-	Raw     json.RawMessage `json:"raw" db:"raw"`
-	Field   string          `json:"field" db:"field"`
-	Reason  string          `json:"reason" db:"reason"`
-	Message string          `json:"message" db:"message"`
+	Raw   json.RawMessage `json:"raw" db:"raw"`
+	Field string          `json:"field" db:"field"`
+	// Stage is where the record failed: StageRead, StageMap or StageWrite.
+	Stage   string `json:"stage" db:"stage"`
+	Reason  string `json:"reason" db:"reason"`
+	Message string `json:"message" db:"message"`
 	// Violations lists every reason, JSON [{field, code, message}].
 	Violations  json.RawMessage `json:"violations" db:"violations"`
 	RunID       int64           `json:"run_id" db:"run_id"`
@@ -172,7 +184,7 @@ func (s *Store) StartRun(ctx context.Context, ref Ref, mode string) (Run, error)
 		if s.alive(h, now) {
 			return Run{}, fmt.Errorf("%w: %s is run %d by pid %d on %s since %s", ErrBusy, ref, h.ID, h.PID, h.Host, h.StartedAt.Format(time.RFC3339))
 		}
-		if _, err := tx.ExecContext(ctx, s.q(`UPDATE runs SET status = 'abandoned', ended_at = ?, error = ? WHERE id = ?`),
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE runs SET status = 'abandoned', ended_at = ?, error = ? WHERE id = ? AND status = 'running'`),
 			now, fmt.Sprintf("process %d on %s stopped without finishing; the next run resumed from the last committed batch", h.PID, h.Host), h.ID); err != nil {
 			return Run{}, fmt.Errorf("abandon run %d: %w", h.ID, err)
 		}
@@ -336,9 +348,12 @@ type Batch struct {
 	// means from the start.
 	Checkpoint json.RawMessage
 	// Full says the checkpoint belongs to a full refresh.
-	Full    bool
-	Counts  Counts
-	Rejects []Reject
+	Full bool
+	// Generation is the full-refresh generation in progress on the stream
+	// (0 if none); rejects are stamped with it.
+	Generation int64
+	Counts     Counts
+	Rejects    []Reject
 	// Delivered lists the source keys delivered (or found unchanged) in the
 	// batch: their old rejects, if any, are cleared.
 	Delivered []string
@@ -380,12 +395,17 @@ func (s *Store) CommitBatch(ctx context.Context, runID int64, ref Ref, b Batch) 
 		}
 	}
 	for _, r := range b.Rejects {
-		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO rejects (department, source, stream, source_key, kind, raw, field, reason, message, violations, run_id, first_seen_at, last_seen_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		stage := r.Stage
+		if stage == "" {
+			stage = StageMap
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO rejects (department, source, stream, source_key, kind, raw, field, stage, reason, message, violations, run_id, seen_generation, first_seen_at, last_seen_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (department, source, stream, source_key) DO UPDATE SET kind = excluded.kind, raw = excluded.raw,
-				field = excluded.field, reason = excluded.reason, message = excluded.message, violations = excluded.violations,
-				run_id = excluded.run_id, last_seen_at = excluded.last_seen_at`),
-			ref.Department, ref.Source, ref.Stream, r.SourceKey, r.Kind, string(r.Raw), r.Field, r.Reason, r.Message, string(r.Violations), runID, now, now); err != nil {
+				field = excluded.field, stage = excluded.stage, reason = excluded.reason, message = excluded.message,
+				violations = excluded.violations, run_id = excluded.run_id, seen_generation = excluded.seen_generation,
+				last_seen_at = excluded.last_seen_at`),
+			ref.Department, ref.Source, ref.Stream, r.SourceKey, r.Kind, string(r.Raw), r.Field, stage, r.Reason, r.Message, string(r.Violations), runID, b.Generation, now, now); err != nil {
 			return fmt.Errorf("save reject %s of %s: %w", r.SourceKey, ref, err)
 		}
 	}
@@ -421,6 +441,16 @@ type Finish struct {
 	FullDone bool
 	// Deleted counts the records a completed full refresh marked deleted.
 	Deleted int64
+	// Generation is the generation FullDone ends: rejects of rows it did
+	// not see are removed, as their rows left the source.
+	Generation int64
+	// CheckpointIfUnset saves Checkpoint only when the stream has none: a
+	// full refresh hands on its position to a stream never read
+	// incrementally, but must not move an incremental checkpoint back.
+	CheckpointIfUnset bool
+	// ReadSource says the run read the department system (a retry of
+	// rejects does not), so its success counts as the stream's last one.
+	ReadSource bool
 }
 
 // FinishRun closes a run in the ledger and, on success, saves the stream's
@@ -442,7 +472,11 @@ func (s *Store) FinishRun(ctx context.Context, runID int64, ref Ref, f Finish) e
 		return fmt.Errorf("finish run of %s: %w", ref, err)
 	}
 	if f.Checkpoint != nil {
-		if _, err := tx.ExecContext(ctx, s.q(`UPDATE stream_state SET checkpoint = ?, updated_at = ? WHERE department = ? AND source = ? AND stream = ?`),
+		set := `checkpoint = ?`
+		if f.CheckpointIfUnset {
+			set = `checkpoint = COALESCE(checkpoint, ?)`
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE stream_state SET `+set+`, updated_at = ? WHERE department = ? AND source = ? AND stream = ?`),
 			string(f.Checkpoint), now, ref.Department, ref.Source, ref.Stream); err != nil {
 			return fmt.Errorf("finish run %d: %w", runID, err)
 		}
@@ -452,8 +486,12 @@ func (s *Store) FinishRun(ctx context.Context, runID int64, ref Ref, f Finish) e
 			ref.Department, ref.Source, ref.Stream); err != nil {
 			return fmt.Errorf("finish run %d: %w", runID, err)
 		}
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM rejects WHERE department = ? AND source = ? AND stream = ? AND seen_generation <> ?`),
+			ref.Department, ref.Source, ref.Stream, f.Generation); err != nil {
+			return fmt.Errorf("finish run %d: clear rejects of rows gone from the source: %w", runID, err)
+		}
 	}
-	if f.Status == StatusSucceeded {
+	if f.Status == StatusSucceeded && f.ReadSource {
 		if _, err := tx.ExecContext(ctx, s.q(`UPDATE stream_state SET last_success_at = ? WHERE department = ? AND source = ? AND stream = ?`),
 			now, ref.Department, ref.Source, ref.Stream); err != nil {
 			return fmt.Errorf("finish run %d: %w", runID, err)
@@ -523,7 +561,7 @@ func (s *Store) Runs(ctx context.Context, f Filter) ([]Run, error) {
 // Rejects lists rejects, by stream and source key.
 func (s *Store) Rejects(ctx context.Context, f Filter) ([]Reject, error) {
 	where, args := f.where()
-	q := `SELECT department, source, stream, source_key, kind, raw, field, reason, message, violations, run_id, first_seen_at, last_seen_at
+	q := `SELECT department, source, stream, source_key, kind, raw, field, stage, reason, message, violations, run_id, first_seen_at, last_seen_at
 		FROM rejects` + where + ` ORDER BY department, source, stream, source_key`
 	if f.Limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d", f.Limit)
@@ -536,6 +574,7 @@ func (s *Store) Rejects(ctx context.Context, f Filter) ([]Reject, error) {
 		Kind        string    `db:"kind"`
 		Raw         string    `db:"raw"`
 		Field       string    `db:"field"`
+		Stage       string    `db:"stage"`
 		Reason      string    `db:"reason"`
 		Message     string    `db:"message"`
 		Violations  string    `db:"violations"`
@@ -548,7 +587,7 @@ func (s *Store) Rejects(ctx context.Context, f Filter) ([]Reject, error) {
 	}
 	out := make([]Reject, len(rows))
 	for i, r := range rows {
-		out[i] = Reject{Ref: r.Ref, SourceKey: r.SourceKey, Kind: r.Kind, Raw: json.RawMessage(r.Raw), Field: r.Field,
+		out[i] = Reject{Ref: r.Ref, SourceKey: r.SourceKey, Kind: r.Kind, Raw: json.RawMessage(r.Raw), Field: r.Field, Stage: r.Stage,
 			Reason: r.Reason, Message: r.Message, Violations: json.RawMessage(r.Violations), RunID: r.RunID,
 			FirstSeenAt: r.FirstSeenAt, LastSeenAt: r.LastSeenAt}
 	}

@@ -254,7 +254,7 @@ func TestStartRun(t *testing.T) {
 
 		// The stream's position survives the next run's start.
 		e.commit(t, run, state.Batch{Checkpoint: cp(`{"c":1}`)})
-		e.finish(t, run, state.Finish{Status: state.StatusSucceeded})
+		e.finish(t, run, state.Finish{Status: state.StatusSucceeded, ReadSource: true})
 		e.start(t, ref)
 		if st := e.state(t, ref); string(st.Checkpoint) != `{"c":1}` || st.LastSuccessAt == nil {
 			t.Fatalf("state after a new run started = %s, want checkpoint and last success kept", js(st))
@@ -622,8 +622,10 @@ func TestFinishRun(t *testing.T) {
 		checkpoint  string // want
 		lastSuccess bool
 	}{
-		{"succeeded with checkpoint", state.Finish{Status: state.StatusSucceeded, Checkpoint: cp(`"final"`), Deleted: 3}, `"final"`, true},
-		{"succeeded without checkpoint", state.Finish{Status: state.StatusSucceeded}, `"batch"`, true},
+		{"succeeded with checkpoint", state.Finish{Status: state.StatusSucceeded, Checkpoint: cp(`"final"`), Deleted: 3, ReadSource: true}, `"final"`, true},
+		{"succeeded without checkpoint", state.Finish{Status: state.StatusSucceeded, ReadSource: true}, `"batch"`, true},
+		{"retry of rejects is no sync of the source", state.Finish{Status: state.StatusSucceeded}, `"batch"`, false},
+		{"full refresh keeps an incremental checkpoint", state.Finish{Status: state.StatusSucceeded, Checkpoint: cp(`"full"`), CheckpointIfUnset: true, ReadSource: true}, `"batch"`, true},
 		{"failed", state.Finish{Status: state.StatusFailed, Error: "read stream \"t\": timeout"}, `"batch"`, false},
 		{"failed with checkpoint", state.Finish{Status: state.StatusFailed, Error: "e", Checkpoint: cp(`"given"`)}, `"given"`, false},
 	} {
@@ -656,7 +658,7 @@ func TestFinishRun(t *testing.T) {
 	t.Run("failure keeps the last success", func(t *testing.T) {
 		eachDialect(t, func(t *testing.T, e env) {
 			ok := e.start(t, ref)
-			e.finish(t, ok, state.Finish{Status: state.StatusSucceeded})
+			e.finish(t, ok, state.Finish{Status: state.StatusSucceeded, ReadSource: true})
 			success := e.state(t, ref).LastSuccessAt
 			if success == nil {
 				t.Fatal("no last success after a successful run")

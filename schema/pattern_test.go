@@ -1,0 +1,102 @@
+package schema
+
+import (
+	"regexp"
+	"testing"
+	"time"
+)
+
+// extraPatterns exercise the fast matcher beyond the schema's own patterns.
+var extraPatterns = []string{`^a*b$`, `^[a-c]{2,3}[d-f]?$`, `^x+$`, `^é{2}ô?$`, `^[^0-9]{1,3}[0-9]$`, `^$`, `^\+84[0-9]{9,10}$`}
+
+// schemaPatterns returns every pattern the kinds use.
+func schemaPatterns() []*pattern {
+	var out []*pattern
+	var walk func(n *node)
+	walk = func(n *node) {
+		out = append(out, n.patterns...)
+		for _, g := range n.anyOf {
+			for _, b := range g {
+				walk(b)
+			}
+		}
+	}
+	for _, k := range Kinds() {
+		for _, n := range k.checks {
+			walk(n)
+		}
+	}
+	for _, src := range extraPatterns {
+		p, err := compilePattern(src)
+		if err != nil {
+			panic(err)
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+func TestFastPatterns(t *testing.T) {
+	// Every schema pattern but the partial date's alternation runs without
+	// package regexp.
+	for _, p := range schemaPatterns() {
+		if p.re != nil && p.src != `^[0-9]{4}(-(0[1-9]|1[0-2]))?$` {
+			t.Errorf("pattern %s falls back to regexp", p.src)
+		}
+	}
+	// A greedy scan would be wrong here: the fast path must refuse them.
+	for _, src := range []string{`^[0-9]{1,3}[0-9]$`, `^a*a$`, `^a?[ab]$`, `^[a-z]*[0-9]?[a-c]$`, `^(?i)abc$`, `abc`, `^a|b$`} {
+		if _, ok := fastItems(src); ok {
+			t.Errorf("pattern %s must not take the fast path", src)
+		}
+	}
+}
+
+// FuzzPattern proves the fast matcher agrees with package regexp, which the
+// reference validator uses, on every pattern.
+func FuzzPattern(f *testing.F) {
+	for _, s := range []string{"042090001234", "+84912345678", "GD4424212345678", "3001234567-001", "CS123456", "ODT", "ééô", "ab1", "x\xff", "aab", ""} {
+		f.Add(s)
+	}
+	patterns := schemaPatterns()
+	regexps := make([]*regexp.Regexp, len(patterns))
+	for i, p := range patterns {
+		regexps[i] = regexp.MustCompile(p.src)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for i, p := range patterns {
+			if got, want := p.match(s), regexps[i].MatchString(s); got != want {
+				t.Fatalf("pattern %s on %q: fast %v, regexp %v", p.src, s, got, want)
+			}
+		}
+	})
+}
+
+// FuzzDate proves isDate accepts what time.Parse(time.DateOnly) accepts,
+// the reference validator's "date" format.
+func FuzzDate(f *testing.F) {
+	for _, s := range []string{"2024-02-29", "2023-02-29", "1900-02-29", "2000-02-29", "0000-01-01", "2024-04-31", "2024-1-01", "+024-01-01", "2024-01-01 ", "9999-12-31"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		_, err := time.Parse(time.DateOnly, s)
+		if got, want := isDate(s), err == nil; got != want {
+			t.Fatalf("isDate(%q) = %v, time.Parse says %v (%v)", s, got, want, err)
+		}
+	})
+}
+
+func TestCompareDates(t *testing.T) {
+	tests := []struct {
+		a, b string
+		want int
+	}{
+		{"2024-03-01", "2024-03-02", -1}, {"2024-03-02", "2024-03-01", 1}, {"2024-03-01", "2024-03-01", 0},
+		{"2024", "2024-12-31", 0}, {"2024-03", "2024-03-15", 0}, {"2023", "2024-01-01", -1}, {"2024-04", "2024-03-31", 1},
+	}
+	for _, tt := range tests {
+		if got := compareDates(tt.a, tt.b); got != tt.want {
+			t.Errorf("compareDates(%s, %s) = %d, want %d", tt.a, tt.b, got, tt.want)
+		}
+	}
+}

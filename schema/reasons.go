@@ -1,0 +1,75 @@
+package schema
+
+// Reason codes of a Violation. They are stable: departments filter on them,
+// and metrics label rejects with them.
+const (
+	// ReasonRequired: a required field has no value (absent, null or blank).
+	ReasonRequired = "required_missing"
+	// ReasonUnknownField: the record has a field its kind does not define.
+	ReasonUnknownField = "unknown_field"
+	// ReasonBadFormat: a value has the wrong type, length or form.
+	ReasonBadFormat = "bad_format"
+	// ReasonBadValue: a value is not one of a field's values or out of range.
+	ReasonBadValue = "bad_value"
+	// ReasonBadDate: a date is not a calendar date in the schema's form.
+	ReasonBadDate = "bad_date"
+	// ReasonBadPhone: a phone number is not +84 and 9 or 10 digits.
+	ReasonBadPhone = "bad_phone"
+	// ReasonBadID: an ID number does not have the form of one.
+	ReasonBadID = "id_invalid"
+	// ReasonIDProvince: a personal ID number starts with no province code.
+	ReasonIDProvince = "id_invalid_province"
+	// ReasonIDSex: a personal ID number encodes the other sex.
+	ReasonIDSex = "id_sex_mismatch"
+	// ReasonIDBirthYear: a personal ID number encodes another birth year.
+	ReasonIDBirthYear = "id_birth_year_mismatch"
+	// ReasonDateOrder: two dates of a record are in an impossible order.
+	ReasonDateOrder = "date_order"
+	// ReasonNoMapping: the mapping could not make the field from the source
+	// record (reported by package mapping).
+	ReasonNoMapping = "mapping_error"
+	// ReasonDuplicateKey marks a record whose natural key is already held by a
+	// different source record.
+	ReasonDuplicateKey = "duplicate_key"
+)
+
+// Reason describes a reason code for the departments that receive rejects.
+type Reason struct {
+	Code string
+	// Meaning says what the code means; Action what the department should do.
+	Meaning string
+	Action  string
+}
+
+// Reasons returns every reason code a reject can carry from validation,
+// mapping or the national write, with what to do about it.
+func Reasons() []Reason {
+	return []Reason{
+		{ReasonRequired, "A required field has no value: it is absent, null or only spaces.",
+			"Fill the field in the source system; if the source has it, map the column that holds it."},
+		{ReasonUnknownField, "The record has a field its kind does not define.",
+			"Fix the field name in the mapping file (see the kind's fields in this document)."},
+		{ReasonBadFormat, "A value has the wrong type (text for a number), is too long, or does not have the form its rule asks for.",
+			"Correct the value in the source, or add a transform to the mapping (trim, digits, a number conversion)."},
+		{ReasonBadValue, "A value is not one of the field's listed values, or a number is out of range.",
+			"Use one of the listed values; map the source's own codes to them with a value table in the mapping."},
+		{ReasonBadDate, "A date is not a real calendar date written YYYY-MM-DD (or YYYY-MM, YYYY where the field allows a partial date).",
+			"Check the date in the source (day and month swapped, 31 in a 30-day month, 29 February of a common year) and the date formats in the mapping."},
+		{ReasonBadPhone, "A phone number is not in E.164 form: +84 followed by 9 or 10 digits.",
+			"Correct the number; the mapping's phone normaliser turns 0-prefixed and renumbered mobile numbers into this form."},
+		{ReasonBadID, "An ID number does not have the form of a 12-digit personal ID number (or, where allowed, a 9-digit CMND number).",
+			"Check the number against the citizen's ID card or the population database and correct it in the source."},
+		{ReasonIDProvince, "A personal ID number does not start with a province code of Circular 07/2016/TT-BCA.",
+			"The number is mistyped: check it against the citizen's ID card and correct it in the source."},
+		{ReasonIDSex, "The 4th digit of a personal ID number encodes the other sex than the record's.",
+			"Either the ID number or the sex is wrong in the source: check both against the ID card or birth certificate."},
+		{ReasonIDBirthYear, "Digits 4 to 6 of a personal ID number encode another birth year than the record's date of birth.",
+			"Either the ID number or the date of birth is wrong in the source: check both against the ID card or birth certificate."},
+		{ReasonDateOrder, "Two dates of the record are in an impossible order, e.g. a registration before the birth, or a card that ends before, or on, the day it starts.",
+			"Check both dates in the source; one of them is mistyped."},
+		{ReasonNoMapping, "The mapping could not make a field, e.g. its source column is missing from the record.",
+			"Fix the mapping file or the source's columns; the message names the column."},
+		{ReasonDuplicateKey, "Another source record already delivered a record with the same natural key.",
+			"Find the two source records with the same key (the message names the other) and merge or correct them."},
+	}
+}

@@ -1,0 +1,150 @@
+package schema
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode/utf8"
+)
+
+// Validate checks a record against its kind and returns every violation: the
+// fields' own checks in field order, then fields the kind does not define,
+// then the kind's cross-field rules. A nil result means the record is valid.
+//
+// A field whose value is nil or blank text is absent, as it is for
+// Canonical; what remains must be valid against the kind's JSON Schema.
+// Validate allocates nothing for a valid record.
+func (k *Kind) Validate(data map[string]any) []Violation { return k.validate(data, true) }
+
+// validate checks a record, with the kind's cross-field rules or, for the
+// tests that compare it with a JSON Schema validator, without them.
+func (k *Kind) validate(data map[string]any, withRules bool) []Violation {
+	var (
+		vs   []Violation
+		vals values
+		seen int
+	)
+	for i := range k.Fields {
+		v, present := data[k.Fields[i].Name]
+		if present {
+			seen++
+		}
+		if absent(v) {
+			if k.Fields[i].Required {
+				vs = append(vs, k.required(i))
+			}
+			continue
+		}
+		vals.present |= 1 << i
+		if f := k.checks[i].check(v); f != pass {
+			vs = append(vs, k.violation(i, v, f))
+			continue
+		}
+		vals.valid[i], _ = v.(string)
+	}
+	if seen < len(data) {
+		vs = k.unknown(data, vs)
+	}
+	if withRules {
+		for i := range k.rules {
+			vs = k.rules[i].check(k, &vals, vs)
+		}
+	}
+	return vs
+}
+
+// values is what cross-field rules see of a record: the text of each field
+// that is present and passed its own checks, and which fields are present.
+type values struct {
+	valid   [maxFields]string
+	present uint64
+}
+
+// absent reports whether a value counts as no value: nil or blank text.
+func absent(v any) bool {
+	switch x := v.(type) {
+	case nil:
+		return true
+	case string:
+		// Most values start with a printable ASCII byte: skip the trim.
+		return x == "" || (x[0] <= ' ' || x[0] >= utf8.RuneSelf) && strings.TrimSpace(x) == ""
+	}
+	return false
+}
+
+func (k *Kind) required(i int) Violation {
+	f := &k.Fields[i]
+	return Violation{f.Name, ReasonRequired, fmt.Sprintf("%s (%s) is required", f.Name, f.Label)}
+}
+
+// violation describes a value that failed its field's checks.
+func (k *Kind) violation(i int, v any, fail failure) Violation {
+	f := &k.Fields[i]
+	n := k.checks[i]
+	code := ReasonBadFormat
+	switch f.Type {
+	case Date:
+		code = ReasonBadDate
+	case IDNumber, OldIDNumber, IDNumberOrCMND:
+		code = ReasonBadID
+	case Phone:
+		code = ReasonBadPhone
+	case Enum:
+		code = ReasonBadValue
+	case Integer, Number:
+		if fail == failRange {
+			code = ReasonBadValue
+		}
+	}
+	var msg string
+	switch fail {
+	case failType:
+		msg = fmt.Sprintf("%s (%s) must be %s, got %s", f.Name, f.Label, f.Rule, describe(v))
+	case failTooLong:
+		msg = fmt.Sprintf("%s (%s) is %d characters long; at most %d are allowed", f.Name, f.Label, utf8.RuneCountInString(v.(string)), n.maxLen)
+	case failTooShort:
+		msg = fmt.Sprintf("%s (%s) is %d characters long; at least %d are needed", f.Name, f.Label, utf8.RuneCountInString(v.(string)), n.minLen)
+	default:
+		msg = fmt.Sprintf("%s (%s) %s is not %s", f.Name, f.Label, describe(v), f.Rule)
+	}
+	return Violation{f.Name, code, msg}
+}
+
+// unknown appends a violation for each field with a value that the kind does
+// not define, sorted by name.
+func (k *Kind) unknown(data map[string]any, vs []Violation) []Violation {
+	var names []string
+	for name, v := range data {
+		if _, ok := k.byName[name]; !ok && !absent(v) {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		vs = append(vs, Violation{name, ReasonUnknownField,
+			fmt.Sprintf("%s is not a field of %s (%s); check the field names in the mapping", name, k.Name, k.Label)})
+	}
+	return vs
+}
+
+// describe shows a value in a message: text quoted and cut to a readable
+// length, numbers as written, anything else by its kind.
+func describe(v any) string {
+	switch x := v.(type) {
+	case string:
+		if utf8.RuneCountInString(x) > 60 {
+			r := []rune(x)
+			x = string(r[:57]) + "..."
+		}
+		return fmt.Sprintf("%q", x)
+	case bool:
+		return fmt.Sprintf("%t", x)
+	case json.Number:
+		return "the number " + string(x)
+	}
+	if _, ok := toNumber(v); ok {
+		return fmt.Sprintf("the number %v", v)
+	}
+	return fmt.Sprintf("a value of Go type %T", v)
+}
