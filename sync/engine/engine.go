@@ -100,7 +100,9 @@ func (e *Engine) Run(ctx context.Context, job Job) (state.Run, error) {
 	}
 	e.Metrics.RunDuration.WithLabelValues(append(labels, fin.Status)...).Observe(time.Since(start).Seconds())
 	if fin.Status == state.StatusSucceeded {
-		e.Metrics.LastSuccess.WithLabelValues(labels...).SetToCurrentTime()
+		if fin.ReadSource {
+			e.Metrics.LastSuccess.WithLabelValues(labels...).SetToCurrentTime()
+		}
 	} else {
 		e.Metrics.RunFailures.WithLabelValues(labels...).Inc()
 	}
@@ -126,13 +128,19 @@ func (e *Engine) run(ctx context.Context, run state.Run, job Job, log *slog.Logg
 		return state.Finish{}, err
 	}
 	from := st.Checkpoint
-	if full {
+	switch {
+	case full:
 		if prov.Generation, from, err = e.State.BeginFull(ctx, run.ID, job.Ref); err != nil {
 			return state.Finish{}, err
 		}
 		if from != nil {
 			log.Info("resuming unfinished full refresh", "generation", prov.Generation)
 		}
+	case st.FullGeneration != 0:
+		// A full refresh of this stream is unfinished. What this run reads
+		// exists at the source, so it counts as seen by that generation;
+		// otherwise the resumed full refresh would mark it deleted.
+		prov.Generation = st.FullGeneration
 	}
 	reader, err := job.Source.Read(ctx, connectors.ReadRequest{Stream: job.Stream, Mode: job.Mode, From: from, PageSize: job.PageSize})
 	if err != nil {
@@ -140,9 +148,12 @@ func (e *Engine) run(ctx context.Context, run state.Run, job Job, log *slog.Logg
 	}
 	defer reader.Close()
 
+	// A run that loses its lease stops: another run has the stream.
+	ctx, lost := context.WithCancelCause(ctx)
+	defer lost(nil)
 	hbCtx, stopHeartbeat := context.WithCancel(ctx)
 	defer stopHeartbeat()
-	go e.heartbeat(hbCtx, run.ID)
+	go e.heartbeat(hbCtx, run.ID, lost)
 
 	g, gctx := errgroup.WithContext(ctx)
 	records := make(chan connectors.Record, job.Batch.Size)
@@ -182,12 +193,16 @@ func (e *Engine) run(ctx context.Context, run state.Run, job Job, log *slog.Logg
 	w := &writer{e: e, run: run, job: job, prov: prov, full: full}
 	g.Go(func() error { return w.loop(gctx, mapped) })
 	if err := g.Wait(); err != nil {
+		if cause := context.Cause(ctx); cause != nil && errors.Is(cause, state.ErrBusy) {
+			return state.Finish{}, cause
+		}
 		return state.Finish{}, err
 	}
 	if err := ctx.Err(); err != nil {
-		return state.Finish{}, err
+		return state.Finish{}, context.Cause(ctx)
 	}
-	fin := state.Finish{Checkpoint: reader.Final(), FullDone: full}
+	fin := state.Finish{Checkpoint: reader.Final(), FullDone: full, Generation: prov.Generation,
+		CheckpointIfUnset: full, ReadSource: job.Mode != Retry}
 	if full {
 		n, err := e.National.MarkDeleted(ctx, prov)
 		if err != nil {
@@ -200,7 +215,7 @@ func (e *Engine) run(ctx context.Context, run state.Run, job Job, log *slog.Logg
 
 // heartbeat keeps the run's lease while it works, so a replica does not
 // take the stream over from a run busy on one long batch.
-func (e *Engine) heartbeat(ctx context.Context, runID int64) {
+func (e *Engine) heartbeat(ctx context.Context, runID int64, lost context.CancelCauseFunc) {
 	t := time.NewTicker(e.State.LeaseTTL / 4)
 	defer t.Stop()
 	for {
@@ -208,7 +223,14 @@ func (e *Engine) heartbeat(ctx context.Context, runID int64) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := e.State.Heartbeat(ctx, runID); err != nil && ctx.Err() == nil {
+			err := e.State.Heartbeat(ctx, runID)
+			switch {
+			case err == nil || ctx.Err() != nil:
+			case errors.Is(err, state.ErrBusy):
+				e.Log.Error("run lost its lease; stopping", "run", runID, "error", err)
+				lost(err)
+				return
+			default:
 				e.Log.Warn("heartbeat failed", "run", runID, "error", err)
 			}
 		}
@@ -216,15 +238,22 @@ func (e *Engine) heartbeat(ctx context.Context, runID int64) {
 }
 
 // mapRecord maps and validates one record. Only an encoding failure of the
-// record itself is an error; every data problem is a reject.
+// record itself is an error; every data problem is a reject, and a record
+// the mapping skips on purpose is neither delivered nor rejected.
 func mapRecord(m *mapping.Mapper, rec connectors.Record) (item, error) {
 	if p := rec.Problem; p != nil {
-		return item{rec: rec, reject: newReject(m.Kind.Name, rec, []schema.Violation{{Field: p.Field, Code: p.Code, Message: p.Message}})}, nil
+		r := newReject(m.Kind.Name, rec, []schema.Violation{{Field: p.Field, Code: p.Code, Message: p.Message}})
+		r.Stage = state.StageRead
+		return item{rec: rec, reject: r}, nil
 	}
-	out, vs := m.Map(rec.Fields)
-	if len(vs) > 0 {
-		return item{rec: rec, reject: newReject(m.Kind.Name, rec, vs)}, nil
+	res := m.Map(rec.Fields)
+	if res.Skipped != "" {
+		return item{rec: rec, skip: res.Skipped}, nil
 	}
+	if len(res.Violations) > 0 {
+		return item{rec: rec, reject: newReject(m.Kind.Name, rec, res.Violations)}, nil
+	}
+	out := res.Record
 	data, hash, err := schema.Canonical(out.Data)
 	if err != nil {
 		return item{}, fmt.Errorf("record %s: encode: %w", rec.Key, err)

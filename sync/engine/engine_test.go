@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -321,5 +322,106 @@ func TestBusyStream(t *testing.T) {
 	}
 	if _, err := h.run(ctx, connectors.Incremental); !errors.Is(err, state.ErrBusy) {
 		t.Fatalf("second run while %d holds the stream: %v, want ErrBusy", run.ID, err)
+	}
+}
+
+// An incremental run between a failed full refresh and its resumption reads
+// rows that exist: the resumed full refresh must not mark them deleted.
+func TestIncrementalDuringUnfinishedFullRefresh(t *testing.T) {
+	h := newHarness(t)
+	h.seed(1, 300, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	real := h.eng.National
+	h.eng.National = &cancelAfter{Store: real, n: 2, cancel: cancel}
+	if r, err := h.run(ctx, connectors.FullRefresh); err == nil || r.Status != state.StatusFailed {
+		t.Fatalf("interrupted full refresh: %v %+v", err, r)
+	}
+	h.eng.National = real
+	// Row 151 (already read by the full refresh) gets a new certificate
+	// number: its natural key changes.
+	h.exec(`UPDATE khai_sinh SET so_dang_ky = '9151/2024', ngay_cap_nhat = timestamptz '2025-06-01 00:00:00+07' WHERE id = 151`)
+	// The stream was never read incrementally: this run reads everything,
+	// and finds rows 201-300 (98 valid) and the renumbered row new.
+	r := h.mustRun(connectors.Incremental)
+	if r.Inserted != 99 {
+		t.Fatalf("incremental run: %+v, want 99 inserted", r.Counts)
+	}
+	r = h.mustRun(connectors.FullRefresh)
+	if r.Read != 100 {
+		t.Fatalf("the full refresh read %d rows, want the 100 after its first two batches", r.Read)
+	}
+	if r.Deleted != 0 {
+		t.Fatalf("resumed full refresh deleted %d records, want 0", r.Deleted)
+	}
+	doc, ok, err := h.nat.Get(context.Background(), "birth_registration", "UBND xã Thạch Kênh, huyện Thạch Hà|9151/2024")
+	if err != nil || !ok || doc.Deleted {
+		t.Fatalf("row 151's record after the full refresh: %+v %v %v, want live", doc, ok, err)
+	}
+	if live := h.live(); live != 300-6 {
+		t.Fatalf("live = %d, want %d", live, 300-6)
+	}
+}
+
+// A row that became invalid at the source is still there: a full refresh
+// keeps its last good record, and the reject says what is wrong. A rejected
+// row deleted at the source leaves the rejects.
+func TestFullRefreshKeepsRejectedRowsAndDropsGoneRejects(t *testing.T) {
+	for _, d := range storeDialects {
+		t.Run(d, func(t *testing.T) {
+			h := newHarnessOn(t, d)
+			h.seed(1, 20, 1)
+			h.mustRun(connectors.FullRefresh)
+			h.exec(`UPDATE khai_sinh SET ho_ten = '' WHERE id IN (5, 7)`)
+			r := h.mustRun(connectors.FullRefresh)
+			if r.Deleted != 0 || r.Rejected != 2 || h.live() != 20 || h.rejects() != 2 {
+				t.Fatalf("full refresh with two rows now invalid: %+v, live %d, rejects %d; want nothing deleted, 2 rejects", r.Counts, h.live(), h.rejects())
+			}
+			h.exec(`DELETE FROM khai_sinh WHERE id = 7`)
+			r = h.mustRun(connectors.FullRefresh)
+			if r.Deleted != 1 || h.rejects() != 1 || h.live() != 19 {
+				t.Fatalf("after row 7 left the source: %+v, live %d, rejects %d; want 1 deleted, 1 reject left", r.Counts, h.live(), h.rejects())
+			}
+		})
+	}
+}
+
+// After a department fixes its mapping, the records it rejected are
+// delivered from the rejects store without touching the stream's position.
+func TestRetryRejects(t *testing.T) {
+	h := newHarness(t)
+	h.seed(1, 100, 1)
+	h.mustRun(connectors.Incremental)
+	if h.rejects() != 2 {
+		t.Fatalf("rejects = %d, want 2 (rows without a name)", h.rejects())
+	}
+	before, err := h.st.State(context.Background(), h.ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := examples.Mappings.ReadFile("mappings/khai-sinh.yaml")
+	fixed := strings.Replace(string(body), "full_name:          name(ho_ten)", `full_name:          default(name(ho_ten), "Chưa rõ tên")`, 1)
+	if fixed == string(body) {
+		t.Fatal("the example mapping changed; update this test's edit")
+	}
+	m, err := mapping.Parse("khai-sinh.yaml", []byte(fixed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := h.eng.RetryRejects(context.Background(), engine.Job{Ref: h.ref, Stream: h.stream, Mapper: m,
+		Batch: engine.BatchPolicy{Size: 10, Period: time.Second}}, "required_missing")
+	if err != nil || r.Status != state.StatusSucceeded || r.Mode != string(engine.Retry) {
+		t.Fatalf("retry: %v %+v", err, r)
+	}
+	wantCounts(t, r, state.Counts{Read: 2, Inserted: 2})
+	if h.rejects() != 0 || h.live() != 100 {
+		t.Fatalf("after retry: %d rejects, %d live; want 0 and 100", h.rejects(), h.live())
+	}
+	after, err := h.st.State(context.Background(), h.ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(after.Checkpoint) != string(before.Checkpoint) {
+		t.Fatalf("retry moved the checkpoint from %s to %s", before.Checkpoint, after.Checkpoint)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/lienthong/lienthong/connectors"
 	"github.com/lienthong/lienthong/sync/state"
@@ -70,6 +71,12 @@ func (r *rejectReader) Next(ctx context.Context) (connectors.Record, error) {
 	}
 	rej := r.buf[0]
 	r.buf = r.buf[1:]
+	if rej.Stage == state.StageRead {
+		// The connector could not read this record; a mapping cannot fix
+		// that, only the source can. Keep it rejected as it was.
+		return connectors.Record{Key: rej.SourceKey, Fields: map[string]any{"raw": string(rej.Raw)},
+			Problem: &connectors.Problem{Code: rej.Reason, Field: rej.Field, Message: rej.Message}}, nil
+	}
 	fields, err := decodeRaw(rej.Raw)
 	if err != nil {
 		return connectors.Record{Key: rej.SourceKey, Fields: map[string]any{}, Problem: &connectors.Problem{
@@ -89,11 +96,21 @@ func decodeRaw(raw []byte) (map[string]any, error) {
 		return nil, err
 	}
 	for k, v := range fields {
-		if n, ok := v.(json.Number); ok {
-			if i, err := n.Int64(); err == nil {
+		switch x := v.(type) {
+		case json.Number:
+			if i, err := x.Int64(); err == nil {
 				fields[k] = i
-			} else if f, err := n.Float64(); err == nil {
+			} else if f, err := x.Float64(); err == nil {
 				fields[k] = f
+			}
+		case string:
+			// A time.Time value (a DATE or TIMESTAMP column) was saved as
+			// RFC 3339 text; give the mapping a time again, as the
+			// connector did.
+			if len(x) >= 20 && x[4] == '-' && x[10] == 'T' {
+				if t, err := time.Parse(time.RFC3339Nano, x); err == nil {
+					fields[k] = t
+				}
 			}
 		}
 	}

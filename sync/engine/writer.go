@@ -60,38 +60,34 @@ func (w *writer) flush(ctx context.Context) error {
 		return nil
 	}
 	start := time.Now()
-	labels := []string{w.job.Ref.Department, w.job.Ref.Source, w.job.Ref.Stream}
-	m := w.e.Metrics
-
 	items := make([]national.Item, 0, len(w.batch))
 	pos := make([]int, 0, len(w.batch)) // index in batch of each national item
-	b := state.Batch{Full: w.full, Checkpoint: w.batch[len(w.batch)-1].rec.Position}
+	b := state.Batch{Full: w.full, Generation: w.prov.Generation, Checkpoint: w.batch[len(w.batch)-1].rec.Position}
+	var seen []string // source keys read but not delivered: still at the source
 	for i, it := range w.batch {
 		b.Counts.Read++
 		if it.rec.NullCursor {
 			b.Counts.NullCursor++
 		}
-		if it.reject != nil {
+		switch {
+		case it.reject != nil:
 			b.Rejects = append(b.Rejects, *it.reject)
-			continue
-		}
-		if it.skip != "" {
+			seen = append(seen, it.rec.Key)
+		case it.skip != "":
 			b.Counts.Skipped++
-			continue
+			// Skipped on purpose: an old reject of the record is moot.
+			b.Delivered = append(b.Delivered, it.rec.Key)
+		default:
+			items = append(items, it.out)
+			pos = append(pos, i)
 		}
-		items = append(items, it.out)
-		pos = append(pos, i)
 	}
-	m.Records.WithLabelValues(append(labels, "read", "ok")...).Add(float64(b.Counts.Read))
-	m.Records.WithLabelValues(append(labels, "map", "rejected")...).Add(float64(len(b.Rejects)))
-	m.Records.WithLabelValues(append(labels, "map", "ok")...).Add(float64(len(items)))
-	m.Records.WithLabelValues(append(labels, "map", "skipped")...).Add(float64(b.Counts.Skipped))
+	mapped := len(items)
 
 	res, err := w.e.National.Write(ctx, w.prov, items)
 	if err != nil {
 		return fmt.Errorf("write batch to national store: %w", err)
 	}
-	b.Delivered = make([]string, 0, len(items))
 	for j, o := range res.Outcomes {
 		it := w.batch[pos[j]]
 		switch o {
@@ -104,21 +100,50 @@ func (w *writer) flush(ctx context.Context) error {
 		case national.Conflict:
 			v := schema.Violation{Field: "", Code: schema.ReasonDuplicateKey,
 				Message: fmt.Sprintf("%s key %q is already delivered by %s; fix the duplicate in the source", it.out.Kind, it.out.NaturalKey, res.ConflictWith[j])}
-			b.Rejects = append(b.Rejects, *newReject(it.out.Kind, it.rec, []schema.Violation{v}))
-			m.Records.WithLabelValues(append(labels, "write", o.String())...).Inc()
+			r := newReject(it.out.Kind, it.rec, []schema.Violation{v})
+			r.Stage = state.StageWrite
+			b.Rejects = append(b.Rejects, *r)
+			seen = append(seen, it.rec.Key)
 			continue
 		}
 		b.Delivered = append(b.Delivered, it.rec.Key)
-		m.Records.WithLabelValues(append(labels, "write", o.String())...).Inc()
 	}
 	b.Counts.Rejected = int64(len(b.Rejects))
-	if err := w.e.State.CommitBatch(ctx, w.run.ID, w.job.Ref, b); err != nil {
+	// The national store has committed: finish the batch even if the run is
+	// being interrupted, so it is not replayed and counted twice.
+	done := context.WithoutCancel(ctx)
+	if w.prov.Generation > 0 && len(seen) > 0 {
+		// A full refresh must not mark deleted the last good version of a
+		// row that is still at the source, only rejected now.
+		if err := w.e.National.Touch(done, w.prov, seen); err != nil {
+			return err
+		}
+	}
+	if err := w.e.State.CommitBatch(done, w.run.ID, w.job.Ref, b); err != nil {
 		return err
+	}
+	w.count(b, mapped, res)
+	w.e.Metrics.BatchDuration.WithLabelValues(w.labels()...).Observe(time.Since(start).Seconds())
+	w.batch = w.batch[:0]
+	return nil
+}
+
+func (w *writer) labels() []string {
+	return []string{w.job.Ref.Department, w.job.Ref.Source, w.job.Ref.Stream}
+}
+
+// count adds a committed batch to the metrics; counting only after the
+// commit keeps a replayed batch from being counted twice.
+func (w *writer) count(b state.Batch, mapped int, res national.Result) {
+	m, labels := w.e.Metrics, w.labels()
+	m.Records.WithLabelValues(append(labels, "read", "ok")...).Add(float64(b.Counts.Read))
+	m.Records.WithLabelValues(append(labels, "map", "ok")...).Add(float64(mapped))
+	m.Records.WithLabelValues(append(labels, "map", "skipped")...).Add(float64(b.Counts.Skipped))
+	m.Records.WithLabelValues(append(labels, "map", "rejected")...).Add(float64(int(b.Counts.Read) - mapped - int(b.Counts.Skipped)))
+	for _, o := range res.Outcomes {
+		m.Records.WithLabelValues(append(labels, "write", o.String())...).Inc()
 	}
 	for _, r := range b.Rejects {
 		m.Rejects.WithLabelValues(append(labels, r.Reason)...).Inc()
 	}
-	m.BatchDuration.WithLabelValues(labels...).Observe(time.Since(start).Seconds())
-	w.batch = w.batch[:0]
-	return nil
 }
