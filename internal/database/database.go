@@ -8,6 +8,7 @@ package database
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -43,7 +44,7 @@ func DialectOf(dsn string) Dialect {
 	switch {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
 		return Postgres
-	case strings.Contains(dsn, "host=") || strings.Contains(dsn, "dbname="):
+	case isKeyValueDSN(dsn):
 		return Postgres
 	}
 	return SQLite
@@ -76,11 +77,11 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("open %s store %s: %w", d, Redact(dsn), err)
+		return nil, fmt.Errorf("open %s store %s: %w", d, Redact(dsn), scrub(err, dsn))
 	}
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("connect to %s store %s: %w", d, Redact(dsn), err)
+		return nil, fmt.Errorf("connect to %s store %s: %w", d, Redact(dsn), scrub(err, dsn))
 	}
 	return &DB{DB: db, Dialect: d}, nil
 }
@@ -101,7 +102,20 @@ func sqliteDSN(path string) string {
 
 var passwordKV = regexp.MustCompile(`(?i)(password\s*=\s*)('[^']*'|\S+)`)
 
+// isKeyValueDSN recognises lib/pq's key=value form by its keys, so such a
+// DSN is never taken for a file name (and written to disk as one).
+func isKeyValueDSN(dsn string) bool {
+	for _, k := range []string{"host=", "dbname=", "user=", "password=", "port=", "sslmode="} {
+		if strings.Contains(dsn, k) {
+			return true
+		}
+	}
+	return false
+}
+
 // Redact removes passwords from a DSN so it can appear in logs and errors.
+// A URL whose password is not escaped (a "/" or "#" in it) does not parse;
+// its user information is cut by hand.
 func Redact(dsn string) string {
 	if u, err := url.Parse(dsn); err == nil && u.Scheme != "" && u.User != nil {
 		if _, has := u.User.Password(); has {
@@ -114,7 +128,59 @@ func Redact(dsn string) string {
 		}
 		return u.String()
 	}
+	if user, pass, ok := userinfo(dsn); ok && pass != "" {
+		return strings.Replace(dsn, user+":"+pass+"@", user+":xxxxx@", 1)
+	}
 	return passwordKV.ReplaceAllString(dsn, "${1}xxxxx")
+}
+
+// userinfo splits "scheme://user:pass@host..." by hand: the password runs
+// to the last "@" before the host.
+func userinfo(dsn string) (user, pass string, ok bool) {
+	i := strings.Index(dsn, "://")
+	if i < 0 {
+		return "", "", false
+	}
+	rest := dsn[i+3:]
+	at := strings.LastIndex(rest, "@")
+	if at < 0 {
+		return "", "", false
+	}
+	user, pass, _ = strings.Cut(rest[:at], ":")
+	return user, pass, true
+}
+
+// secrets returns the password texts a DSN holds, as they may be quoted by
+// a driver's error.
+func secrets(dsn string) []string {
+	var out []string
+	if u, err := url.Parse(dsn); err == nil && u.User != nil {
+		if p, has := u.User.Password(); has && p != "" {
+			out = append(out, p)
+		}
+	}
+	if _, p, ok := userinfo(dsn); ok && p != "" {
+		out = append(out, p)
+		if unescaped, err := url.PathUnescape(p); err == nil && unescaped != p {
+			out = append(out, unescaped)
+		}
+	}
+	for _, m := range passwordKV.FindAllStringSubmatch(dsn, -1) {
+		out = append(out, strings.Trim(m[2], "'"))
+	}
+	return out
+}
+
+// scrub returns err with every password of dsn cut out of its text. The
+// result does not wrap err: its chain would still hold the password.
+func scrub(err error, dsn string) error {
+	msg := err.Error()
+	for _, p := range secrets(dsn) {
+		if len(p) >= 1 {
+			msg = strings.ReplaceAll(msg, p, "xxxxx")
+		}
+	}
+	return errors.New(msg)
 }
 
 // Rebind rewrites a query written with ? placeholders for the dialect.
