@@ -79,7 +79,7 @@ func ParseEncoding(name string) (Encoding, error) {
 
 // NFC returns s in Unicode normalization form C, the form every text field of
 // the common schema is in. An s already in NFC is returned as is.
-func NFC(s string) string { return norm.NFC.String(s) }
+func NFC(s string) string { return nfc(s) }
 
 // Decode converts text in enc to UTF-8 in NFC. Input a department could not
 // have meant in enc (invalid UTF-8 or UTF-16, a byte Windows-1258 leaves
@@ -96,9 +96,9 @@ func Decode(enc Encoding, b []byte) (string, error) {
 	case TCVN3:
 		return decodeTable(enc, &tcvnTable, b)
 	case VNI:
-		s, bad := decodeVNI(b)
+		s, bad, _ := decodeVNI(b)
 		if bad >= 0 {
-			return "", newError(ReasonEncoding, fmt.Sprintf("%s text: byte %#02x at offset %d is a tone mark that follows no vowel", enc, b[bad], bad))
+			return "", newError(ReasonEncoding, fmt.Sprintf("%s text: byte %#02x at offset %d is a mark that follows no vowel it fits, or unassigned", enc, b[bad], bad))
 		}
 		return s, nil
 	case VIQR:
@@ -111,16 +111,14 @@ func Decode(enc Encoding, b []byte) (string, error) {
 }
 
 func decodeUTF8(b []byte) (string, error) {
+	bom := 0
 	if len(b) >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF {
-		b = b[3:]
+		bom, b = 3, b[3:]
 	}
 	if i := invalidUTF8(b); i >= 0 {
-		return "", newError(ReasonEncoding, fmt.Sprintf("utf-8 text: byte %#02x at offset %d is not UTF-8", b[i], i))
+		return "", newError(ReasonEncoding, fmt.Sprintf("utf-8 text: byte %#02x at offset %d is not UTF-8", b[i], bom+i))
 	}
-	if norm.NFC.IsNormal(b) {
-		return string(b), nil
-	}
-	return string(norm.NFC.Bytes(b)), nil
+	return nfc(string(b)), nil
 }
 
 // invalidUTF8 returns the offset of the first byte that is not UTF-8, or -1.
@@ -140,12 +138,12 @@ func invalidUTF8(b []byte) int {
 }
 
 func decodeUTF16(enc Encoding, b []byte) (string, error) {
-	big := enc == UTF16BE
+	big, bom := enc == UTF16BE, 0
 	switch {
 	case len(b) >= 2 && b[0] == 0xFF && b[1] == 0xFE:
-		big, b = false, b[2:]
+		big, bom, b = false, 2, b[2:]
 	case len(b) >= 2 && b[0] == 0xFE && b[1] == 0xFF:
-		big, b = true, b[2:]
+		big, bom, b = true, 2, b[2:]
 	}
 	if len(b)%2 != 0 {
 		return "", newError(ReasonEncoding, fmt.Sprintf("%s text: odd length %d, a UTF-16 text has whole 2-byte units", enc, len(b)))
@@ -166,7 +164,7 @@ func decodeUTF16(enc Encoding, b []byte) (string, error) {
 			}
 			r := utf16.DecodeRune(u, u2)
 			if r == utf8.RuneError {
-				return "", newError(ReasonEncoding, fmt.Sprintf("%s text: unpaired surrogate %#04x at offset %d", enc, u, i))
+				return "", newError(ReasonEncoding, fmt.Sprintf("%s text: unpaired surrogate %#04x at offset %d", enc, u, bom+i))
 			}
 			out = utf8.AppendRune(out, r)
 			i += 2
@@ -174,55 +172,47 @@ func decodeUTF16(enc Encoding, b []byte) (string, error) {
 		}
 		out = utf8.AppendRune(out, u)
 	}
-	if norm.NFC.IsNormal(out) {
-		return string(out), nil
-	}
-	return string(norm.NFC.Bytes(out)), nil
+	return nfc(string(out)), nil
 }
 
 // decodeTable decodes a single-byte encoding. Both tables hold combining tone
-// marks (Windows-1258 for most toned vowels, TCVN 5712 for rare ones), so the
-// result goes through NFC, which costs only a quick check when none occur.
+// marks (Windows-1258 for most toned vowels, TCVN 5712 for rare ones), which
+// appendMark composes with the vowel before them.
 func decodeTable(enc Encoding, t *[256]rune, b []byte) (string, error) {
-	ascii := true
-	for _, c := range b {
-		if c >= utf8.RuneSelf {
+	n, ascii := 0, true
+	for i, c := range b {
+		switch r := t[c]; {
+		case c < utf8.RuneSelf:
+			n++
+			if c < 0x18 && enc == TCVN3 && r != rune(c) {
+				ascii = false
+				n += 2
+			}
+		case r < 0:
+			return "", newError(ReasonEncoding, fmt.Sprintf("%s text: byte %#02x at offset %d is not assigned", enc, c, i))
+		default:
 			ascii = false
-			break
+			n += utf8.RuneLen(r)
 		}
 	}
-	if ascii && (enc != TCVN3 || !hasVN1Control(b)) {
+	if ascii {
 		return string(b), nil
 	}
-	out := make([]byte, 0, len(b)*2)
-	combining := false
-	for i, c := range b {
-		if c < utf8.RuneSelf && (enc != TCVN3 || c >= 0x18) {
-			out = append(out, c)
-			continue
-		}
+	out := make([]byte, 0, n)
+	composedAll := true
+	for _, c := range b {
 		r := t[c]
-		if r < 0 {
-			return "", newError(ReasonEncoding, fmt.Sprintf("%s text: byte %#02x at offset %d is not assigned", enc, c, i))
-		}
 		if r >= 0x300 && r < 0x370 {
-			combining = true
+			var ok bool
+			if out, ok = appendMark(out, r); !ok {
+				composedAll = false
+			}
+			continue
 		}
 		out = utf8.AppendRune(out, r)
 	}
-	if combining {
-		return string(norm.NFC.Bytes(out)), nil
+	if !composedAll {
+		return norm.NFC.String(string(out)), nil
 	}
 	return string(out), nil
-}
-
-// hasVN1Control reports whether b holds a byte in 0x01-0x17 that TCVN 5712
-// VN1 assigns to a capital letter (tab, line feed and carriage return stay).
-func hasVN1Control(b []byte) bool {
-	for _, c := range b {
-		if c < 0x18 && tcvnTable[c] != rune(c) {
-			return true
-		}
-	}
-	return false
 }

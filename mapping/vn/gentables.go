@@ -35,11 +35,11 @@ func main() {
 			if b%8 == 0 {
 				buf.WriteString("\n")
 			}
-			r, ok := m[byte(b)]
-			if !ok {
-				r = -1
+			if r, ok := m[byte(b)]; ok {
+				fmt.Fprintf(&buf, "%#04x, ", r)
+			} else {
+				buf.WriteString("-1, ")
 			}
-			fmt.Fprintf(&buf, "%#04x, ", r)
 		}
 		buf.WriteString("\n}\n\n")
 	}

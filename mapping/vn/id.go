@@ -89,7 +89,7 @@ func (id ID) Check(dob Date, sex string) error {
 			return newError(ReasonIDSex, fmt.Sprintf("id %s: encodes sex %s, record says %s", id.Number, id.sex(), sex))
 		}
 	default:
-		return newError(ReasonBadSex, fmt.Sprintf("sex %q: want M or F", sex))
+		return newError(ReasonBadSex, fmt.Sprintf("id %s: sex %q is not M or F (normalise it with Sex first)", id.Number, sex))
 	}
 	return nil
 }
