@@ -13,6 +13,7 @@ import (
 	"github.com/lienthong/lienthong/connectors"
 	"github.com/lienthong/lienthong/internal/database"
 	"github.com/lienthong/lienthong/mapping"
+	"github.com/lienthong/lienthong/mapping/vn/units"
 	"github.com/lienthong/lienthong/metrics"
 	"github.com/lienthong/lienthong/national"
 	"github.com/lienthong/lienthong/sync/engine"
@@ -30,6 +31,8 @@ type app struct {
 	log      *slog.Logger
 	// applied counts the migrations open applied.
 	applied int
+	// units are the administrative-unit lists, loaded on first use.
+	units *units.Registry
 }
 
 // open loads the configuration and opens the national and state stores,
@@ -147,7 +150,21 @@ func (a *app) eachStream(ctx context.Context, refs []config.StreamRef, fullRefre
 }
 
 func (a *app) job(ctx context.Context, ref config.StreamRef, fullRefresh, needSource bool, sources map[*config.Source]connectors.Source) (engine.Job, error) {
-	m, err := mapping.Load(ref.Stream.Mapping)
+	var opts []mapping.Option
+	if a.cfg.AdminUnits.Configured() {
+		if a.units == nil {
+			reg, err := loadUnits(a.cfg)
+			if err != nil {
+				return engine.Job{}, err
+			}
+			a.units = reg
+			for _, w := range a.units.Warnings() {
+				a.log.Warn("administrative-unit lists", "problem", w)
+			}
+		}
+		opts = append(opts, mapping.WithUnits(a.units))
+	}
+	m, err := mapping.Load(ref.Stream.Mapping, opts...)
 	if err != nil {
 		return engine.Job{}, err
 	}

@@ -33,6 +33,9 @@ Commands:
               re-process them through the current mappings: lienthong rejects retry [--stream NAME] [--reason CODE]
   check       check a source can be read: lienthong check SOURCE [--json]
   discover    list a source's streams, columns, suggested keys: lienthong discover SOURCE [--json]
+  mapping     test a mapping on sample records, no database needed:
+              lienthong mapping test --mapping FILE --input SAMPLE.csv|.jsonl [--json]
+              lienthong mapping test --stream NAME [--limit N]   (the stream's first records, live)
   demo        sync a generated Hà Tĩnh civil-status database into an embedded store
   version     print the version
 
@@ -66,6 +69,7 @@ func Main(ctx context.Context, args []string, env Env) int {
 		"rejects":  runRejects,
 		"demo":     runDemo,
 		"check":    runCheck,
+		"mapping":  runMapping,
 		"discover": runDiscover,
 		"version":  func(context.Context, []string, Env) error { fmt.Fprintln(env.Stdout, "lienthong", Version); return nil },
 	}

@@ -1,0 +1,319 @@
+package cli
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/lienthong/lienthong/config"
+	"github.com/lienthong/lienthong/connectors"
+	"github.com/lienthong/lienthong/mapping"
+	"github.com/lienthong/lienthong/mapping/vn/units"
+	"github.com/lienthong/lienthong/schema"
+	"github.com/lienthong/lienthong/sync/state"
+)
+
+// runMapping dispatches "lienthong mapping SUBCOMMAND".
+func runMapping(ctx context.Context, args []string, env Env) error {
+	if len(args) == 0 || args[0] != "test" {
+		return usageError{errors.New("usage: lienthong mapping test --mapping FILE --input SAMPLE | --stream NAME [--limit N]")}
+	}
+	return runMappingTest(ctx, args[1:], env)
+}
+
+// testedRecord is one input record beside what the mapping made of it.
+type testedRecord struct {
+	Key        string             `json:"key"`
+	Source     map[string]any     `json:"source"`
+	Record     map[string]any     `json:"record,omitempty"`
+	Violations []schema.Violation `json:"violations,omitempty"`
+	Skipped    string             `json:"skipped,omitempty"`
+}
+
+// runMappingTest maps sample records (a CSV or JSON-lines file, or the first
+// records of a live stream) and shows each beside its result, with a
+// summary by reason. It writes nothing anywhere: a department officer can
+// try a mapping before it syncs anything.
+func runMappingTest(ctx context.Context, args []string, env Env) error {
+	fs, cfgPath := flags("mapping test", env)
+	mappingPath := fs.String("mapping", "", "the mapping `file` to test (default: the stream's)")
+	input := fs.String("input", "", "sample records: a CSV `file` with a header row, or JSON lines (.jsonl, .ndjson)")
+	stream := fs.String("stream", "", "read sample records from this configured `stream` instead")
+	limit := fs.Int("limit", 20, "test at most `n` records")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if (*input == "") == (*stream == "") {
+		return usageError{errors.New("give --input SAMPLE or --stream NAME")}
+	}
+	// The configuration is optional with --input: it only brings the
+	// administrative-unit lists.
+	var cfg *config.Config
+	if *stream != "" || fileExists(*cfgPath) {
+		c, err := loadConfig(*cfgPath, env)
+		if err != nil {
+			return err
+		}
+		cfg = c
+	}
+	var ref config.StreamRef
+	if *stream != "" {
+		refs, err := cfg.FindStreams(*stream)
+		if err != nil {
+			return usageError{err}
+		}
+		if len(refs) != 1 {
+			return usageError{fmt.Errorf("--stream %q names %d streams; name one", *stream, len(refs))}
+		}
+		ref = refs[0]
+		if *mappingPath == "" {
+			*mappingPath = ref.Stream.Mapping
+		}
+	}
+	if *mappingPath == "" {
+		return usageError{errors.New("give --mapping FILE")}
+	}
+	var opts []mapping.Option
+	if cfg != nil && cfg.AdminUnits.Configured() {
+		reg, err := loadUnits(cfg)
+		if err != nil {
+			return err
+		}
+		opts = append(opts, mapping.WithUnits(reg))
+	}
+	m, err := mapping.Load(*mappingPath, opts...)
+	if err != nil {
+		return err
+	}
+	var samples []connectors.Record
+	if *input != "" {
+		samples, err = readSamples(*input, *limit)
+	} else {
+		samples, err = liveSamples(ctx, cfg, ref, *limit, env)
+	}
+	if err != nil {
+		return err
+	}
+	results := make([]testedRecord, len(samples))
+	for i, rec := range samples {
+		r := testedRecord{Key: rec.Key, Source: rec.Fields}
+		res := m.Map(rec.Fields)
+		switch {
+		case res.Skipped != "":
+			r.Skipped = res.Skipped
+		case len(res.Violations) > 0:
+			r.Violations = res.Violations
+		default:
+			r.Record = res.Record.Data
+		}
+		results[i] = r
+	}
+	if *asJSON {
+		return writeJSON(env.Stdout, map[string]any{"mapping": m.Path, "kind": m.Kind.Name, "version": m.Version,
+			"records": results, "summary": summarise(results)})
+	}
+	printTested(env.Stdout, m, results)
+	return nil
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// loadUnits loads the administrative-unit lists the configuration names.
+func loadUnits(cfg *config.Config) (*units.Registry, error) {
+	u := cfg.AdminUnits
+	reg, err := units.Load(units.Files{Before: u.Before, Current: u.Current, OldToNew: u.OldToNew, NewToOld: u.NewToOld})
+	if err != nil {
+		return nil, fmt.Errorf("admin_units: %w", err)
+	}
+	return reg, nil
+}
+
+// readSamples reads up to limit records from a CSV file (header row) or a
+// JSON-lines file. A record's key is its line number.
+func readSamples(path string, limit int) ([]connectors.Record, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read sample: %w", err)
+	}
+	defer f.Close()
+	lower := strings.ToLower(path)
+	if strings.HasSuffix(lower, ".jsonl") || strings.HasSuffix(lower, ".ndjson") || strings.HasSuffix(lower, ".json") {
+		return readJSONLines(f, path, limit)
+	}
+	r := csv.NewReader(f)
+	r.FieldsPerRecord = -1
+	header, err := r.Read()
+	if err != nil {
+		return nil, fmt.Errorf("read sample %s: header row: %w", path, err)
+	}
+	if len(header) > 0 {
+		header[0] = strings.TrimPrefix(header[0], "\ufeff")
+	}
+	var recs []connectors.Record
+	for line := 2; limit <= 0 || len(recs) < limit; line++ {
+		row, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read sample %s: %w", path, err)
+		}
+		fields := make(map[string]any, len(header))
+		for i, h := range header {
+			if i < len(row) {
+				fields[strings.TrimSpace(h)] = row[i]
+			} else {
+				fields[strings.TrimSpace(h)] = nil
+			}
+		}
+		recs = append(recs, connectors.Record{Key: "line " + strconv.Itoa(line), Fields: fields})
+	}
+	return recs, nil
+}
+
+func readJSONLines(r io.Reader, path string, limit int) ([]connectors.Record, error) {
+	dec := json.NewDecoder(r)
+	dec.UseNumber()
+	var recs []connectors.Record
+	for n := 1; limit <= 0 || len(recs) < limit; n++ {
+		var fields map[string]any
+		if err := dec.Decode(&fields); err == io.EOF {
+			break
+		} else if err != nil {
+			return nil, fmt.Errorf("read sample %s: record %d: %w", path, n, err)
+		}
+		for k, v := range fields {
+			if num, ok := v.(json.Number); ok {
+				if i, err := num.Int64(); err == nil {
+					fields[k] = i
+				} else {
+					fields[k] = num.String()
+				}
+			}
+		}
+		recs = append(recs, connectors.Record{Key: "record " + strconv.Itoa(n), Fields: fields})
+	}
+	return recs, nil
+}
+
+// liveSamples reads the first records of a stream from its source, from
+// the beginning, without touching its checkpoint.
+func liveSamples(ctx context.Context, cfg *config.Config, ref config.StreamRef, limit int, env Env) ([]connectors.Record, error) {
+	src, err := openSource(ctx, cfg, sourceRef{ref.Department, ref.Source}, logger(env.Stderr))
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	page := limit
+	if page <= 0 || page > ref.Stream.PageSize {
+		page = ref.Stream.PageSize
+	}
+	rd, err := src.Read(ctx, connectors.ReadRequest{Stream: streamOf(ref.Stream), Mode: connectors.FullRefresh, PageSize: page})
+	if err != nil {
+		return nil, fmt.Errorf("read stream %s: %w", ref.FullName(), err)
+	}
+	defer rd.Close()
+	var recs []connectors.Record
+	for limit <= 0 || len(recs) < limit {
+		rec, err := rd.Next(ctx)
+		if errors.Is(err, connectors.ErrEndOfStream) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read stream %s: %w", ref.FullName(), err)
+		}
+		recs = append(recs, rec)
+	}
+	return recs, nil
+}
+
+type summary struct {
+	Records  int                 `json:"records"`
+	Mapped   int                 `json:"mapped"`
+	Rejected int                 `json:"rejected"`
+	Skipped  int                 `json:"skipped"`
+	Reasons  []state.ReasonCount `json:"reasons"`
+}
+
+// summarise counts the results; a rejected record counts once for each
+// distinct reason it has.
+func summarise(results []testedRecord) summary {
+	s := summary{Records: len(results), Reasons: []state.ReasonCount{}}
+	byReason := map[string]int64{}
+	for _, r := range results {
+		switch {
+		case r.Skipped != "":
+			s.Skipped++
+		case len(r.Violations) > 0:
+			s.Rejected++
+			seen := map[string]bool{}
+			for _, v := range r.Violations {
+				if !seen[v.Code] {
+					seen[v.Code] = true
+					byReason[v.Code]++
+				}
+			}
+		default:
+			s.Mapped++
+		}
+	}
+	for reason, n := range byReason {
+		s.Reasons = append(s.Reasons, state.ReasonCount{Reason: reason, Count: n})
+	}
+	sort.Slice(s.Reasons, func(i, j int) bool {
+		if s.Reasons[i].Count != s.Reasons[j].Count {
+			return s.Reasons[i].Count > s.Reasons[j].Count
+		}
+		return s.Reasons[i].Reason < s.Reasons[j].Reason
+	})
+	return s
+}
+
+func printTested(w io.Writer, m *mapping.Mapper, results []testedRecord) {
+	fmt.Fprintf(w, "mapping %s (%s, version %s)\n\n", m.Path, m.Kind.Name, m.Version)
+	for i, r := range results {
+		fmt.Fprintf(w, "#%d  %s\n", i+1, r.Key)
+		fmt.Fprintf(w, "    source    %s\n", compactJSON(r.Source))
+		switch {
+		case r.Skipped != "":
+			fmt.Fprintf(w, "    SKIPPED   %s\n", r.Skipped)
+		case len(r.Violations) > 0:
+			for j, v := range r.Violations {
+				label := "REJECTED "
+				if j > 0 {
+					label = "         "
+				}
+				fmt.Fprintf(w, "    %s %s: %s\n", label, v.Code, v.Message)
+			}
+		default:
+			fmt.Fprintf(w, "    record    %s\n", compactJSON(r.Record))
+		}
+	}
+	s := summarise(results)
+	fmt.Fprintf(w, "\n%d records: %d mapped, %d rejected, %d skipped\n", s.Records, s.Mapped, s.Rejected, s.Skipped)
+	if len(s.Reasons) > 0 {
+		fmt.Fprintln(w)
+		printReasons(w, s.Reasons)
+	}
+}
+
+func compactJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}
