@@ -829,3 +829,23 @@ func TestNonDatabaseSources(t *testing.T) {
 		t.Fatalf("a postgres source without DSN or cursor: %v", err)
 	}
 }
+
+func TestInlineSecretRefused(t *testing.T) {
+	src := `departments:
+  - name: bhxh
+    sources:
+      - name: api
+        kind: httpjson
+        dsn: eyJhbGciOiJIUzI1NiJ9.secret-token
+        options: {base_url: "https://api.example.vn"}
+        streams:
+          - {name: the-bhyt, table: /cards, primary_key: [ma_the], mapping: the.yaml}
+`
+	_, err := config.Parse("lienthong.yaml", []byte(src), nil)
+	if err == nil || !strings.Contains(err.Error(), "lienthong.yaml:6: departments[0].sources[0].dsn: a httpjson source's DSN is its secret") {
+		t.Fatalf("inline token: %v", err)
+	}
+	if strings.Contains(err.Error(), "secret-token") {
+		t.Fatalf("the error repeats the token: %v", err)
+	}
+}

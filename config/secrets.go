@@ -42,6 +42,10 @@ func (d *document) sourceDSN(path string, src *Source, getenv func(string) strin
 	case src.DSNFile != "":
 		return d.fromFile(path+".dsn_file", src.DSNFile)
 	}
+	if secretKinds[src.Kind] {
+		d.addAt(path+".dsn", fmt.Sprintf("a %s source's DSN is its secret (a token, a password): move it to dsn_env or dsn_file", src.Kind))
+		return ""
+	}
 	if hasPassword(src.DSN, src.Kind) {
 		d.addAt(path+".dsn", "the DSN carries a password: move it to dsn_env or dsn_file so the password stays out of this file")
 		return ""

@@ -106,6 +106,10 @@ func (d *document) validate(c *Config) {
 // APIs, programs) may have no secret at all and keep their own position.
 var sqlKinds = map[string]bool{"postgres": true, "mysql": true, "sqlite": true}
 
+// secretKinds are the kinds whose DSN is nothing but a secret (an API token,
+// a program's password), so it can never be written inline.
+var secretKinds = map[string]bool{"httpjson": true, "exec": true}
+
 func (d *document) validateSource(src *Source, path string, sources names) {
 	d.checkName(path, "source", src.Name, sources)
 	if src.Kind == "" {
