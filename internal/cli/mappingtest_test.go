@@ -38,9 +38,9 @@ func TestMappingTest(t *testing.T) {
 	}
 	for _, want := range []string{
 		`"full_name":"Nguyễn Văn An"`, `"date_of_birth":"2024-03-01"`, // line 2 mapped, name normalised
-		"REJECTED  bad_date",          // line 3: 31/02 is not a date
-		"SKIPPED   test row",          // line 4: the mapping's skip rule
-		"id_sex_mismatch",             // line 5: the ID says male, the record female
+		"REJECTED  bad_date", // line 3: 31/02 is not a date
+		"SKIPPED   test row", // line 4: the mapping's skip rule
+		"id_sex_mismatch",    // line 5: the ID says male, the record female
 		"4 records: 1 mapped, 2 rejected, 1 skipped",
 	} {
 		if !strings.Contains(out, want) {

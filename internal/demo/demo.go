@@ -284,6 +284,13 @@ func (g *gen) row(i int, updated time.Time) row {
 		r.soDinhDanh, r.bad = r.soDinhDanh[1:], true
 	case i%97 == 0:
 		r.gioiTinh, r.bad = "Không rõ", true
+	case i%101 == 0:
+		// The sex-and-century digit of the ID number typed for the other sex.
+		r.soDinhDanh, r.bad = r.soDinhDanh[:3]+string(r.soDinhDanh[3]^1)+r.soDinhDanh[4:], true
+	case i%103 == 0:
+		// The birth year in the ID number off by one.
+		yy := (int(r.soDinhDanh[4]-'0')*10 + int(r.soDinhDanh[5]-'0') + 1) % 100
+		r.soDinhDanh, r.bad = fmt.Sprintf("%s%02d%s", r.soDinhDanh[:4], yy, r.soDinhDanh[6:]), true
 	}
 	if i%401 == 0 {
 		r.nullCursor = true
