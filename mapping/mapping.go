@@ -2,310 +2,414 @@
 // common schema, as a mapping file says.
 //
 // A mapping file (YAML, one per stream) names the target record kind, a
-// version that the provenance of every record it makes carries, and for each
-// target field where its value comes from and how it is cleaned:
+// version that the provenance of every record it makes carries, and an
+// expression for each target field over the source record's columns:
 //
 //	kind: birth_registration
-//	version: "1"
+//	version: "2025.1"
+//	tables:
+//	  gioi_tinh: {Nam: M, "Nữ": F}
+//	let:
+//	  dob: date(ngay_sinh)
 //	fields:
-//	  full_name:         {from: ho_ten, transforms: [trim, collapse_spaces]}
-//	  date_of_birth:     {from: ngay_sinh, date: [dd/mm/yyyy, yyyy-mm-dd]}
-//	  sex:               {from: gioi_tinh, values: {Nam: M, "Nữ": F}}
-//	  nationality:       {value: Việt Nam}
+//	  full_name:     name(ho_ten)
+//	  date_of_birth: dob
+//	  sex:           lookup("gioi_tinh", gioi_tinh)
+//	  id_number:     id(so_dinh_danh, lookup("gioi_tinh", gioi_tinh), dob)
+//	  nationality:   default(quoc_tich, "Việt Nam")
+//	skip:
+//	  - {when: 'upper(trim(ghi_chu)) == "TEST"', reason: test row}
+//	reject:
+//	  - when: 'dob != "" && date(ngay_dang_ky) < dob'
+//	    reason: registered_before_birth
+//	    field: registration_date
+//	    message: "registered on {{ngay_dang_ky}}, before the birth on {{ngay_sinh}}"
 //
-// Load compiles a file once; Mapper.Map is then pure and cheap per record.
-// This is mapping v0: the seam (Load, Map, Violation) stays when a richer
-// expression language replaces the field specs. The package must not do I/O
-// outside Load.
+// Expressions are expr-lang/expr expressions, without its list builtins and
+// ranges, so they have no loops. A source column is a name of type text: its
+// value as text in Unicode NFC, empty when NULL. Functions are text
+// helpers, Vietnamese normalisers (package vn), value tables and, when the
+// operator configured them, administrative units; docs/MAPPING.md lists
+// them.
+//
+// Load compiles a file once: every expression is parsed and type-checked
+// then, and an error names the file, the line, the key and what is wrong.
+// Mapper.Map is then pure: no I/O, a cost bounded by the mapping's size,
+// one run of one compiled program per record. A normaliser that fails on a
+// record's value makes a Violation of the field that called it, with the
+// normaliser's reason code; the record's other fields are still mapped, so
+// a department sees every problem of a record at once.
+//
+// The package must not do I/O outside Load.
 package mapping
 
 import (
+	"errors"
 	"fmt"
-	"math"
 	"os"
-	"sort"
-	"strconv"
+	"regexp"
+	"slices"
 	"strings"
-	"time"
-	"unicode"
+	"sync"
+	"unicode/utf8"
 
-	"github.com/goccy/go-yaml"
-	"github.com/goccy/go-yaml/parser"
+	"github.com/expr-lang/expr/vm"
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/lienthong/lienthong/mapping/vn/units"
 	"github.com/lienthong/lienthong/schema"
 )
 
-// File is a mapping file as written.
-type File struct {
-	Kind    string               `yaml:"kind"`
-	Version string               `yaml:"version"`
-	Fields  map[string]FieldSpec `yaml:"fields"`
-}
-
-// FieldSpec says how one target field is made.
-type FieldSpec struct {
-	// From is the source column. Exactly one of From and Value is set.
-	From string `yaml:"from"`
-	// Value is a constant.
-	Value string `yaml:"value"`
-	// Transforms clean text, in order: trim, collapse_spaces, upper, lower,
-	// digits.
-	Transforms []string `yaml:"transforms"`
-	// Date lists the layouts a date may be written in (dd/mm/yyyy, d/m/yyyy,
-	// yyyy-mm-dd, dd-mm-yyyy, dd.mm.yyyy, ...); the result is YYYY-MM-DD.
-	Date []string `yaml:"date"`
-	// Values is a value table: source value -> schema value. A value not in
-	// the table is rejected.
-	Values map[string]string `yaml:"values"`
-	// Default is used when the source value is missing or empty.
-	Default string `yaml:"default"`
-}
-
-// Mapper is a compiled mapping.
+// Mapper is a compiled mapping. It is safe for concurrent use.
 type Mapper struct {
 	// Path is the mapping file, for errors and provenance.
-	Path    string
-	Kind    *schema.Kind
+	Path string
+	Kind *schema.Kind
+	// Version is the mapping's version, recorded with every record it makes.
 	Version string
-	fields  []compiledField
+
+	// prog computes the lets, then the value of each element: the skip
+	// conditions, the fields (in the kind's field order), the reject
+	// conditions.
+	prog     *vm.Program
+	elements []element
+	skips    []int // element indexes
+	fields   []int
+	rejects  []int
+	// each has a program per element, to map a record one element at a
+	// time when prog fails at run time (a division by zero, say), so that
+	// the failure stays with its field.
+	each []*vm.Program
+	// deps are, per slot, the lets the slot uses (indexes, which are their
+	// slots too).
+	deps   [][]int
+	frames sync.Pool
 }
 
-type compiledField struct {
-	name       string
-	from       string
-	value      string
-	transforms []func(string) string
-	layouts    []string
-	values     map[string]string
-	valueKeys  string
-	def        string
+// element is one value the record program computes.
+type element struct {
+	slot  int
+	key   string // key path, for messages
+	field string // the target field of a field or a reject
+	// reason is a skip's reason or a reject's code.
+	reason string
+	// message is a reject's message: text, and placeholders computed by
+	// msgProg.
+	message []messagePart
+	msgProg *vm.Program
+	when    string // a condition's source, for default messages
 }
 
-var transforms = map[string]func(string) string{
-	"trim":            strings.TrimSpace,
-	"collapse_spaces": func(s string) string { return strings.Join(strings.Fields(s), " ") },
-	"upper":           strings.ToUpper,
-	"lower":           strings.ToLower,
-	"digits": func(s string) string {
-		return strings.Map(func(r rune) rune {
-			if r >= '0' && r <= '9' {
-				return r
-			}
-			return -1
-		}, s)
-	},
+type messagePart struct {
+	text        string
+	placeholder int // index in msgProg's result, or -1
 }
 
-// Load reads and compiles a mapping file. Errors name the file, the line and
-// the field.
-func Load(path string) (*Mapper, error) {
+// Option configures Load and Parse.
+type Option func(*options)
+
+type options struct {
+	units *units.Registry
+}
+
+// WithUnits gives mappings the official administrative-unit lists, for the
+// functions province, commune and current_unit. Without it, a mapping that
+// calls them does not load.
+func WithUnits(r *units.Registry) Option {
+	return func(o *options) { o.units = r }
+}
+
+// Load reads and compiles a mapping file. Errors name the file, the line
+// and the key.
+func Load(path string, opts ...Option) (*Mapper, error) {
 	src, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read mapping: %w", err)
 	}
-	return Parse(path, src)
+	return Parse(path, src, opts...)
 }
 
+// maxErrors bounds the errors Parse reports: past it, the rest are likely
+// consequences of the first.
+const maxErrors = 25
+
 // Parse compiles a mapping from its source text; path is used in errors.
-func Parse(path string, src []byte) (*Mapper, error) {
-	var f File
-	if err := yaml.UnmarshalWithOptions(src, &f, yaml.Strict()); err != nil {
-		return nil, fmt.Errorf("%s:%s", path, strings.TrimPrefix(yaml.FormatError(err, false, false), "["))
+// Every mistake found is reported, joined with errors.Join; each is an
+// *Error.
+func Parse(path string, src []byte, opts ...Option) (*Mapper, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
 	}
-	ast, err := parser.ParseBytes(src, 0)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	lineOf := func(yamlPath string) int {
-		p, err := yaml.PathString(yamlPath)
-		if err != nil {
-			return 0
-		}
-		n, err := p.FilterFile(ast)
-		if err != nil || n == nil {
-			return 0
-		}
-		return n.GetToken().Position.Line
-	}
-	fail := func(yamlPath, format string, args ...any) error {
-		return fmt.Errorf("%s:%d: %s", path, lineOf(yamlPath), fmt.Sprintf(format, args...))
-	}
-	kind, ok := schema.Lookup(f.Kind)
-	if !ok {
-		names := make([]string, 0)
-		for _, k := range schema.Kinds() {
-			names = append(names, k.Name)
-		}
-		return nil, fail("$.kind", "kind %q is not a record kind of the common schema (one of %s)", f.Kind, strings.Join(names, ", "))
-	}
-	if strings.TrimSpace(f.Version) == "" {
-		return nil, fmt.Errorf("%s:1: missing required key \"version\" (provenance records which mapping version made each record)", path)
-	}
-	m := &Mapper{Path: path, Kind: kind, Version: f.Version}
-	names := make([]string, 0, len(f.Fields))
-	for name := range f.Fields {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		spec := f.Fields[name]
-		at := "$.fields." + name
-		if kind.Field(name) == nil {
-			return nil, fail(at, "field %q is not a field of %s", name, kind.Name)
-		}
-		if (spec.From == "") == (spec.Value == "") {
-			return nil, fail(at, "field %q: set exactly one of from and value", name)
-		}
-		cf := compiledField{name: name, from: spec.From, value: norm.NFC.String(spec.Value), def: spec.Default}
-		for _, t := range spec.Transforms {
-			fn, ok := transforms[t]
-			if !ok {
-				return nil, fail(at, "field %q: unknown transform %q (one of collapse_spaces, digits, lower, trim, upper)", name, t)
+	s := readSpec(path, src)
+	m := build(s, o)
+	if len(s.errs) > 0 {
+		slices.SortStableFunc(s.errs, func(a, b *Error) int {
+			if a.Line != b.Line {
+				return a.Line - b.Line
 			}
-			cf.transforms = append(cf.transforms, fn)
-		}
-		for _, l := range spec.Date {
-			layout, err := goLayout(l)
-			if err != nil {
-				return nil, fail(at, "field %q: %v", name, err)
+			return a.Column - b.Column
+		})
+		errs := make([]error, 0, min(len(s.errs), maxErrors+1))
+		for i, e := range s.errs {
+			if i == maxErrors {
+				errs = append(errs, fmt.Errorf("%s: %d more errors", path, len(s.errs)-maxErrors))
+				break
 			}
-			cf.layouts = append(cf.layouts, layout)
+			errs = append(errs, e)
 		}
-		if len(spec.Values) > 0 {
-			cf.values = make(map[string]string, len(spec.Values))
-			keys := make([]string, 0, len(spec.Values))
-			for k, v := range spec.Values {
-				cf.values[norm.NFC.String(k)] = v
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			cf.valueKeys = strings.Join(keys, ", ")
-		}
-		m.fields = append(m.fields, cf)
-	}
-	for _, fd := range kind.Fields {
-		if _, mapped := f.Fields[fd.Name]; fd.Required && !mapped {
-			return nil, fail("$.fields", "required field %q of %s is not mapped", fd.Name, kind.Name)
-		}
+		return nil, errors.Join(errs...)
 	}
 	return m, nil
 }
 
-// goLayout turns a date pattern a department officer writes (dd/mm/yyyy)
-// into a Go layout.
-func goLayout(pattern string) (string, error) {
-	r := strings.NewReplacer("yyyy", "2006", "yy", "06", "dd", "02", "d", "2", "mm", "01", "m", "1")
-	layout := r.Replace(strings.ToLower(pattern))
-	if strings.IndexFunc(layout, unicode.IsLetter) >= 0 || !strings.Contains(layout, "06") {
-		return "", fmt.Errorf("date pattern %q: use dd, d, mm, m, yyyy or yy with separators, e.g. dd/mm/yyyy", pattern)
-	}
-	return layout, nil
-}
+var reasonCode = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 
-// Map makes a common-schema record from a source record and validates it. A
-// record with violations is not deliverable; every violation names its field.
-func (m *Mapper) Map(src map[string]any) (schema.Record, []schema.Violation) {
-	data := make(map[string]any, len(m.fields))
-	var vs []schema.Violation
-	for i := range m.fields {
-		f := &m.fields[i]
-		v, viol := f.apply(src)
-		if viol != nil {
-			vs = append(vs, *viol)
+// build compiles a spec; it records every mistake in s.errs and returns nil
+// if there was one.
+func build(s *spec, o options) *Mapper {
+	if len(s.errs) > 0 && s.kind.text == "" {
+		return nil
+	}
+	c := &compiler{spec: s, opts: o, funcs: map[string]*fn{}, columns: map[string]bool{}, letIndex: map[string]int{}}
+	for _, f := range textFuncs() {
+		c.funcs[f.name] = f
+	}
+	for _, f := range vnFuncs() {
+		c.funcs[f.name] = f
+	}
+	if o.units != nil {
+		for _, f := range unitFuncs() {
+			c.funcs[f.name] = f
+		}
+	}
+	c.parse = c.baseConf(nil)
+
+	kind, ok := schema.Lookup(s.kind.text)
+	if !ok && s.kind.text != "" {
+		names := make([]string, 0)
+		for _, k := range schema.Kinds() {
+			names = append(names, k.Name)
+		}
+		c.errorf(s.kind.pos, "kind", "%q is not a record kind of the common schema%s (kinds: %s)", s.kind.text, suggest(s.kind.text, names), strings.Join(names, ", "))
+	}
+	if s.version.text == "" && s.version.pos.line > 0 {
+		c.errorf(s.version.pos, "version", "empty: provenance records which mapping version made each record, e.g. version: \"2025.1\"")
+	}
+	if s.hasColumns {
+		c.declared = map[string]bool{}
+		for _, col := range s.columns {
+			c.declared[col.text] = true
+		}
+	}
+	c.readTables()
+
+	// Lets, in file order: each sees the lets above it.
+	for i, ls := range s.lets {
+		p := &piece{kind: letPiece, name: ls.name, key: ls.key, src: ls.src, slot: i}
+		switch {
+		case !isIdent(ls.name):
+			c.errorf(ls.src.pos, ls.key, "a let name is letters, digits and _, not starting with a digit")
+		case c.funcs[ls.name] != nil:
+			c.errorf(ls.src.pos, ls.key, "%s is a function; choose another name", ls.name)
+		case c.declared[ls.name]:
+			c.errorf(ls.src.pos, ls.key, "%s is a column (listed under columns); choose another name", ls.name)
+		}
+		c.lets = append(c.lets, p)
+		c.letIndex[ls.name] = i
+	}
+	for i, p := range c.lets {
+		c.check(p, i)
+	}
+	slot := len(c.lets)
+	var elems []*piece
+	m := &Mapper{Path: s.file, Kind: kind, Version: s.version.text}
+
+	for _, r := range s.skips {
+		p := &piece{kind: skipPiece, key: r.key + ".when", src: r.when, slot: slot}
+		slot++
+		c.check(p, -1)
+		elems = append(elems, p)
+		m.skips = append(m.skips, len(m.elements))
+		m.elements = append(m.elements, element{slot: p.slot, key: r.key, reason: strings.TrimSpace(r.reason.text), when: r.when.text})
+	}
+	if kind != nil {
+		mapped := map[string]exprSpec{}
+		for _, fs := range s.fields {
+			if kind.Field(fs.name) == nil {
+				c.errorf(fs.src.pos, fs.key, "%q is not a field of %s%s", fs.name, kind.Name, suggest(fs.name, fieldNames(kind)))
+				continue
+			}
+			mapped[fs.name] = fs
+		}
+		for _, fd := range kind.Fields {
+			fs, ok := mapped[fd.Name]
+			if !ok {
+				if fd.Required && s.hasFields {
+					c.errorf(s.fieldsPos, "fields", "required field %q (%s) of %s is not mapped", fd.Name, fd.Label, kind.Name)
+				}
+				continue
+			}
+			p := &piece{kind: fieldPiece, name: fd.Name, key: fs.key, src: fs.src, slot: slot}
+			slot++
+			c.check(p, -1)
+			elems = append(elems, p)
+			m.fields = append(m.fields, len(m.elements))
+			m.elements = append(m.elements, element{slot: p.slot, key: fs.key, field: fd.Name})
+		}
+	}
+	var messages [][]*piece
+	for _, r := range s.rejects {
+		p := &piece{kind: rejectPiece, key: r.key + ".when", src: r.when, slot: slot}
+		slot++
+		c.check(p, -1)
+		code := strings.TrimSpace(r.reason.text)
+		if !reasonCode.MatchString(code) {
+			c.errorf(r.reason.pos, r.key+".reason", "%q is not a reason code: write lowercase letters, digits and _, e.g. registered_before_birth", code)
+		}
+		field := strings.TrimSpace(r.field.text)
+		if field != "" && kind != nil && kind.Field(field) == nil {
+			c.errorf(r.field.pos, r.key+".field", "%q is not a field of %s%s", field, kind.Name, suggest(field, fieldNames(kind)))
+		}
+		e := element{slot: p.slot, key: r.key, field: field, reason: code, when: r.when.text}
+		var holes []*piece
+		e.message, holes = c.template(r, &slot)
+		elems = append(elems, p)
+		messages = append(messages, holes)
+		m.rejects = append(m.rejects, len(m.elements))
+		m.elements = append(m.elements, e)
+	}
+	if len(s.errs) > 0 || kind == nil {
+		return nil
+	}
+
+	// Every piece checked: compile. An error here is a bug of this package,
+	// not of the mapping, but it is reported like a mapping error rather
+	// than a panic.
+	m.deps = failureDeps(c.lets, elems, slot)
+	all := make([]int, len(c.lets))
+	for i := range all {
+		all[i] = i
+	}
+	var err error
+	if m.prog, err = c.program(all, elems); err != nil {
+		c.errorf(pos{}, "", "compile: %v", err)
+		return nil
+	}
+	m.each = make([]*vm.Program, len(elems))
+	for i, p := range elems {
+		if m.each[i], err = c.program(p.lets, []*piece{p}); err != nil {
+			c.errorf(p.src.pos, p.key, "compile: %v", err)
+			return nil
+		}
+	}
+	for i, holes := range messages {
+		if len(holes) == 0 {
 			continue
 		}
-		if v != "" {
-			data[f.name] = v
+		var lets []int
+		for _, h := range holes {
+			lets = append(lets, h.lets...)
+		}
+		slices.Sort(lets)
+		lets = slices.Compact(lets)
+		if m.elements[m.rejects[i]].msgProg, err = c.program(lets, holes); err != nil {
+			c.errorf(holes[0].src.pos, holes[0].key, "compile: %v", err)
+			return nil
 		}
 	}
-	rec := schema.Record{Kind: m.Kind.Name, Data: data}
-	if len(vs) == 0 {
-		return rec, m.Kind.Validate(data)
-	}
-	// Report what the schema says of the other fields too, so a department
-	// fixes a record in one pass; a field that failed mapping is absent from
-	// data and must not be reported twice as missing.
-	failed := make(map[string]bool, len(vs))
-	for _, v := range vs {
-		failed[v.Field] = true
-	}
-	for _, v := range m.Kind.Validate(data) {
-		if !failed[v.Field] {
-			vs = append(vs, v)
-		}
-	}
-	return rec, vs
+	m.frames.New = func() any { return &frame{vm: vm.VM{MemoryBudget: memoryBudget}} }
+	return m
 }
 
-func (f *compiledField) apply(src map[string]any) (string, *schema.Violation) {
-	if f.from == "" {
-		return f.value, nil
-	}
-	raw, present := src[f.from]
-	if !present {
-		return "", &schema.Violation{Field: f.name, Code: schema.ReasonNoMapping,
-			Message: fmt.Sprintf("%s: source column %q is missing from the record; check the mapping", f.name, f.from)}
-	}
-	if t, ok := raw.(time.Time); ok && f.layouts != nil {
-		return t.Format(time.DateOnly), nil
-	}
-	s := norm.NFC.String(text(raw))
-	for _, fn := range f.transforms {
-		s = fn(s)
-	}
-	if strings.TrimSpace(s) == "" {
-		return f.def, nil
-	}
-	if f.layouts != nil {
-		return f.parseDate(s)
-	}
-	if f.values != nil {
-		mapped, ok := f.values[s]
-		if !ok {
-			mapped, ok = f.values[strings.TrimSpace(s)]
+// failureDeps says, per slot, the lets whose failure is the slot's too. A
+// condition cannot be decided when any let it uses failed. A let's failure
+// is reported once per field that is the let itself ("date_of_birth: dob"):
+// the fields that merely use it (id(so_dinh_danh, gioi, dob)) take its
+// empty value and are not blamed. A let that no field is gets reported for
+// every field that uses it, since there is no better place.
+func failureDeps(lets, elems []*piece, slots int) [][]int {
+	owned := map[int]bool{}
+	owner := map[int]int{} // field slot -> the let it is
+	for _, p := range elems {
+		if p.kind != fieldPiece {
+			continue
 		}
-		if !ok {
-			return "", &schema.Violation{Field: f.name, Code: schema.ReasonBadValue,
-				Message: fmt.Sprintf("%s: value %q is not in the mapping's value table (%s)", f.name, s, f.valueKeys)}
+		for i, l := range lets {
+			if strings.TrimSpace(p.text) == l.name {
+				owned[i] = true
+				owner[p.slot] = i
+			}
 		}
-		return mapped, nil
 	}
-	return s, nil
+	deps := make([][]int, slots)
+	for _, p := range lets {
+		deps[p.slot] = p.lets
+	}
+	for _, p := range elems {
+		if p.kind != fieldPiece {
+			deps[p.slot] = p.lets
+			continue
+		}
+		own, isOwner := owner[p.slot]
+		for _, i := range p.lets {
+			if !owned[i] || (isOwner && i == own) {
+				deps[p.slot] = append(deps[p.slot], i)
+			}
+		}
+	}
+	return deps
 }
 
-func (f *compiledField) parseDate(s string) (string, *schema.Violation) {
-	s = strings.TrimSpace(s)
-	for _, layout := range f.layouts {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t.Format(time.DateOnly), nil
-		}
+func fieldNames(k *schema.Kind) []string {
+	names := make([]string, len(k.Fields))
+	for i, f := range k.Fields {
+		names[i] = f.Name
 	}
-	return "", &schema.Violation{Field: f.name, Code: schema.ReasonBadDate,
-		Message: fmt.Sprintf("%s: %q is not a valid date in the mapping's formats", f.name, s)}
+	return names
 }
 
-// text renders a source value as text without losing digits: IDs stored as
-// numbers must not turn into 1.2e+11.
-func text(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return ""
-	case string:
-		return x
-	case []byte:
-		return string(x)
-	case int64:
-		return strconv.FormatInt(x, 10)
-	case float64:
-		if x == math.Trunc(x) && math.Abs(x) < 1e15 {
-			return strconv.FormatInt(int64(x), 10)
+// template splits a reject's message into text and {{expression}}
+// placeholders; each placeholder is checked as an expression.
+func (c *compiler) template(r ruleSpec, slot *int) ([]messagePart, []*piece) {
+	msg := norm.NFC.String(r.message.text)
+	var parts []messagePart
+	var holes []*piece
+	done := 0 // runes of the message before msg
+	for msg != "" {
+		i := strings.Index(msg, "{{")
+		if i < 0 {
+			parts = append(parts, messagePart{text: msg, placeholder: -1})
+			break
 		}
-		return strconv.FormatFloat(x, 'f', -1, 64)
-	case bool:
-		return strconv.FormatBool(x)
-	case time.Time:
-		return x.Format(time.RFC3339)
+		if i > 0 {
+			parts = append(parts, messagePart{text: msg[:i], placeholder: -1})
+		}
+		j := strings.Index(msg[i:], "}}")
+		if j < 0 {
+			c.errorf(r.message.pos, r.key+".message", "a {{ is not closed by }}")
+			return nil, nil
+		}
+		inner := msg[i+2 : i+j]
+		src := strings.TrimSpace(inner)
+		if src == "" {
+			c.errorf(r.message.pos, r.key+".message", "an empty {{}}: put an expression inside, e.g. {{ngay_sinh}}")
+			return nil, nil
+		}
+		// The placeholder's place, for errors: on the message's line, or
+		// the message's own place in a block.
+		at := scalar{text: src, pos: r.message.pos, block: r.message.block}
+		if !r.message.block && !strings.Contains(msg[:i+2], "\n") {
+			lead := utf8.RuneCountInString(inner) - utf8.RuneCountInString(strings.TrimLeft(inner, " \t"))
+			at.pos.col += r.message.shift + done + utf8.RuneCountInString(msg[:i+2]) + lead
+		}
+		p := &piece{kind: messagePiece, key: r.key + ".message", src: at, slot: *slot}
+		*slot++
+		c.check(p, -1)
+		parts = append(parts, messagePart{placeholder: len(holes)})
+		holes = append(holes, p)
+		done += utf8.RuneCountInString(msg[:i+j+2])
+		msg = msg[i+j+2:]
 	}
-	return fmt.Sprint(v)
+	return parts, holes
 }

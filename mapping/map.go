@@ -1,0 +1,292 @@
+package mapping
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/expr-lang/expr/vm"
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/lienthong/lienthong/schema"
+)
+
+// Result is what became of one source record.
+type Result struct {
+	// Record is the common-schema record; with violations, it holds the
+	// fields that mapped.
+	Record schema.Record
+	// Violations are every reason the record cannot be delivered: the
+	// mapping's (a normaliser failed, a reject condition held) and the
+	// schema's. None means the record is valid.
+	Violations []schema.Violation
+	// Skipped is the reason of the skip condition that held, "" if none:
+	// the record is left out on purpose, neither delivered nor rejected.
+	Skipped string
+}
+
+// frame is the state of one record's evaluation: the environment the
+// compiled program runs in. Frames are pooled, so a Mapper serves
+// concurrent callers without locks and without allocating per record.
+type frame struct {
+	src   map[string]any
+	fails []failure
+	vm    vm.VM
+	// scratch holds the arguments of a variadic function during its call
+	// (siteArgs.slice); stack the first arguments of calls with more than
+	// two dynamic ones (siteCall). Functions do not call back into the
+	// program, so one of each serves every call.
+	scratch []any
+	stack   []any
+}
+
+// failure is a normaliser failure (or a missing column) in a slot.
+type failure struct {
+	slot      int
+	code, msg string
+}
+
+func (f *frame) fail(slot int, code, msg string) {
+	f.fails = append(f.fails, failure{slot, code, msg})
+}
+
+// failed returns the first failure of the slot or of a let it uses.
+func (m *Mapper) failed(f *frame, slot int) *failure {
+	for i := range f.fails {
+		x := &f.fails[i]
+		if x.slot == slot {
+			return x
+		}
+		if _, uses := slices.BinarySearch(m.deps[slot], x.slot); uses {
+			return x
+		}
+	}
+	return nil
+}
+
+// column reads a source column as text, for the site s.
+func (f *frame) column(s *site, c colArg) any {
+	v, ok := f.src[c.name]
+	if !ok {
+		f.fail(s.slot, schema.ReasonNoMapping, fmt.Sprintf("source column %q is missing from the record: check the column names the mapping uses", c.name))
+		return ""
+	}
+	if c.raw {
+		if _, isText := v.(string); isText {
+			return v
+		}
+	}
+	return columnText(v)
+}
+
+// columnText is a column's value as text, in NFC when it is valid UTF-8
+// (bytes that are not stay as they are, for decode). A text value that
+// needs no change is returned in its own box.
+func columnText(v any) any {
+	switch x := v.(type) {
+	case string:
+		if isNFC(x) {
+			return v
+		}
+		return norm.NFC.String(x)
+	case nil:
+		return ""
+	case time.Time:
+		// A date column arrives as midnight: write the date alone, as
+		// date() reads it; a timestamp keeps its time and zone.
+		if h, mi, sec := x.Clock(); h == 0 && mi == 0 && sec == 0 && x.Nanosecond() == 0 {
+			return x.Format(time.DateOnly)
+		}
+	}
+	s := text(v)
+	if isNFC(s) {
+		return s
+	}
+	return norm.NFC.String(s)
+}
+
+// isNFC reports whether s needs no normalisation: NFC already, or not
+// valid UTF-8 (left alone, for decode). Letters below U+0300 (lead bytes
+// 0xC2-0xCB) and the precomposed Vietnamese letters U+1E00-U+1EFF (0xE1
+// 0xB8-0xBB) are NFC whatever surrounds them, since only a combining mark
+// (from U+0300) composes with what precedes it; text with any other letter
+// asks package norm. Invalid UTF-8 the scan passes over is left as it is
+// either way.
+func isNFC(s string) bool {
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch {
+		case c < utf8.RuneSelf:
+			i++
+		case c >= 0xC2 && c <= 0xCB:
+			i += 2
+		case c == 0xE1 && i+1 < len(s) && s[i+1] >= 0xB8 && s[i+1] <= 0xBB:
+			i += 3
+		default:
+			return !utf8.ValidString(s) || norm.NFC.IsNormalString(s)
+		}
+	}
+	return true
+}
+
+// Map makes a common-schema record from a source record and validates it.
+// It never fails: every problem of the record is a Violation, each naming
+// its field, so a department sees them all at once.
+func (m *Mapper) Map(src map[string]any) Result {
+	f := m.frames.Get().(*frame)
+	f.src, f.fails, f.stack = src, f.fails[:0], f.stack[:0]
+	defer func() {
+		f.src = nil
+		m.frames.Put(f)
+	}()
+	vals := m.run(f)
+
+	for _, i := range m.skips {
+		e := &m.elements[i]
+		if vals[i] == true && m.failed(f, e.slot) == nil {
+			return Result{Record: schema.Record{Kind: m.Kind.Name}, Skipped: e.reason}
+		}
+	}
+	data := make(map[string]any, len(m.fields))
+	var vs []schema.Violation
+	failedFields := 0
+	for _, i := range m.fields {
+		e := &m.elements[i]
+		if len(f.fails) > 0 {
+			if x := m.failed(f, e.slot); x != nil {
+				vs = append(vs, schema.Violation{Field: e.field, Code: x.code, Message: e.field + ": " + x.msg})
+				failedFields++
+				continue
+			}
+		}
+		switch v := vals[i].(type) {
+		case string:
+			if t := strings.TrimSpace(v); len(t) == len(v) {
+				if v != "" {
+					data[e.field] = vals[i] // its box: no allocation
+				}
+			} else if t != "" {
+				data[e.field] = t
+			}
+		case nil:
+		default:
+			if t := strings.TrimSpace(text(v)); t != "" {
+				data[e.field] = t
+			}
+		}
+	}
+	for _, i := range m.rejects {
+		e := &m.elements[i]
+		if vals[i] != true || (len(f.fails) > 0 && m.failed(f, e.slot) != nil) {
+			continue
+		}
+		if !hasViolation(vs, e.field, e.reason) {
+			vs = append(vs, schema.Violation{Field: e.field, Code: e.reason, Message: m.message(f, e)})
+		}
+	}
+	rec := schema.Record{Kind: m.Kind.Name, Data: data}
+	schemaVs := m.Kind.Validate(data)
+	if len(vs) == 0 {
+		return Result{Record: rec, Violations: schemaVs}
+	}
+	// A field whose mapping failed is absent from data: the schema must
+	// not report it again as missing.
+	for _, v := range schemaVs {
+		if !hasField(vs[:failedFields], v.Field) && !hasViolation(vs, v.Field, v.Code) {
+			vs = append(vs, v)
+		}
+	}
+	return Result{Record: rec, Violations: vs}
+}
+
+func hasField(vs []schema.Violation, field string) bool {
+	for _, v := range vs {
+		if v.Field == field {
+			return true
+		}
+	}
+	return false
+}
+
+func hasViolation(vs []schema.Violation, field, code string) bool {
+	for _, v := range vs {
+		if v.Field == field && v.Code == code {
+			return true
+		}
+	}
+	return false
+}
+
+// run evaluates the record program. When it fails at run time (a division
+// by zero, a text past maxText), it evaluates each element on its own so
+// that the failure stays with the element whose expression failed.
+func (m *Mapper) run(f *frame) []any {
+	out, err := f.vm.Run(m.prog, f)
+	if err == nil {
+		if vals, ok := out.([]any); ok && len(vals) == len(m.elements) {
+			return vals
+		}
+	}
+	f.fails = f.fails[:0]
+	vals := make([]any, len(m.elements))
+	for i, p := range m.each {
+		f.stack = f.stack[:0]
+		out, err := f.vm.Run(p, f)
+		if err == nil {
+			if one, ok := out.([]any); ok && len(one) == 1 {
+				vals[i] = one[0]
+				continue
+			}
+		}
+		msg := "the expression failed"
+		if err != nil {
+			msg += ": " + firstLine(err.Error())
+		}
+		f.fail(m.elements[i].slot, schema.ReasonNoMapping, msg)
+	}
+	return vals
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return strings.TrimSpace(s[:i])
+	}
+	return s
+}
+
+// message renders a reject's message; its placeholders are evaluated only
+// now, for a record the condition rejects.
+func (m *Mapper) message(f *frame, e *element) string {
+	prefix := ""
+	if e.field != "" {
+		prefix = e.field + ": "
+	}
+	if len(e.message) == 0 {
+		return fmt.Sprintf("%sthe mapping rejects the record (%s: %s)", prefix, e.key, strings.TrimSpace(e.when))
+	}
+	var vals []any
+	if e.msgProg != nil {
+		n := len(f.fails)
+		out, err := f.vm.Run(e.msgProg, f)
+		f.fails = f.fails[:n] // a placeholder's failure is not the record's
+		if err == nil {
+			vals, _ = out.([]any)
+		}
+	}
+	var b strings.Builder
+	b.WriteString(prefix)
+	for _, part := range e.message {
+		if part.placeholder < 0 {
+			b.WriteString(part.text)
+			continue
+		}
+		if part.placeholder < len(vals) {
+			b.WriteString(text(vals[part.placeholder]))
+		} else {
+			b.WriteString("?")
+		}
+	}
+	return b.String()
+}

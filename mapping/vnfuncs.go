@@ -1,0 +1,380 @@
+package mapping
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/expr-lang/expr/ast"
+
+	"github.com/lienthong/lienthong/mapping/vn"
+	"github.com/lienthong/lienthong/schema"
+)
+
+// vnFuncs are the Vietnamese normalisers of package vn.
+func vnFuncs() []*fn {
+	return []*fn{
+		{name: "name", usage: "name(s)", sigs: []any{new(sig1)}, text: vn.Name, raw: true},
+		{name: "phone", usage: "phone(s) or phone(s, as_of)", sigs: []any{new(sig1), new(sig2)}, prepare: preparePhone, raw: true},
+		{name: "sex", usage: `sex(s) or sex(s, "Nam", "Nữ") (what 1 and 0 mean)`, sigs: []any{new(sig1), new(sig3)}, prepare: prepareSex, raw: true},
+		{name: "id", usage: "id(s), id(s, sex) or id(s, sex, date_of_birth)", sigs: []any{new(sig1), new(sig2), new(sig3)}, prepare: prepareID, raw: true},
+		{name: "old_id", usage: "old_id(s)", sigs: []any{new(sig1)}, prepare: prepareOldID, raw: true},
+		{name: "decode", usage: `decode(s, "tcvn3")`, sigs: []any{new(sig2)}, prepare: prepareDecode, raw: true},
+	}
+}
+
+// failWith records a normaliser's error for the site; an error that is not
+// a vn or units error (there should be none) is a mapping error.
+func failWith(f *frame, s *site, err error) {
+	var ve *vn.Error
+	if errors.As(err, &ve) {
+		f.fail(s.slot, ve.Code, ve.Message)
+		return
+	}
+	f.fail(s.slot, schema.ReasonNoMapping, err.Error())
+}
+
+// dateLayout is a date pattern a department officer writes (dd/mm/yyyy):
+// its fields and separators, and how precise the dates it reads are.
+type dateLayout struct {
+	parts     []layoutPart
+	precision vn.Precision
+}
+
+// layoutPart is a field of a date pattern (d, dd, m, mm, yy, yyyy) or a
+// separator to match as it is.
+type layoutPart struct {
+	field     byte // 'd', 'm', 'y', or 0 for a separator
+	min, max  int  // digits
+	separator byte
+}
+
+func parseLayout(pattern string) (dateLayout, error) {
+	p := strings.ToLower(strings.TrimSpace(pattern))
+	l := dateLayout{precision: vn.PrecisionYear}
+	var seen [256]bool
+	for i := 0; i < len(p); {
+		var part layoutPart
+		switch {
+		case strings.HasPrefix(p[i:], "yyyy"):
+			part, i = layoutPart{field: 'y', min: 4, max: 4}, i+4
+		case strings.HasPrefix(p[i:], "yy"):
+			part, i = layoutPart{field: 'y', min: 2, max: 2}, i+2
+		case strings.HasPrefix(p[i:], "dd"), strings.HasPrefix(p[i:], "mm"):
+			part, i = layoutPart{field: p[i], min: 2, max: 2}, i+2
+		case p[i] == 'd' || p[i] == 'm':
+			part, i = layoutPart{field: p[i], min: 1, max: 2}, i+1
+		case p[i] >= utf8.RuneSelf || unicode.IsLetter(rune(p[i])) || unicode.IsDigit(rune(p[i])):
+			return l, fmt.Errorf("date pattern %q: use dd, d, mm, m, yyyy or yy with separators, e.g. \"dd/mm/yyyy\"", pattern)
+		default:
+			part, i = layoutPart{separator: p[i]}, i+1
+		}
+		if part.field != 0 {
+			if seen[part.field] {
+				return l, fmt.Errorf("date pattern %q has the %s twice", pattern, map[byte]string{'d': "day", 'm': "month", 'y': "year"}[part.field])
+			}
+			seen[part.field] = true
+		}
+		l.parts = append(l.parts, part)
+	}
+	switch {
+	case !seen['y']:
+		return l, fmt.Errorf("date pattern %q has no year (yyyy)", pattern)
+	case seen['d'] && !seen['m']:
+		return l, fmt.Errorf("date pattern %q has a day but no month", pattern)
+	case seen['d']:
+		l.precision = vn.PrecisionDay
+	case seen['m']:
+		l.precision = vn.PrecisionMonth
+	}
+	return l, nil
+}
+
+// parse reads s in the layout: every field its digits, every separator as
+// it is, nothing left over; the day must exist in its month. When s has
+// the layout's shape but is no date, invalid says why.
+func (l dateLayout) parse(s string) (d vn.Date, ok bool, invalid string) {
+	d = vn.Date{Precision: l.precision}
+	twoDigitYear := false
+	i := 0
+	for _, part := range l.parts {
+		if part.field == 0 {
+			if i >= len(s) || s[i] != part.separator {
+				return vn.Date{}, false, ""
+			}
+			i++
+			continue
+		}
+		n, start := 0, i
+		for i < len(s) && i-start < part.max && s[i] >= '0' && s[i] <= '9' {
+			n = n*10 + int(s[i]-'0')
+			i++
+		}
+		if i-start < part.min {
+			return vn.Date{}, false, ""
+		}
+		switch part.field {
+		case 'd':
+			d.Day = n
+		case 'm':
+			d.Month = n
+		case 'y':
+			d.Year, twoDigitYear = n, part.max == 2
+		}
+	}
+	if i != len(s) {
+		return vn.Date{}, false, ""
+	}
+	if twoDigitYear {
+		if d.Year < vn.DefaultPivot {
+			d.Year += 2000
+		} else {
+			d.Year += 1900
+		}
+	}
+	switch {
+	case d.Year < 1800 || d.Year > 2399:
+		return vn.Date{}, false, fmt.Sprintf("year %d is outside 1800-2399", d.Year)
+	case l.precision >= vn.PrecisionMonth && (d.Month < 1 || d.Month > 12):
+		return vn.Date{}, false, fmt.Sprintf("month %d is not 1-12", d.Month)
+	case l.precision == vn.PrecisionDay && (d.Day < 1 || d.Day > daysIn(d.Year, d.Month)):
+		return vn.Date{}, false, fmt.Sprintf("day %d is not in month %d of %d, which has %d days", d.Day, d.Month, d.Year, daysIn(d.Year, d.Month))
+	}
+	return d, true, ""
+}
+
+func daysIn(year, month int) int {
+	switch month {
+	case 2:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
+
+// prepareDate: date(s) reads the forms vn.ParseDate knows; date(s, layout,
+// ...) only the layouts given (and ISO, as a date column arrives), tried
+// in order.
+func prepareDate(_ *compiler, call *ast.CallNode) (siteFunc, error) {
+	var layouts []dateLayout
+	var names []string
+	for i := 1; i < len(call.Arguments); i++ {
+		p, ok := constArg(call, i)
+		if !ok {
+			return nil, fmt.Errorf("the date pattern (argument %d) %v, e.g. \"dd/mm/yyyy\"", i+1, errNotConst)
+		}
+		l, err := parseLayout(p)
+		if err != nil {
+			return nil, err
+		}
+		layouts = append(layouts, l)
+		names = append(names, p)
+	}
+	want := strings.Join(names, " or ")
+	return func(f *frame, s *site, a siteArgs) any {
+		v := strings.TrimSpace(str(a.at(0)))
+		if v == "" {
+			return ""
+		}
+		if layouts == nil {
+			d, err := vn.ParseDate(v, vn.DateOptions{})
+			if err != nil {
+				failWith(f, s, err)
+				return ""
+			}
+			return d.String()
+		}
+		invalid := ""
+		for _, l := range layouts {
+			d, ok, why := l.parse(v)
+			if ok {
+				return d.String()
+			}
+			if invalid == "" {
+				invalid = why
+			}
+		}
+		if isISODate(v) {
+			d, err := vn.ParseDate(v, vn.DateOptions{})
+			if err != nil {
+				failWith(f, s, err)
+				return ""
+			}
+			return d.String()
+		}
+		if invalid != "" {
+			f.fail(s.slot, vn.ReasonBadDate, fmt.Sprintf("date %q: %s", v, invalid))
+		} else {
+			f.fail(s.slot, vn.ReasonBadDate, fmt.Sprintf("date %q is not written %s", v, want))
+		}
+		return ""
+	}, nil
+}
+
+// isISODate reports whether s starts as yyyy-mm-dd, the way date and
+// timestamp columns arrive.
+func isISODate(s string) bool {
+	if len(s) < 10 || s[4] != '-' || s[7] != '-' {
+		return false
+	}
+	for _, i := range []int{0, 1, 2, 3, 5, 6, 8, 9} {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// asOf reads the date a phone number or an administrative unit was written
+// down: a date as date() reads it (a partial date is its first day) or a
+// timestamp column's value.
+func asOf(s string) (time.Time, bool) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return time.Time{}, false
+	}
+	if d, err := vn.ParseDate(s, vn.DateOptions{}); err == nil {
+		return time.Date(d.Year, time.Month(max(d.Month, 1)), max(d.Day, 1), 0, 0, 0, 0, time.UTC), true
+	}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, true
+	}
+	if t, err := time.Parse(time.DateTime, s); err == nil {
+		return t, true
+	}
+	return time.Time{}, false
+}
+
+func preparePhone(_ *compiler, call *ast.CallNode) (siteFunc, error) {
+	return func(f *frame, s *site, a siteArgs) any {
+		v := str(a.at(0))
+		if blank(v) {
+			return ""
+		}
+		var when time.Time
+		if a.n > 1 {
+			when, _ = asOf(str(a.at(1)))
+		}
+		p, err := vn.Phone(v, when)
+		if err != nil {
+			failWith(f, s, err)
+			return ""
+		}
+		return p
+	}, nil
+}
+
+// Boxed once: the normalisers' common results need no allocation.
+var (
+	boxM any = "M"
+	boxF any = "F"
+)
+
+func prepareSex(_ *compiler, call *ast.CallNode) (siteFunc, error) {
+	for i := 1; i < len(call.Arguments); i++ {
+		if code, ok := constArg(call, i); ok && code != "" {
+			if _, err := vn.Sex(code, "", ""); err != nil {
+				return nil, fmt.Errorf("what %d means (argument %d): %q is not a sex: want Nam, Nữ, M or F", 2-i, i+1, code)
+			}
+		}
+	}
+	return func(f *frame, s *site, a siteArgs) any {
+		v := str(a.at(0))
+		if blank(v) {
+			return ""
+		}
+		var one, zero string
+		if a.n == 3 {
+			one, zero = str(a.at(1)), str(a.at(2))
+		}
+		sx, err := vn.Sex(v, one, zero)
+		if err != nil {
+			failWith(f, s, err)
+			return ""
+		}
+		if sx == "M" {
+			return boxM
+		}
+		return boxF
+	}, nil
+}
+
+func prepareID(_ *compiler, call *ast.CallNode) (siteFunc, error) {
+	return func(f *frame, s *site, a siteArgs) any {
+		v := str(a.at(0))
+		if blank(v) {
+			return ""
+		}
+		id, err := vn.ParseID(strings.TrimSpace(v))
+		if err != nil {
+			failWith(f, s, err)
+			return ""
+		}
+		var sex string
+		var dob vn.Date
+		if a.n > 1 {
+			sex = strings.TrimSpace(str(a.at(1)))
+			if sex != "" && sex != "M" && sex != "F" {
+				// A raw sex column: its own field reports it if unreadable.
+				sex, _ = vn.Sex(sex, "", "")
+			}
+		}
+		if a.n > 2 {
+			if d := strings.TrimSpace(str(a.at(2))); d != "" {
+				dob, _ = vn.ParseDate(d, vn.DateOptions{})
+			}
+		}
+		if err := id.Check(dob, sex); err != nil {
+			failWith(f, s, err)
+			return ""
+		}
+		if id.Number == v {
+			return a.at(0)
+		}
+		return id.Number
+	}, nil
+}
+
+func prepareOldID(_ *compiler, call *ast.CallNode) (siteFunc, error) {
+	return func(f *frame, s *site, a siteArgs) any {
+		v := strings.TrimSpace(str(a.at(0)))
+		if v == "" {
+			return ""
+		}
+		if !vn.IsOldIDCard(v) {
+			f.fail(s.slot, vn.ReasonIDFormat, fmt.Sprintf("old id card %q: want the 9 digits of a CMND", v))
+			return ""
+		}
+		return digits(v)
+	}, nil
+}
+
+func prepareDecode(_ *compiler, call *ast.CallNode) (siteFunc, error) {
+	name, ok := constArg(call, 1)
+	if !ok {
+		return nil, fmt.Errorf("the encoding (second argument) %v, e.g. decode(ho_ten, \"tcvn3\")", errNotConst)
+	}
+	enc, err := vn.ParseEncoding(name)
+	if err != nil {
+		return nil, err
+	}
+	return func(f *frame, s *site, a siteArgs) any {
+		v := str(a.at(0))
+		if v == "" {
+			return ""
+		}
+		out, err := vn.Decode(enc, []byte(v))
+		if err != nil {
+			failWith(f, s, err)
+			return ""
+		}
+		return out
+	}, nil
+}
