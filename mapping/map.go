@@ -2,7 +2,9 @@ package mapping
 
 import (
 	"fmt"
+	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -161,6 +163,12 @@ func (m *Mapper) Map(src map[string]any) Result {
 				continue
 			}
 		}
+		if e.number != "" {
+			if v := number(vals[i], e.number); v != nil {
+				data[e.field] = v
+			}
+			continue
+		}
 		switch v := vals[i].(type) {
 		case string:
 			if t := strings.TrimSpace(v); len(t) == len(v) {
@@ -289,4 +297,40 @@ func (m *Mapper) message(f *frame, e *element) string {
 		}
 	}
 	return b.String()
+}
+
+// number turns a field's result into the number a numeric schema field
+// holds. Text is parsed as written (digits, an optional sign and decimal
+// point: "750000", "12.5"); text that is not a number is kept as it is, so
+// validation rejects it naming the value. Clean formatted amounts first,
+// e.g. digits("750.000 đ").
+func number(v any, t schema.Type) any {
+	var s string
+	switch x := v.(type) {
+	case nil:
+		return nil
+	case string:
+		s = strings.TrimSpace(x)
+	case int64, float64:
+		return x
+	case int:
+		return int64(x)
+	default:
+		s = strings.TrimSpace(text(v))
+	}
+	if s == "" {
+		return nil
+	}
+	if t == schema.Integer {
+		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return n
+		}
+	}
+	if f, err := strconv.ParseFloat(s, 64); err == nil && !math.IsInf(f, 0) && !math.IsNaN(f) {
+		if t == schema.Integer && f == math.Trunc(f) && math.Abs(f) < 1<<53 {
+			return int64(f)
+		}
+		return f
+	}
+	return s
 }

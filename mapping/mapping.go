@@ -98,6 +98,9 @@ type element struct {
 	message []messagePart
 	msgProg *vm.Program
 	when    string // a condition's source, for default messages
+	// number is set for a field the schema holds as a number (Integer or
+	// Number): its text result is parsed into one.
+	number schema.Type
 }
 
 type messagePart struct {
@@ -255,7 +258,11 @@ func build(s *spec, o options) *Mapper {
 			c.check(p, -1)
 			elems = append(elems, p)
 			m.fields = append(m.fields, len(m.elements))
-			m.elements = append(m.elements, element{slot: p.slot, key: fs.key, field: fd.Name})
+			el := element{slot: p.slot, key: fs.key, field: fd.Name}
+			if fd.Type == schema.Integer || fd.Type == schema.Number {
+				el.number = fd.Type
+			}
+			m.elements = append(m.elements, el)
 		}
 	}
 	var messages [][]*piece

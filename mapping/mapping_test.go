@@ -618,3 +618,44 @@ func TestConcurrentMap(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// Numeric schema fields (an allowance in đồng) are parsed from the text an
+// expression gives; text that is no number is rejected naming the value.
+func TestNumericFields(t *testing.T) {
+	src := `kind: social_assistance_beneficiary
+version: "1"
+tables:
+  doi_tuong: {"Người cao tuổi": elderly, "Người khuyết tật": disabled}
+fields:
+  id_number: id(so_dinh_danh)
+  full_name: name(ho_ten)
+  date_of_birth: date(ngay_sinh)
+  sex: sex(gioi_tinh)
+  category: lookup("doi_tuong", doi_tuong)
+  monthly_allowance: digits(muc_tro_cap)
+  decision_number: trim(so_qd)
+  decision_date: date(ngay_qd)
+  commune: trim(xa)
+`
+	m, err := mapping.Parse("bao-tro.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := map[string]any{"so_dinh_danh": "042145000789", "ho_ten": "đặng thị nhàn", "ngay_sinh": "1945", "gioi_tinh": "Nữ",
+		"doi_tuong": "Người cao tuổi", "muc_tro_cap": "750.000 đ", "so_qd": "125/QĐ-UBND", "ngay_qd": "15/07/2024", "xa": "Phường Thành Sen"}
+	res := m.Map(rec)
+	if len(res.Violations) > 0 {
+		t.Fatalf("violations: %v", res.Violations)
+	}
+	if got := res.Record.Data["monthly_allowance"]; got != int64(750000) {
+		t.Fatalf("monthly_allowance = %#v, want int64 750000", got)
+	}
+	if got := res.Record.Data["date_of_birth"]; got != "1945" {
+		t.Fatalf("partial date of birth = %#v, want \"1945\"", got)
+	}
+	rec["muc_tro_cap"] = "không có"
+	res = m.Map(rec)
+	if len(res.Violations) != 1 || res.Violations[0].Field != "monthly_allowance" {
+		t.Fatalf("an allowance that is no number: %+v", res.Violations)
+	}
+}
