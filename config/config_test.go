@@ -849,3 +849,22 @@ func TestInlineSecretRefused(t *testing.T) {
 		t.Fatalf("the error repeats the token: %v", err)
 	}
 }
+
+func TestWithoutSourceSecrets(t *testing.T) {
+	src := `departments:
+  - name: tu-phap
+    sources:
+      - name: ho-tich
+        kind: postgres
+        dsn_env: HOTICH_DSN
+        streams:
+          - {name: khai-sinh, table: khai_sinh, primary_key: [id], cursor: updated_at, mapping: k.yaml}
+`
+	if _, err := config.Parse("lienthong.yaml", []byte(src), nil); err == nil || !strings.Contains(err.Error(), "HOTICH_DSN") {
+		t.Fatalf("a missing source secret must fail by default: %v", err)
+	}
+	c, err := config.Parse("lienthong.yaml", []byte(src), nil, config.WithoutSourceSecrets())
+	if err != nil || c.Departments[0].Sources[0].ResolvedDSN != "" {
+		t.Fatalf("WithoutSourceSecrets: %v", err)
+	}
+}

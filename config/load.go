@@ -20,6 +20,19 @@ func Load(path string) (*Config, error) {
 	return Parse(path, data, os.Getenv)
 }
 
+// ParseOption adjusts Parse.
+type ParseOption func(*parseOptions)
+
+type parseOptions struct{ withoutSourceSecrets bool }
+
+// WithoutSourceSecrets leaves the sources' DSNs unresolved (ResolvedDSN
+// empty): a command that only reads lienthong's own stores (runs, rejects,
+// migrate) must not need every department's secret in its environment.
+// The stores' DSNs are still resolved.
+func WithoutSourceSecrets() ParseOption {
+	return func(o *parseOptions) { o.withoutSourceSecrets = true }
+}
+
 // Parse decodes, checks and resolves a configuration. path is where data
 // came from: it names the file in errors and anchors relative paths. getenv
 // looks up dsn_env variables; nil means an empty environment, so a test
@@ -27,9 +40,13 @@ func Load(path string) (*Config, error) {
 //
 // Parse reads dsn_file files but opens no connection and does not read
 // mapping files. Its error joins every *Error found, in line order.
-func Parse(path string, data []byte, getenv func(string) string) (*Config, error) {
+func Parse(path string, data []byte, getenv func(string) string, opts ...ParseOption) (*Config, error) {
 	if getenv == nil {
 		getenv = func(string) string { return "" }
+	}
+	var o parseOptions
+	for _, opt := range opts {
+		opt(&o)
 	}
 	c, d, err := decode(path, data)
 	if err != nil {
@@ -39,7 +56,7 @@ func Parse(path string, data []byte, getenv func(string) string) (*Config, error
 	d.setDefaults(c)
 	d.validate(c)
 	resolvePaths(c, filepath.Dir(path))
-	d.resolveSecrets(c, getenv)
+	d.resolveSecrets(c, getenv, !o.withoutSourceSecrets)
 	if len(d.errs) > 0 {
 		slices.SortStableFunc(d.errs, func(a, b error) int {
 			var ea, eb *Error

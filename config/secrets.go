@@ -10,9 +10,12 @@ import (
 
 // resolveSecrets fills Source.ResolvedDSN and Store.DSN. Messages name the
 // key, the variable or the file, never the value: a DSN holds a password.
-func (d *document) resolveSecrets(c *Config, getenv func(string) string) {
+func (d *document) resolveSecrets(c *Config, getenv func(string) string, sources bool) {
 	c.National.DSN = d.storeDSN("national", c.National, getenv)
 	c.State.DSN = d.storeDSN("state", c.State, getenv)
+	if !sources {
+		return
+	}
 	for i := range c.Departments {
 		for j := range c.Departments[i].Sources {
 			src := &c.Departments[i].Sources[j]

@@ -8,6 +8,7 @@ import (
 	"os"
 
 	_ "github.com/lienthong/lienthong/connectors/exec"      // programs speaking the Singer protocol
+	_ "github.com/lienthong/lienthong/connectors/file"      // CSV and Excel exports dropped in a folder
 	_ "github.com/lienthong/lienthong/connectors/httpjson"  // REST/JSON APIs
 	_ "github.com/lienthong/lienthong/connectors/sqlsource" // postgres, mysql and sqlite databases
 	"github.com/lienthong/lienthong/internal/cli"

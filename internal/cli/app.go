@@ -37,8 +37,8 @@ type app struct {
 
 // open loads the configuration and opens the national and state stores,
 // applying pending migrations (they are idempotent and serialised).
-func open(ctx context.Context, path string, env Env) (*app, error) {
-	cfg, err := loadConfig(path, env)
+func open(ctx context.Context, path string, env Env, opts ...config.ParseOption) (*app, error) {
+	cfg, err := loadConfig(path, env, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -47,12 +47,12 @@ func open(ctx context.Context, path string, env Env) (*app, error) {
 
 // loadConfig reads a configuration with the command's environment, so
 // secrets resolve from what the command was given.
-func loadConfig(path string, env Env) (*config.Config, error) {
+func loadConfig(path string, env Env, opts ...config.ParseOption) (*config.Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read configuration: %w (give --config or set LIENTHONG_CONFIG)", err)
 	}
-	return config.Parse(path, data, env.Getenv)
+	return config.Parse(path, data, env.Getenv, opts...)
 }
 
 func openConfig(ctx context.Context, cfg *config.Config, env Env) (*app, error) {

@@ -23,7 +23,7 @@ func runMigrate(ctx context.Context, args []string, env Env) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(*cfgPath, env)
+	cfg, err := loadConfig(*cfgPath, env, config.WithoutSourceSecrets())
 	if err != nil {
 		return err
 	}
@@ -88,7 +88,7 @@ func runRuns(ctx context.Context, args []string, env Env) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	a, err := open(ctx, *cfgPath, env)
+	a, err := open(ctx, *cfgPath, env, config.WithoutSourceSecrets())
 	if err != nil {
 		return err
 	}
@@ -121,7 +121,7 @@ func runRejects(ctx context.Context, args []string, env Env) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	a, err := open(ctx, *cfgPath, env)
+	a, err := open(ctx, *cfgPath, env, config.WithoutSourceSecrets())
 	if err != nil {
 		return err
 	}

@@ -39,7 +39,23 @@ func runDemo(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return fmt.Errorf("set up demo department: %w", err)
 	}
-	cfg, err := config.Load(files.Config)
+	bhxh, err := demo.StartBHXH(ctx, files)
+	if err != nil {
+		return err
+	}
+	defer bhxh.Close()
+	if err := demo.WriteConfig(files, bhxh.URL); err != nil {
+		return err
+	}
+	// The token reaches the configuration as production secrets do: from
+	// the environment the file names.
+	getenv := func(k string) string {
+		if k == demo.TokenEnv {
+			return bhxh.Token
+		}
+		return env.Getenv(k)
+	}
+	cfg, err := loadConfig(files.Config, Env{Getenv: getenv})
 	if err != nil {
 		return err
 	}
@@ -58,7 +74,9 @@ func runDemo(ctx context.Context, args []string, env Env) error {
 	fmt.Fprintf(out, "lienthong demo in %s\n\n", *dir)
 	fmt.Fprintf(out, "Sở Tư pháp tỉnh Hà Tĩnh keeps its civil-status register in %s:\n", filepath.Base(files.Department))
 	fmt.Fprintf(out, "%d birth registrations, some with the mistakes real registers have.\n", *n)
-	fmt.Fprintf(out, "Two streams read it: khai-sinh (birth_registration) and cong-dan (person).\n\n")
+	fmt.Fprintf(out, "Two streams read it: khai-sinh (birth_registration) and cong-dan (person).\n")
+	fmt.Fprintf(out, "Bảo hiểm xã hội tỉnh Hà Tĩnh serves %d health insurance cards from its API at %s\n", bhxh.Cards(), bhxh.URL)
+	fmt.Fprintf(out, "(bearer token from $%s): stream the-bhyt (health_insurance_card).\n\n", demo.TokenEnv)
 
 	step := func(title string, refs []config.StreamRef, full bool) error {
 		fmt.Fprintf(out, "== %s\n", title)
@@ -74,7 +92,8 @@ func runDemo(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	title := fmt.Sprintf("2. Officers fix %d missing names, correct %d native places and register %d births; sync again", fixed, edited, added)
+	renewed := bhxh.Renew()
+	title := fmt.Sprintf("2. Officers fix %d missing names, correct %d native places and register %d births;\n   the insurance office renews %d cards; sync again", fixed, edited, added, renewed)
 	if err := step(title, all, false); err != nil {
 		return err
 	}

@@ -1,6 +1,18 @@
 package demo
 
-// configYAML syncs the demo department into the embedded store under data/.
+import (
+	"fmt"
+	"os"
+	"strings"
+)
+
+// TokenEnv is the environment variable the demo configuration reads the
+// social insurance API's token from: secrets never go in the file.
+const TokenEnv = "LIENTHONG_DEMO_BHXH_TOKEN"
+
+// configYAML syncs the demo departments into the embedded store under
+// data/. The justice department is always there; the others are added when
+// their systems run.
 const configYAML = `# lienthong demo configuration, written by "lienthong demo".
 # No national or state DSN: both stores are the embedded SQLite file
 # data/lienthong.db beside this file.
@@ -31,3 +43,36 @@ departments:
             mapping: mappings/cong-dan.yaml
             page_size: 1000
 `
+
+// bhxhYAML is the social insurance office: an HTTP API with a bearer token.
+const bhxhYAML = `  - name: bhxh
+    title: Bảo hiểm xã hội tỉnh Hà Tĩnh
+    sources:
+      - name: the-bhyt-api
+        kind: httpjson
+        dsn_env: %s
+        options:
+          base_url: %s
+          auth: {type: bearer}
+          records_path: data.items
+          cursor_param: updated_since
+          pagination: {type: page, page_param: page, start: 1, size_param: page_size, size: 200}
+        streams:
+          - name: the-bhyt
+            table: the-bhyt
+            primary_key: [maThe]
+            cursor: ngayCapNhat
+            mode: incremental
+            mapping: mappings/the-bhyt.yaml
+`
+
+// WriteConfig writes the demo's lienthong.yaml; an empty bhxhURL leaves the
+// social insurance office out.
+func WriteConfig(f Files, bhxhURL string) error {
+	var b strings.Builder
+	b.WriteString(configYAML)
+	if bhxhURL != "" {
+		fmt.Fprintf(&b, bhxhYAML, TokenEnv, bhxhURL)
+	}
+	return os.WriteFile(f.Config, []byte(b.String()), 0o644)
+}
