@@ -16,6 +16,9 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	_ "github.com/lienthong/lienthong/connectors/exec"
+	_ "github.com/lienthong/lienthong/connectors/file"
+	_ "github.com/lienthong/lienthong/connectors/httpjson"
 	_ "github.com/lienthong/lienthong/connectors/sqlsource"
 	"github.com/lienthong/lienthong/examples"
 	"github.com/lienthong/lienthong/internal/cli"
@@ -237,7 +240,9 @@ func TestDemo(t *testing.T) {
 	report := out.String()
 	for _, want := range []string{
 		"1. First sync", "succeeded", "Every run: read = inserted + updated + unchanged + rejected + skipped.",
-		"required_missing", "bad_date", "id_invalid", "bad_value", "duplicate_key",
+		"required_missing", "bad_date", "id_invalid", "bad_value", "duplicate_key", "malformed_row",
+		"id_sex_mismatch", "id_birth_year_mismatch",
+		"ld-tbxh/xuat-file/bao-tro", "bhxh/the-bhyt-api/the-bhyt", `"kind": "health_insurance_card"`,
 		`"kind": "person"`, `"kind": "birth_registration"`, `"full_name"`,
 	} {
 		if !strings.Contains(report, want) {
@@ -251,7 +256,7 @@ func TestDemo(t *testing.T) {
 	out.Reset()
 	code = cli.Main(context.Background(), []string{"runs", "--config", filepath.Join(dir, "lienthong.yaml"), "--json"}, cli.Env{Stdout: &out, Stderr: &errOut})
 	var runs []map[string]any
-	if code != 0 || json.Unmarshal(out.Bytes(), &runs) != nil || len(runs) != 5 {
+	if code != 0 || json.Unmarshal(out.Bytes(), &runs) != nil || len(runs) != 9 {
 		t.Fatalf("runs --json: exit %d, %d runs, output:\n%s\n%s", code, len(runs), out.String(), errOut.String())
 	}
 	if runs[0]["deleted"].(float64) != 7 {

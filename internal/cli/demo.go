@@ -44,7 +44,14 @@ func runDemo(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	defer bhxh.Close()
-	if err := demo.WriteConfig(files, bhxh.URL); err != nil {
+	beneficiaries, err := demo.Beneficiaries(ctx, files, 300)
+	if err != nil {
+		return err
+	}
+	if err := demo.DropExport(files, "bao-tro-xa-hoi-2025-11.csv", beneficiaries, true); err != nil {
+		return err
+	}
+	if err := demo.WriteConfig(files, bhxh.URL, true); err != nil {
 		return err
 	}
 	// The token reaches the configuration as production secrets do: from
@@ -75,6 +82,8 @@ func runDemo(ctx context.Context, args []string, env Env) error {
 	fmt.Fprintf(out, "Sở Tư pháp tỉnh Hà Tĩnh keeps its civil-status register in %s:\n", filepath.Base(files.Department))
 	fmt.Fprintf(out, "%d birth registrations, some with the mistakes real registers have.\n", *n)
 	fmt.Fprintf(out, "Two streams read it: khai-sinh (birth_registration) and cong-dan (person).\n")
+	fmt.Fprintf(out, "Sở Lao động - Thương binh và Xã hội drops a CSV export in TCVN3 into %s:\n", demo.DropDir)
+	fmt.Fprintf(out, "%d social assistance beneficiaries, one row cut short: stream bao-tro (social_assistance_beneficiary).\n", len(beneficiaries))
 	fmt.Fprintf(out, "Bảo hiểm xã hội tỉnh Hà Tĩnh serves %d health insurance cards from its API at %s\n", bhxh.Cards(), bhxh.URL)
 	fmt.Fprintf(out, "(bearer token from $%s): stream the-bhyt (health_insurance_card).\n\n", demo.TokenEnv)
 
@@ -93,7 +102,18 @@ func runDemo(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	renewed := bhxh.Renew()
-	title := fmt.Sprintf("2. Officers fix %d missing names, correct %d native places and register %d births;\n   the insurance office renews %d cards; sync again", fixed, edited, added, renewed)
+	raised, nRaised := demo.Raise(beneficiaries)
+	if err := demo.DropExport(files, "bao-tro-xa-hoi-2025-12.csv", raised, false); err != nil {
+		return err
+	}
+	// The November export dropped again under another name is the same
+	// file: it is not read twice.
+	if err := demo.DropExport(files, "bao-tro-xa-hoi-2025-11-ban-sao.csv", beneficiaries, true); err != nil {
+		return err
+	}
+	title := fmt.Sprintf("2. Officers fix %d missing names, correct %d native places and register %d births;\n"+
+		"   the insurance office renews %d cards; the labour department exports %d raised allowances\n"+
+		"   (and drops November's file again under another name); sync again", fixed, edited, added, renewed, nRaised)
 	if err := step(title, all, false); err != nil {
 		return err
 	}

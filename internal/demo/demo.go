@@ -36,10 +36,10 @@ func Setup(ctx context.Context, dir string, n int) (Files, error) {
 	if err := os.MkdirAll(filepath.Join(dir, "mappings"), 0o755); err != nil {
 		return f, err
 	}
-	if err := WriteConfig(f, ""); err != nil {
+	if err := WriteConfig(f, "", false); err != nil {
 		return f, err
 	}
-	for _, name := range []string{"khai-sinh.yaml", "cong-dan.yaml", "the-bhyt.yaml"} {
+	for _, name := range []string{"khai-sinh.yaml", "cong-dan.yaml", "the-bhyt.yaml", "bao-tro.yaml"} {
 		body, err := examples.Mappings.ReadFile("mappings/" + name)
 		if err != nil {
 			return f, err

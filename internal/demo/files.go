@@ -66,11 +66,33 @@ const bhxhYAML = `  - name: bhxh
             mapping: mappings/the-bhyt.yaml
 `
 
+// ldtbxhYAML is the labour and social affairs department: CSV exports in
+// TCVN3 dropped into a folder, each read once, whole (done markers).
+const ldtbxhYAML = `  - name: ld-tbxh
+    title: Sở Lao động - Thương binh và Xã hội tỉnh Hà Tĩnh
+    sources:
+      - name: xuat-file
+        kind: file
+        options:
+          dir: %s
+          encoding: auto          # detects TCVN3
+          done_suffix: .done
+        streams:
+          - name: bao-tro
+            table: "bao-tro-xa-hoi-*.csv"
+            primary_key: [so_dinh_danh]
+            mode: incremental
+            mapping: mappings/bao-tro.yaml
+`
+
 // WriteConfig writes the demo's lienthong.yaml; an empty bhxhURL leaves the
-// social insurance office out.
-func WriteConfig(f Files, bhxhURL string) error {
+// social insurance office out, withExports the labour department.
+func WriteConfig(f Files, bhxhURL string, withExports bool) error {
 	var b strings.Builder
 	b.WriteString(configYAML)
+	if withExports {
+		fmt.Fprintf(&b, ldtbxhYAML, DropDir)
+	}
 	if bhxhURL != "" {
 		fmt.Fprintf(&b, bhxhYAML, TokenEnv, bhxhURL)
 	}
