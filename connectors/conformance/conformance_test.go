@@ -3,6 +3,7 @@ package conformance_test
 import (
 	"context"
 	"database/sql"
+	"log/slog"
 	"strconv"
 	"testing"
 	"time"
@@ -26,6 +27,9 @@ var peers = []struct {
 	{"postgres", sqlPeer("postgres")},
 	{"sqlite", sqlPeer("sqlite")},
 	{"mysql", sqlPeer("mysql")},
+	{"httpjson", newAPIPeer},
+	{"file", newFilePeer},
+	{"exec", newTapPeer},
 }
 
 func TestConformance(t *testing.T) {
@@ -35,6 +39,12 @@ func TestConformance(t *testing.T) {
 }
 
 var epoch = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// peerLog is a connector's log for a scenario: in the test's output, shown
+// with -v or when the scenario fails.
+func peerLog(t *testing.T) *slog.Logger {
+	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
 
 // sqlDB is a table in a real database read by the sqlsource connector.
 type sqlDB struct {

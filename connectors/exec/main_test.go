@@ -29,7 +29,7 @@ func TestMain(m *testing.M) {
 			return 1
 		}
 		defer os.RemoveAll(dir)
-		build := osexec.Command("go", "build", "-o", dir+string(filepath.Separator), "./testdata/tap", "./testdata/misbehave", "./testdata/peertap")
+		build := osexec.Command("go", "build", "-o", dir+string(filepath.Separator), "./testdata/tap", "./testdata/misbehave")
 		build.Stdout, build.Stderr = os.Stderr, os.Stderr
 		if err := build.Run(); err != nil {
 			fmt.Fprintln(os.Stderr, "build the test programs:", err)

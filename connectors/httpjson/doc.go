@@ -152,12 +152,16 @@
 // run rather than be guessed. The cursor text is sent back exactly as the
 // API printed it.
 //
-// What this guarantees: with an API that filters by cursor_param (>= or >)
+// What this guarantees: with an API that filters by cursor_param with >=
 // and whose pages do not move during a read, every record changed after
 // the previous read is delivered exactly once by the next one, and none
-// twice across reads. The guarantee is weaker when the API does not sort
-// by cursor, or pages by offset or page number while records change:
+// twice across reads. The guarantee is weaker when the API filters with >,
+// does not sort by cursor, or pages by offset or page number while records
+// change:
 //
+//   - An API that filters with > never returns a record that changed after
+//     the previous read but carries exactly the checkpoint's cursor (common
+//     with timestamps of whole seconds): the next read misses it.
 //   - A record changed during a read, on a page the read already passed,
 //     is missed by the next read if the read also saw, on a later page, a
 //     record whose cursor is greater than the changed record's new cursor

@@ -1,6 +1,7 @@
 package httpjson_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -287,6 +288,31 @@ func TestTimeout(t *testing.T) {
 	}
 	if n := len(api.itemRequests()); n != 2 {
 		t.Errorf("%d attempts, want 2 (timeouts are retried)", n)
+	}
+}
+
+// TestCancelledRead: a cancelled read stops at once, even with records of
+// the page left; with pagination none that page is the whole stream, which
+// must not end as if the read were complete.
+func TestCancelledRead(t *testing.T) {
+	api := newAPI(t, styleNone)
+	for i := range 5 {
+		api.upsert(item(int64(i+1), i, "Nguyễn Văn An"))
+	}
+	src := api.open(t, nil)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	r, err := src.Read(ctx, incremental(items, nil, 10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if _, err := r.Next(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	if rec, err := r.Next(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Next after cancel = %q, %v; want context.Canceled", rec.Key, err)
 	}
 }
 

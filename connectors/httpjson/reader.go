@@ -143,6 +143,12 @@ func (r *reader) Next(ctx context.Context) (connectors.Record, error) {
 	if r.closed {
 		return connectors.Record{}, fmt.Errorf("read stream %q: %w", r.p.name, errClosed)
 	}
+	// A cancelled read stops now, even with records of the page left: a
+	// page may hold the whole stream (pagination none), and ending it
+	// normally would report a read the caller gave up on as complete.
+	if err := ctx.Err(); err != nil {
+		return connectors.Record{}, fmt.Errorf("read stream %q: %w", r.p.name, err)
+	}
 	for {
 		if r.i < len(r.page) {
 			rec, ok, err := r.take()

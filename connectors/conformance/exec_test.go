@@ -1,29 +1,52 @@
-package exec_test
+package conformance_test
 
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
+	osexec "os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
 
 	"github.com/lienthong/lienthong/connectors"
 	"github.com/lienthong/lienthong/connectors/conformance"
+	_ "github.com/lienthong/lienthong/connectors/exec"
 )
 
-// TestConformance runs the connector suite against a Singer tap
-// (testdata/peertap) reading a JSON file of rows.
-func TestConformance(t *testing.T) {
-	conformance.Run(t, func(t *testing.T) conformance.Peer {
-		return &tapPeer{file: filepath.Join(t.TempDir(), "rows.json"), rows: map[string]conformance.Row{}}
-	})
+// bin holds the exec peer's Singer tap, built from testdata/peertap by
+// TestMain.
+var bin string
+
+func TestMain(m *testing.M) {
+	os.Exit(func() int {
+		dir, err := os.MkdirTemp("", "lienthong-conformance-")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		defer os.RemoveAll(dir)
+		build := osexec.Command("go", "build", "-o", dir+string(filepath.Separator), "./testdata/peertap")
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, "build the exec peer's tap:", err)
+			return 1
+		}
+		bin = dir
+		return m.Run()
+	}())
 }
 
-// tapPeer is a department system whose export tap is a child process.
+// tapPeer is a department system whose export tap is a child process
+// (testdata/peertap) reading a JSON file of rows.
 type tapPeer struct {
 	file string
 	rows map[string]conformance.Row
+}
+
+func newTapPeer(t *testing.T) conformance.Peer {
+	return &tapPeer{file: filepath.Join(t.TempDir(), "rows.json"), rows: map[string]conformance.Row{}}
 }
 
 // Caps: the tap resumes by STATE, so a failed read replays the records
@@ -33,7 +56,7 @@ func (p *tapPeer) Caps() conformance.Caps {
 }
 
 func (p *tapPeer) Open(t *testing.T, _ int) (connectors.Source, connectors.Stream) {
-	src, err := connectors.Open(context.Background(), connectors.Config{Name: "peer", Kind: "exec", DSN: "unused", Dir: bin,
+	src, err := connectors.Open(context.Background(), connectors.Config{Name: "peer", Kind: "exec", DSN: "unused", Dir: bin, Log: peerLog(t),
 		Options: map[string]any{"command": "./peertap", "env": map[string]any{"PEER_FILE": p.file}}})
 	if err != nil {
 		t.Fatal(err)
