@@ -54,6 +54,12 @@ func TestCheckAndDiscover(t *testing.T) {
 		t.Fatalf("check of a misspelt table: exit %d\n%s\n%s", code, out, errOut)
 	}
 
+	// The first records of a live stream, through its own mapping.
+	code, out, errOut = run("mapping", "test", "--stream", "khai-sinh", "--limit", "5", "--config", files.Config)
+	if code != 0 || !strings.Contains(out, "#5  5\n") || strings.Contains(out, "#6") || !strings.Contains(out, "5 records:") {
+		t.Fatalf("mapping test --stream: exit %d\n%s\n%s", code, out, errOut)
+	}
+
 	code, _, errOut = run("check", "no-such", "--config", files.Config)
 	if code != 2 || !strings.Contains(errOut, "tu-phap/ho-tich") {
 		t.Fatalf("check of an unknown source: exit %d, %s", code, errOut)
