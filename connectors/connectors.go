@@ -134,6 +134,18 @@ type Column struct {
 	Name     string `json:"name"`
 	Type     string `json:"type"`
 	Nullable bool   `json:"nullable"`
+	// Encoding is the text encoding the column's sampled values were
+	// written in, as vn.DetectText or vn.Detect tells it: "utf-8" for clean
+	// Unicode text, or a legacy encoding ("tcvn3", "vni", "windows-1258",
+	// "viqr") whose text a mapping decodes with decode(col, "tcvn3"), raw
+	// bytes or misread into a Unicode column alike. A connector that
+	// decodes a whole file itself reports the file's encoding on every
+	// column. Empty for columns that hold no text, or no sampled value.
+	Encoding string `json:"encoding,omitempty"`
+	// EncodingConfidence is how sure detection is of Encoding, from 0 to
+	// 1: little evidence (a few short words) or two readings alike
+	// plausible give a low one.
+	EncodingConfidence float64 `json:"encoding_confidence,omitempty"`
 }
 
 // StreamInfo is what discovery learns about a stream.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -189,13 +190,13 @@ func prepareDate(_ *compiler, call *ast.CallNode) (siteFunc, error) {
 				failWith(f, s, err)
 				return ""
 			}
-			return d.String()
+			return dateText(d)
 		}
 		invalid := ""
 		for _, l := range layouts {
 			d, ok, why := l.parse(v)
 			if ok {
-				return d.String()
+				return dateText(d)
 			}
 			if invalid == "" {
 				invalid = why
@@ -207,7 +208,7 @@ func prepareDate(_ *compiler, call *ast.CallNode) (siteFunc, error) {
 				failWith(f, s, err)
 				return ""
 			}
-			return d.String()
+			return dateText(d)
 		}
 		if invalid != "" {
 			f.fail(s.slot, vn.ReasonBadDate, fmt.Sprintf("date %q: %s", v, invalid))
@@ -230,6 +231,45 @@ func isISODate(s string) bool {
 		}
 	}
 	return true
+}
+
+// Full dates of these years are interned: the text of each, boxed, is
+// made once per process, so that date() allocates nothing for the dates
+// that records hold again and again (a register's dates of birth and of
+// registration span a few decades). The years bound the cache to 200 x 372
+// entries, a few megabytes at most.
+const (
+	internFrom = 1900
+	internTo   = 2100 // exclusive
+)
+
+// dateYear holds the boxed texts of a year's dates, at (month-1)*31 +
+// day-1.
+type dateYear [12 * 31]atomic.Pointer[any]
+
+var internedDates [internTo - internFrom]atomic.Pointer[dateYear]
+
+// dateText is the date's text (vn.Date.String), boxed.
+func dateText(d vn.Date) any {
+	if d.Precision != vn.PrecisionDay || d.Year < internFrom || d.Year >= internTo ||
+		d.Month < 1 || d.Month > 12 || d.Day < 1 || d.Day > 31 {
+		return d.String()
+	}
+	year := &internedDates[d.Year-internFrom]
+	y := year.Load()
+	if y == nil {
+		y = new(dateYear)
+		if !year.CompareAndSwap(nil, y) {
+			y = year.Load()
+		}
+	}
+	slot := &y[(d.Month-1)*31+d.Day-1]
+	if p := slot.Load(); p != nil {
+		return *p
+	}
+	v := any(d.String())
+	slot.Store(&v) // a racing caller may store its own box: either will do
+	return v
 }
 
 // asOf reads the date a phone number or an administrative unit was written
@@ -366,11 +406,23 @@ func prepareDecode(_ *compiler, call *ast.CallNode) (siteFunc, error) {
 		return nil, err
 	}
 	return func(f *frame, s *site, a siteArgs) any {
-		v := str(a.at(0))
-		if v == "" {
-			return ""
+		// Bytes (a binary column) are the legacy text raw; a string may be
+		// raw too, or misread as Windows-1252 or Latin-1 on its way into
+		// a Unicode column, which vn.DecodeText undoes.
+		var out string
+		var err error
+		if b, ok := a.at(0).([]byte); ok {
+			if len(b) == 0 {
+				return ""
+			}
+			out, err = vn.Decode(enc, b)
+		} else {
+			v := str(a.at(0))
+			if v == "" {
+				return ""
+			}
+			out, err = vn.DecodeText(enc, v)
 		}
-		out, err := vn.Decode(enc, []byte(v))
 		if err != nil {
 			failWith(f, s, err)
 			return ""

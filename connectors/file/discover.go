@@ -12,6 +12,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/lienthong/lienthong/connectors"
+	"github.com/lienthong/lienthong/mapping/vn"
 )
 
 // discoverRows is how many rows of a file discovery samples.
@@ -43,7 +44,8 @@ type Discovered struct {
 // Discover lists the streams the folder offers: files grouped by their
 // name with the digits (dates, sequence numbers) replaced by *, each named
 // by that pattern, with the columns of the newest file's header, their
-// types guessed from up to 1000 rows, and a suggested key.
+// types and text encodings guessed from up to 1000 rows (see
+// columnEncoding), and a suggested key.
 func (s *Source) Discover(ctx context.Context) ([]connectors.StreamInfo, error) {
 	ds, err := s.DiscoverFiles(ctx)
 	if err != nil {
@@ -177,7 +179,9 @@ func (s *Source) discover(pattern string) (Discovered, error) {
 		if name == "" {
 			continue
 		}
-		d.Columns = append(d.Columns, connectors.Column{Name: name, Type: cols[i].kind(), Nullable: cols[i].empty > 0 || rows == 0})
+		c := connectors.Column{Name: name, Type: cols[i].kind(), Nullable: cols[i].empty > 0 || rows == 0}
+		c.Encoding, c.EncodingConfidence = d.columnEncoding(&cols[i])
+		d.Columns = append(d.Columns, c)
 	}
 	for i, name := range o.columns {
 		if name != "" && keyName.MatchString(fold(name)) && rows > 0 && cols[i].empty == 0 && !cols[i].dup {
@@ -186,6 +190,29 @@ func (s *Source) discover(pattern string) (Discovered, error) {
 		}
 	}
 	return d, nil
+}
+
+// columnEncoding is the encoding a column's text was written in. A CSV
+// file is decoded whole, so each of its columns has the file's encoding;
+// but a Unicode file (a UTF-8 export of a latin1 database) may still hold
+// legacy text misread as Windows-1252, which vn.DetectText finds and
+// decode(col, enc) in a mapping repairs. The cells of an XLSX file are
+// Unicode: those typed in a TCVN3 or VNI font are misread text of that
+// encoding. A column with no sampled value in an XLSX file has none.
+func (d *Discovered) columnEncoding(c *columnStats) (string, float64) {
+	unicodeFile := d.Encoding == string(vn.UTF8) || d.Encoding == string(vn.UTF16LE) || d.Encoding == string(vn.UTF16BE)
+	if d.Format == formatCSV && !unicodeFile {
+		return d.Encoding, d.Confidence
+	}
+	if len(c.texts) > 0 {
+		if enc, conf := vn.DetectText(c.texts); enc != vn.UTF8 || d.Format != formatCSV {
+			return string(enc), conf
+		}
+	}
+	if d.Format == formatCSV {
+		return d.Encoding, d.Confidence
+	}
+	return "", 0
 }
 
 // keyName matches folded column names that usually hold an identifier:
@@ -215,6 +242,8 @@ type columnStats struct {
 	seen   map[string]bool
 	dup    bool
 	values int
+	// texts are the non-blank values, in file order, for DetectText.
+	texts []string
 }
 
 func (c *columnStats) add(v string) {
@@ -226,6 +255,7 @@ func (c *columnStats) add(v string) {
 		c.kinds, c.seen = map[string]int{}, map[string]bool{}
 	}
 	c.values++
+	c.texts = append(c.texts, v)
 	c.kinds[kindOf(v)]++
 	if c.seen[v] {
 		c.dup = true

@@ -40,12 +40,14 @@ func TestDiscover(t *testing.T) {
 		kh.Confidence <= 0.5 || kh.Delimiter != ";" || kh.EstimatedRecords != 3 {
 		t.Errorf("khai-sinh = %+v; want 2 files, the newest sampled, tcvn3 detected with confidence, ;", kh)
 	}
+	// The file is decoded whole: every column has its encoding.
+	enc, conf := "tcvn3", kh.Confidence
 	wantCols := []connectors.Column{
-		{Name: "Số đăng ký", Type: "integer"},
-		{Name: "Họ tên", Type: "text"},
-		{Name: "Ngày sinh", Type: "date", Nullable: true},
-		{Name: "Cân nặng", Type: "decimal"},
-		{Name: "Mã xã", Type: "text"},
+		{Name: "Số đăng ký", Type: "integer", Encoding: enc, EncodingConfidence: conf},
+		{Name: "Họ tên", Type: "text", Encoding: enc, EncodingConfidence: conf},
+		{Name: "Ngày sinh", Type: "date", Nullable: true, Encoding: enc, EncodingConfidence: conf},
+		{Name: "Cân nặng", Type: "decimal", Encoding: enc, EncodingConfidence: conf},
+		{Name: "Mã xã", Type: "text", Encoding: enc, EncodingConfidence: conf},
 	}
 	if !slices.Equal(kh.Columns, wantCols) {
 		t.Errorf("columns = %+v; want %+v", kh.Columns, wantCols)

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/lienthong/lienthong/connectors"
+	"github.com/lienthong/lienthong/mapping/vn"
 )
 
 // cursorName matches field names that usually hold a record's last change,
@@ -20,10 +21,11 @@ var cursorName = regexp.MustCompile(`(?i)(updated|modified|changed|last_?update|
 // Discover requests the first page of every path in options.discover and
 // describes its records: each field with its JSON types ("string
 // (date-time)" when every value is a timestamp), whether it is ever null
-// or absent, a suggested primary key (an id-like field unique on the page)
-// and a suggested cursor (an update-time-like field). StreamInfo.Name is
-// the path, which is what a stream's table takes. The source-level
-// options (records_path, query, pagination size) apply.
+// or absent, the encoding of its string values (vn.DetectText), a
+// suggested primary key (an id-like field unique on the page) and a
+// suggested cursor (an update-time-like field). StreamInfo.Name is the
+// path, which is what a stream's table takes. The source-level options
+// (records_path, query, pagination size) apply.
 func (s *Source) Discover(ctx context.Context) ([]connectors.StreamInfo, error) {
 	if len(s.opts.discover) == 0 {
 		return nil, fmt.Errorf("discover source %q: set options.discover to the API paths to look at, e.g. [ho-tich/khai-sinh]", s.name)
@@ -92,6 +94,7 @@ func describeField(name string, objs []map[string]any) connectors.Column {
 	col := connectors.Column{Name: name}
 	types := map[string]bool{}
 	strs, stamps, dates := 0, 0, 0
+	var texts []string
 	for _, o := range objs {
 		v, ok := o[name]
 		if !ok || v == nil {
@@ -102,6 +105,9 @@ func describeField(name string, objs []map[string]any) connectors.Column {
 		types[t] = true
 		if str, ok := v.(string); ok {
 			strs++
+			if str != "" {
+				texts = append(texts, str)
+			}
 			if layout, ok := timeLayout(str); ok {
 				if len(layout) > len("2006-01-02") {
 					stamps++
@@ -127,6 +133,12 @@ func describeField(name string, objs []map[string]any) connectors.Column {
 	col.Type = strings.Join(slices.Sorted(maps.Keys(types)), "|")
 	if col.Type == "" {
 		col.Type = "null"
+	}
+	if len(texts) > 0 {
+		// JSON text is Unicode, but an API in front of a legacy database
+		// serves its TCVN3 or VNI bytes misread as Windows-1252.
+		enc, conf := vn.DetectText(texts)
+		col.Encoding, col.EncodingConfidence = string(enc), conf
 	}
 	return col
 }

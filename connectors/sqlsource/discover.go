@@ -1,16 +1,21 @@
 package sqlsource
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"log/slog"
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 
 	"github.com/lienthong/lienthong/connectors"
+	"github.com/lienthong/lienthong/mapping/vn"
 )
 
 // cursorName matches column names that usually hold a row's last change, in
@@ -19,7 +24,9 @@ var cursorName = regexp.MustCompile(`(?i)(updated|modified|changed|cap_?nhat|sua
 
 // Discover lists the tables and views the user can read, with their columns,
 // primary key and a suggested cursor: the first timestamp or date column
-// whose name looks like a last-change time. PostgreSQL streams are named
+// whose name looks like a last-change time. Text and binary columns carry
+// the encoding of their text, told by vn.DetectText from the first
+// sampleRows rows of the relation. PostgreSQL streams are named
 // schema.table; MySQL streams are the tables of the DSN's database by name,
 // or when the DSN names none, of every database as database.table.
 // Relations whose names are not plain identifiers are left out: they can
@@ -39,6 +46,11 @@ func (s *Source) Discover(ctx context.Context) ([]connectors.StreamInfo, error) 
 	}
 	if err != nil {
 		return nil, fmt.Errorf("discover source %q: %w", s.name, s.scrub(err))
+	}
+	for i := range infos {
+		if err := s.sampleEncodings(ctx, &infos[i]); err != nil {
+			return nil, fmt.Errorf("discover source %q: %w", s.name, s.scrub(err))
+		}
 	}
 	sort.Slice(infos, func(i, j int) bool { return infos[i].Name < infos[j].Name })
 	return infos, nil
@@ -250,4 +262,137 @@ func suggestCursor(cols []connectors.Column) string {
 		}
 	}
 	return ""
+}
+
+// sampleRows is how many rows of a relation discovery reads to tell the
+// encoding of its text columns: enough words for vn.DetectText to be sure,
+// few enough to cost one page.
+const sampleRows = 200
+
+// sampleTimeout bounds the sampling query, which on a view runs the view's
+// query; a view too slow for it goes without encodings rather than holding
+// discovery up for the source's whole timeout.
+const sampleTimeout = 30 * time.Second
+
+// sampleEncodings reads the first sampleRows rows of a stream's text and
+// binary columns, in one query with no ORDER BY, so that no relation is
+// scanned whole, and sets each column's Encoding from its non-empty
+// values. A binary column is text only if no value holds a NUL byte.
+// Sampling that fails (a view that times out, or that the user may not
+// read) leaves the encodings empty and is logged: an encoding is advice,
+// the rest of discovery still holds.
+func (s *Source) sampleEncodings(ctx context.Context, info *connectors.StreamInfo) error {
+	rel, err := s.d.quoteQualified(info.Name)
+	if err != nil {
+		return nil // assemble and discoverSQLite keep only plain names
+	}
+	var idx []int
+	var sel []string
+	for i, c := range info.Columns {
+		if textType(s.d, c.Type) && checkIdentifier(c.Name) == nil {
+			idx = append(idx, i)
+			sel = append(sel, s.d.quote(c.Name))
+		}
+	}
+	if len(idx) == 0 {
+		return nil
+	}
+	q := fmt.Sprintf("SELECT %s FROM %s LIMIT %d", strings.Join(sel, ", "), rel, sampleRows)
+	samples := make([][]any, len(idx))
+	sctx, cancel := context.WithTimeout(ctx, min(sampleTimeout, s.timeout))
+	defer cancel()
+	err = s.inTx(sctx, func(ctx context.Context, tx *sqlx.Tx) error {
+		rows, err := tx.QueryContext(ctx, q)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		types, err := rows.ColumnTypes()
+		if err != nil {
+			return err
+		}
+		vals := make([]any, len(idx))
+		ptrs := make([]any, len(idx))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		for rows.Next() {
+			clear(vals)
+			if err := rows.Scan(ptrs...); err != nil {
+				return err
+			}
+			for i, v := range vals {
+				samples[i] = append(samples[i], fieldValue(s.d, types[i].DatabaseTypeName(), v))
+			}
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("sample %s: %w", info.Name, errors.Join(ctx.Err(), err))
+		}
+		if s.log != nil {
+			s.log.Warn("discover: could not sample text columns; their encodings are left out",
+				slog.String("source", s.name), slog.String("stream", info.Name), slog.String("error", s.scrub(err).Error()))
+		}
+		return nil
+	}
+	for i, ci := range idx {
+		c := &info.Columns[ci]
+		if enc, conf, ok := detectEncoding(samples[i]); ok {
+			c.Encoding, c.EncodingConfidence = string(enc), conf
+		}
+	}
+	return nil
+}
+
+// textType reports whether a column of this type, as discovery reports
+// it, may hold text: character and binary types (legacy text often sits
+// in a bytea, BLOB or VARBINARY column), and on SQLite any column with TEXT
+// or BLOB affinity, typeless ones included.
+func textType(d dialect, typ string) bool {
+	t := strings.ToLower(strings.TrimSpace(typ))
+	switch d {
+	case postgres:
+		if strings.HasSuffix(t, "]") {
+			return false // arrays
+		}
+		return strings.Contains(t, "char") || t == "text" || t == "citext" || t == "bytea"
+	case mysql:
+		return strings.Contains(t, "char") || strings.Contains(t, "text") || strings.Contains(t, "binary") ||
+			strings.Contains(t, "blob") || strings.HasPrefix(t, "enum(") || strings.HasPrefix(t, "set(")
+	}
+	// SQLite's affinity rules, in their order: INT first.
+	if strings.Contains(t, "int") {
+		return false
+	}
+	return t == "" || strings.Contains(t, "char") || strings.Contains(t, "clob") || strings.Contains(t, "text") ||
+		strings.Contains(t, "blob")
+}
+
+// detectEncoding tells the encoding of a column's sampled values; ok is
+// false when none is non-empty text, or when bytes with a NUL byte show
+// the column holds something other than text.
+func detectEncoding(vals []any) (enc vn.Encoding, confidence float64, ok bool) {
+	var texts []string
+	for _, v := range vals {
+		switch x := v.(type) {
+		case string:
+			if x != "" {
+				texts = append(texts, x)
+			}
+		case []byte:
+			if bytes.IndexByte(x, 0) >= 0 {
+				return "", 0, false
+			}
+			if len(x) > 0 {
+				texts = append(texts, string(x))
+			}
+		}
+	}
+	if len(texts) == 0 {
+		return "", 0, false
+	}
+	enc, confidence = vn.DetectText(texts)
+	return enc, confidence, true
 }
