@@ -170,9 +170,18 @@ func printDiscover(w io.Writer, ref sourceRef, infos []connectors.StreamInfo) {
 			fmt.Fprintf(w, "  suggested cursor: %s\n", s.SuggestedCursor)
 		}
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "  COLUMN\tTYPE\tNULLABLE")
+		fmt.Fprintln(tw, "  COLUMN\tTYPE\tNULLABLE\tTEXT ENCODING")
 		for _, c := range s.Columns {
-			fmt.Fprintf(tw, "  %s\t%s\t%v\n", c.Name, c.Type, c.Nullable)
+			enc := ""
+			if c.Encoding != "" {
+				enc = fmt.Sprintf("%s (%.0f%%)", c.Encoding, 100*c.EncodingConfidence)
+				// The file connector decodes whole files itself; elsewhere
+				// legacy text reaches the mapping as it is stored.
+				if c.Encoding != "utf-8" && c.Encoding != "utf-16le" && c.Encoding != "utf-16be" && ref.src.Kind != "file" {
+					enc += fmt.Sprintf(`: map it with decode(%s, "%s")`, c.Name, c.Encoding)
+				}
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%v\t%s\n", c.Name, c.Type, c.Nullable, enc)
 		}
 		tw.Flush()
 	}
