@@ -445,12 +445,17 @@ func distance(a, b string) int {
 // program compiles the lets (indexes, ascending) and the pieces into one
 // program whose result is the list of the pieces' values. Each piece and
 // let is parsed afresh, so the pieces' own checked trees stay untouched.
-func (c *compiler) program(lets []int, pieces []*piece) (*vm.Program, error) {
+//
+// The record program (stored) puts the value of piece i in the frame's
+// vals[i] instead, since it runs once per record and a list would be two
+// allocations each time; it comes with its evaluator, nil if the program
+// has a node the evaluator does not cover.
+func (c *compiler) program(lets []int, pieces []*piece, stored bool) (*vm.Program, *evaluator, error) {
 	nodes := make([]ast.Node, len(pieces))
 	for i, p := range pieces {
 		t, err := parser.ParseWithConfig(p.text, c.parse)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", p.key, err)
+			return nil, nil, fmt.Errorf("%s: %w", p.key, err)
 		}
 		nodes[i] = t.Node
 	}
@@ -461,7 +466,7 @@ func (c *compiler) program(lets []int, pieces []*piece) (*vm.Program, error) {
 		l := c.lets[lets[i]]
 		t, err := parser.ParseWithConfig(l.text, c.parse)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", l.key, err)
+			return nil, nil, fmt.Errorf("%s: %w", l.key, err)
 		}
 		decls[i] = &ast.VariableDeclaratorNode{Name: l.name, Value: t.Node, Expr: root}
 		root = decls[i]
@@ -482,7 +487,7 @@ func (c *compiler) program(lets []int, pieces []*piece) (*vm.Program, error) {
 		c.rename(&arr.Nodes[i])
 	}
 	if _, err := checker.Check(tree, cfg); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for i, d := range decls {
 		c.rewrite(&d.Value, c.lets[lets[i]])
@@ -490,10 +495,28 @@ func (c *compiler) program(lets []int, pieces []*piece) (*vm.Program, error) {
 	for i, p := range pieces {
 		c.rewrite(&arr.Nodes[i], p)
 	}
-	if err := optimizer.Optimize(&tree.Node, cfg); err != nil {
-		return nil, err
+	var ev *evaluator
+	if stored {
+		ev = newEvaluator(decls, arr.Nodes)
+		// put_n(...put_1(put_0($env, v0), v1)..., vn): the VM evaluates a
+		// call's arguments in order, so the pieces still run in order.
+		var puts ast.Node = &ast.IdentifierNode{Value: "$env"}
+		for i, n := range arr.Nodes {
+			call := &ast.CallNode{Callee: typedCallee(putVal(i)), Arguments: []ast.Node{puts, n}}
+			call.SetType(frameType)
+			puts = call
+		}
+		if len(decls) > 0 {
+			decls[len(decls)-1].Expr = puts
+		} else {
+			tree.Node = puts
+		}
 	}
-	return exprcompiler.Compile(tree, cfg)
+	if err := optimizer.Optimize(&tree.Node, cfg); err != nil {
+		return nil, nil, err
+	}
+	prog, err := exprcompiler.Compile(tree, cfg)
+	return prog, ev, err
 }
 
 // rename gives columns named like functions their environment name, as
@@ -718,6 +741,15 @@ func siteCall(x *ast.CallNode, s *site, impl siteFunc, pl plan) {
 		return impl(f, s, a)
 	})
 	x.Arguments = []ast.Node{env, pl.args[len(pl.args)-1]}
+}
+
+// putVal makes the function that keeps the value of element i of the
+// record program in the frame, and passes the frame on.
+func putVal(i int) func(e, v any) any {
+	return func(e, v any) any {
+		e.(*frame).vals[i] = v
+		return e
+	}
 }
 
 // pushArg pushes an argument of a call with more than two on the frame's

@@ -35,7 +35,12 @@ type Result struct {
 type frame struct {
 	src   map[string]any
 	fails []failure
-	vm    vm.VM
+	// vals are the values of the record program's elements, which it puts
+	// here as it computes them; lets the values of its lets, when the
+	// evaluator runs it.
+	vals []any
+	lets []any
+	vm   vm.VM
 	// scratch holds the arguments of a variadic function during its call
 	// (siteArgs.slice); stack the first arguments of calls with more than
 	// two dynamic ones (siteCall). Functions do not call back into the
@@ -118,6 +123,10 @@ func columnText(v any) any {
 // either way.
 func isNFC(s string) bool {
 	for i := 0; i < len(s); {
+		if i+8 <= len(s) && load8(s, i)&0x8080808080808080 == 0 {
+			i += 8 // eight ASCII bytes at once: most of most texts
+			continue
+		}
 		c := s[i]
 		switch {
 		case c < utf8.RuneSelf:
@@ -133,6 +142,14 @@ func isNFC(s string) bool {
 	return true
 }
 
+// load8 reads the eight bytes of s from i as one word (the compiler makes
+// it one load).
+func load8(s string, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
 // Map makes a common-schema record from a source record and validates it.
 // It never fails: every problem of the record is a Violation, each naming
 // its field, so a department sees them all at once.
@@ -141,6 +158,8 @@ func (m *Mapper) Map(src map[string]any) Result {
 	f.src, f.fails, f.stack = src, f.fails[:0], f.stack[:0]
 	defer func() {
 		f.src = nil
+		clear(f.vals)
+		clear(f.lets)
 		m.frames.Put(f)
 	}()
 	vals := m.run(f)
@@ -151,9 +170,16 @@ func (m *Mapper) Map(src map[string]any) Result {
 			return Result{Record: schema.Record{Kind: m.Kind.Name}, Skipped: e.reason}
 		}
 	}
-	data := make(map[string]any, len(m.fields))
+	// The fields' values, by the kind's field index, for data and for the
+	// schema's checks: a local array for kinds of up to 32 fields (all there
+	// are), since writes to it need no write barrier.
+	var local [32]any
+	var wide []any
+	if len(m.Kind.Fields) > len(local) {
+		wide = make([]any, len(m.Kind.Fields))
+	}
 	var vs []schema.Violation
-	failedFields := 0
+	failedFields, present := 0, 0
 	for _, i := range m.fields {
 		e := &m.elements[i]
 		if len(f.fails) > 0 {
@@ -163,26 +189,42 @@ func (m *Mapper) Map(src map[string]any) Result {
 				continue
 			}
 		}
+		var v any
 		if e.number != "" {
-			if v := number(vals[i], e.number); v != nil {
-				data[e.field] = v
+			v = number(vals[i], e.number)
+		} else {
+			switch x := vals[i].(type) {
+			case string:
+				if t := strings.TrimSpace(x); len(t) == len(x) {
+					v = vals[i] // its box: no allocation
+				} else {
+					v = t
+				}
+			case nil:
+			default:
+				v = strings.TrimSpace(text(x))
 			}
+		}
+		if v == nil || v == "" {
 			continue
 		}
-		switch v := vals[i].(type) {
-		case string:
-			if t := strings.TrimSpace(v); len(t) == len(v) {
-				if v != "" {
-					data[e.field] = vals[i] // its box: no allocation
-				}
-			} else if t != "" {
-				data[e.field] = t
-			}
-		case nil:
-		default:
-			if t := strings.TrimSpace(text(v)); t != "" {
-				data[e.field] = t
-			}
+		if wide != nil {
+			wide[e.index] = v
+		} else {
+			local[e.index] = v
+		}
+		present++
+	}
+	fields := wide
+	if fields == nil {
+		fields = local[:len(m.Kind.Fields)]
+	}
+	// Sized for the values there are: 15 take a table of 32 slots, 14 one
+	// of 16.
+	data := make(map[string]any, present)
+	for j, v := range fields {
+		if v != nil {
+			data[m.Kind.Fields[j].Name] = v
 		}
 	}
 	for _, i := range m.rejects {
@@ -195,7 +237,7 @@ func (m *Mapper) Map(src map[string]any) Result {
 		}
 	}
 	rec := schema.Record{Kind: m.Kind.Name, Data: data}
-	schemaVs := m.Kind.Validate(data)
+	schemaVs := m.Kind.ValidateFields(fields)
 	if len(vs) == 0 {
 		return Result{Record: rec, Violations: schemaVs}
 	}
@@ -227,18 +269,21 @@ func hasViolation(vs []schema.Violation, field, code string) bool {
 	return false
 }
 
-// run evaluates the record program. When it fails at run time (a division
-// by zero, a text past maxText), it evaluates each element on its own so
-// that the failure stays with the element whose expression failed.
+// run evaluates the record program, with the evaluator when it covers the
+// program. When it fails at run time (a division by zero, a text past
+// maxText), it evaluates each element on its own so that the failure stays
+// with the element whose expression failed.
 func (m *Mapper) run(f *frame) []any {
-	out, err := f.vm.Run(m.prog, f)
-	if err == nil {
-		if vals, ok := out.([]any); ok && len(vals) == len(m.elements) {
-			return vals
+	if m.eval != nil {
+		if m.eval.run(f) {
+			return f.vals
 		}
+	} else if _, err := f.vm.Run(m.prog, f); err == nil {
+		return f.vals
 	}
 	f.fails = f.fails[:0]
-	vals := make([]any, len(m.elements))
+	vals := f.vals
+	clear(vals)
 	for i, p := range m.each {
 		f.stack = f.stack[:0]
 		out, err := f.vm.Run(p, f)

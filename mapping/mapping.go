@@ -71,7 +71,10 @@ type Mapper struct {
 	// prog computes the lets, then the value of each element: the skip
 	// conditions, the fields (in the kind's field order), the reject
 	// conditions.
-	prog     *vm.Program
+	prog *vm.Program
+	// eval runs prog's lets and elements without the VM, when it covers
+	// them (nil otherwise).
+	eval     *evaluator
 	elements []element
 	skips    []int // element indexes
 	fields   []int
@@ -91,6 +94,7 @@ type element struct {
 	slot  int
 	key   string // key path, for messages
 	field string // the target field of a field or a reject
+	index int    // a field's index in the kind's fields
 	// reason is a skip's reason or a reject's code.
 	reason string
 	// message is a reject's message: text, and placeholders computed by
@@ -245,7 +249,7 @@ func build(s *spec, o options) *Mapper {
 			}
 			mapped[fs.name] = fs
 		}
-		for _, fd := range kind.Fields {
+		for fi, fd := range kind.Fields {
 			fs, ok := mapped[fd.Name]
 			if !ok {
 				if fd.Required && s.hasFields {
@@ -258,7 +262,7 @@ func build(s *spec, o options) *Mapper {
 			c.check(p, -1)
 			elems = append(elems, p)
 			m.fields = append(m.fields, len(m.elements))
-			el := element{slot: p.slot, key: fs.key, field: fd.Name}
+			el := element{slot: p.slot, key: fs.key, field: fd.Name, index: fi}
 			if fd.Type == schema.Integer || fd.Type == schema.Number {
 				el.number = fd.Type
 			}
@@ -299,13 +303,13 @@ func build(s *spec, o options) *Mapper {
 		all[i] = i
 	}
 	var err error
-	if m.prog, err = c.program(all, elems); err != nil {
+	if m.prog, m.eval, err = c.program(all, elems, true); err != nil {
 		c.errorf(pos{}, "", "compile: %v", err)
 		return nil
 	}
 	m.each = make([]*vm.Program, len(elems))
 	for i, p := range elems {
-		if m.each[i], err = c.program(p.lets, []*piece{p}); err != nil {
+		if m.each[i], _, err = c.program(p.lets, []*piece{p}, false); err != nil {
 			c.errorf(p.src.pos, p.key, "compile: %v", err)
 			return nil
 		}
@@ -320,12 +324,15 @@ func build(s *spec, o options) *Mapper {
 		}
 		slices.Sort(lets)
 		lets = slices.Compact(lets)
-		if m.elements[m.rejects[i]].msgProg, err = c.program(lets, holes); err != nil {
+		if m.elements[m.rejects[i]].msgProg, _, err = c.program(lets, holes, false); err != nil {
 			c.errorf(holes[0].src.pos, holes[0].key, "compile: %v", err)
 			return nil
 		}
 	}
-	m.frames.New = func() any { return &frame{vm: vm.VM{MemoryBudget: memoryBudget}} }
+	nVals, nLets := len(m.elements), len(c.lets)
+	m.frames.New = func() any {
+		return &frame{vm: vm.VM{MemoryBudget: memoryBudget}, vals: make([]any, nVals), lets: make([]any, nLets)}
+	}
 	return m
 }
 

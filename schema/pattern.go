@@ -16,6 +16,10 @@ type pattern struct {
 	src   string
 	re    *regexp.Regexp // nil when items is used
 	items []patternItem
+	// fixed is set when every item is a fixed count of ASCII runes
+	// (^[0-9]{12}$): the ASCII set of each byte of a match, whose length
+	// is then fixed too.
+	fixed [][2]uint64
 }
 
 // patternItem matches between min and max runes of a class (max -1: any).
@@ -82,6 +86,7 @@ func compilePattern(src string) (*pattern, error) {
 	p := &pattern{src: src}
 	if items, ok := fastItems(src); ok {
 		p.items = items
+		p.fixed = fixedBytes(items)
 	} else {
 		p.re = re
 	}
@@ -149,11 +154,42 @@ func fastItems(src string) ([]patternItem, bool) {
 	return items, true
 }
 
+// fixedBytes returns the ASCII set of each byte of a match of items, nil
+// unless every item is a fixed count of a class of ASCII runes alone.
+func fixedBytes(items []patternItem) [][2]uint64 {
+	var sets [][2]uint64
+	for _, it := range items {
+		if it.min != it.max || len(it.class.ranges) > 0 {
+			return nil
+		}
+		for range it.min {
+			sets = append(sets, it.class.ascii)
+		}
+	}
+	if sets == nil {
+		return nil // ^$: the general loop
+	}
+	return sets
+}
+
 // match reports whether s contains a match of the pattern, as
 // regexp.MatchString does.
 func (p *pattern) match(s string) bool {
 	if p.re != nil {
 		return p.re.MatchString(s)
+	}
+	if p.fixed != nil {
+		// A byte that is not ASCII starts a rune no set has.
+		if len(s) != len(p.fixed) {
+			return false
+		}
+		for i := 0; i < len(s); i++ {
+			c := s[i]
+			if c >= utf8.RuneSelf || p.fixed[i][c>>6]&(1<<(c&63)) == 0 {
+				return false
+			}
+		}
+		return true
 	}
 	pos := 0
 	for i := range p.items {

@@ -7,7 +7,8 @@ import (
 )
 
 // extraPatterns exercise the fast matcher beyond the schema's own patterns.
-var extraPatterns = []string{`^a*b$`, `^[a-c]{2,3}[d-f]?$`, `^x+$`, `^é{2}ô?$`, `^[^0-9]{1,3}[0-9]$`, `^$`, `^\+84[0-9]{9,10}$`}
+var extraPatterns = []string{`^a*b$`, `^[a-c]{2,3}[d-f]?$`, `^x+$`, `^é{2}ô?$`, `^[^0-9]{1,3}[0-9]$`, `^$`, `^\+84[0-9]{9,10}$`,
+	`^[0-9]{12}$`, `^[A-Z]{2}[0-9][0-9]{2}x$`, `^[^0-9]{2}$`, `^é[a-z]$`, `^a{0}b$`}
 
 // schemaPatterns returns every pattern the kinds use.
 func schemaPatterns() []*pattern {

@@ -17,18 +17,54 @@ import (
 // Validate allocates nothing for a valid record.
 func (k *Kind) Validate(data map[string]any) []Violation { return k.validate(data, true) }
 
+// ValidateFields checks a record given as its fields' values: fields[i] is
+// the value of k.Fields[i], nil for none, and a shorter fields leaves the
+// fields past its end without a value. It returns what Validate returns
+// for the record whose data holds these values (such a record has no field
+// the kind does not define). It is for code that makes records field by
+// field, as a mapping does: it saves a map lookup per field. It panics if
+// fields is longer than k.Fields.
+func (k *Kind) ValidateFields(fields []any) []Violation {
+	if len(fields) > len(k.Fields) {
+		panic(fmt.Sprintf("schema: %d values for the %d fields of %s", len(fields), len(k.Fields), k.Name))
+	}
+	return k.validateFields(fields, nil, true)
+}
+
 // validate checks a record, with the kind's cross-field rules or, for the
 // tests that compare it with a JSON Schema validator, without them.
 func (k *Kind) validate(data map[string]any, withRules bool) []Violation {
 	var (
-		vs   []Violation
-		vals values
-		seen int
+		fields [maxFields]any
+		seen   int
 	)
 	for i := range k.Fields {
 		v, present := data[k.Fields[i].Name]
 		if present {
 			seen++
+		}
+		fields[i] = v
+	}
+	var unknown map[string]any
+	if seen < len(data) {
+		unknown = data
+	}
+	return k.validateFields(fields[:len(k.Fields)], unknown, withRules)
+}
+
+// validateFields checks a record's fields (fields[i] is the value of
+// Fields[i]); unknown, when not nil, is the record's data, which has
+// fields the kind does not define. One function, so that what the rules
+// see stays in a local variable: writes to it need no write barrier.
+func (k *Kind) validateFields(fields []any, unknown map[string]any, withRules bool) []Violation {
+	var (
+		vs   []Violation
+		vals values
+	)
+	for i := range k.Fields {
+		var v any
+		if i < len(fields) {
+			v = fields[i]
 		}
 		if absent(v) {
 			if k.Fields[i].Required {
@@ -43,8 +79,8 @@ func (k *Kind) validate(data map[string]any, withRules bool) []Violation {
 		}
 		vals.valid[i], _ = v.(string)
 	}
-	if seen < len(data) {
-		vs = k.unknown(data, vs)
+	if unknown != nil {
+		vs = k.unknown(unknown, vs)
 	}
 	if withRules {
 		for i := range k.rules {

@@ -2,6 +2,8 @@ package schema
 
 import (
 	"encoding/json"
+	"maps"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -160,9 +162,52 @@ func TestValidate(t *testing.T) {
 				if len(tt.codes) == 0 && vs != nil {
 					t.Fatalf("a valid record must give nil, got %#v", vs)
 				}
+				// The same record as its fields' values, unless it has
+				// fields the kind does not define.
+				fields := make([]any, len(k.Fields))
+				for i, f := range k.Fields {
+					fields[i] = rec[f.Name]
+				}
+				if slices.Contains(codes, ReasonUnknownField) {
+					return
+				}
+				if got := k.ValidateFields(fields); !reflect.DeepEqual(got, vs) {
+					t.Fatalf("ValidateFields = %v, Validate = %v", got, vs)
+				}
+				if got := k.ValidateFields(fields[:len(fields)-1]); !reflect.DeepEqual(got, k.Validate(withoutLast(k, rec))) {
+					t.Fatalf("ValidateFields of all but the last field = %v", got)
+				}
 			})
 		}
 	}
+}
+
+// TestValidateAllocs holds Validate and ValidateFields to their promise:
+// a valid record costs no garbage.
+func TestValidateAllocs(t *testing.T) {
+	for _, k := range Kinds() {
+		rec := example(t, k)
+		fields := make([]any, len(k.Fields))
+		for i, f := range k.Fields {
+			fields[i] = rec[f.Name]
+		}
+		if vs := k.Validate(rec); vs != nil {
+			t.Fatalf("%s: the example is not valid: %v", k.Name, vs)
+		}
+		if n := testing.AllocsPerRun(100, func() { k.Validate(rec) }); n != 0 {
+			t.Errorf("%s: Validate allocates %v times per record", k.Name, n)
+		}
+		if n := testing.AllocsPerRun(100, func() { k.ValidateFields(fields) }); n != 0 {
+			t.Errorf("%s: ValidateFields allocates %v times per record", k.Name, n)
+		}
+	}
+}
+
+// withoutLast is rec without the kind's last field.
+func withoutLast(k *Kind, rec map[string]any) map[string]any {
+	out := maps.Clone(rec)
+	delete(out, k.Fields[len(k.Fields)-1].Name)
+	return out
 }
 
 // checkMessage: a department officer must see the field, its Vietnamese
