@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/lienthong/lienthong/connectors"
+	"github.com/lienthong/lienthong/internal/cursortext"
 	"github.com/lienthong/lienthong/mapping/vn"
 )
 
@@ -108,7 +109,7 @@ func describeField(name string, objs []map[string]any) connectors.Column {
 			if str != "" {
 				texts = append(texts, str)
 			}
-			if layout, ok := timeLayout(str); ok {
+			if layout, ok := cursortext.TimeLayout(str); ok {
 				if len(layout) > len("2006-01-02") {
 					stamps++
 				} else {

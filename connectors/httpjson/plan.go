@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/lienthong/lienthong/connectors"
+	"github.com/lienthong/lienthong/internal/cursortext"
 )
 
 // plan is how one stream is read: its URL, its settings and its fields.
@@ -54,7 +55,7 @@ func (s *Source) newPlan(st connectors.Stream, pageSize int) (*plan, error) {
 		if st.Cursor == "" {
 			return nil, fmt.Errorf("%w: look_back needs a cursor", ErrInvalidStream)
 		}
-		if err := checkLookBack(st.LookBack); err != nil {
+		if err := cursortext.CheckLookBack(st.LookBack); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrInvalidStream, err)
 		}
 	}

@@ -127,7 +127,7 @@ func TestLowerCursor(t *testing.T) {
 		{"5", "10", "-5", ""},
 		{"1714550400", "10m", "", "must be a number"},
 		{"2024-05-01T10:00:00Z", "600", "", "must be a duration"},
-		{"v10", "1", "", "neither"},
+		{"v10", "1", "", "none of these"},
 		{"2024-05-01T10:00:00Z", "-1h", "", "negative"},
 	}
 	for _, tc := range tests {

@@ -10,6 +10,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/lienthong/lienthong/connectors"
+	"github.com/lienthong/lienthong/internal/cursortext"
 )
 
 // ErrMissingColumn is returned, wrapped, by Check when the stream's primary
@@ -94,7 +95,7 @@ func (s *Source) check(ctx context.Context, st connectors.Stream) error {
 			return err
 		}
 		if p.lookBack != "" {
-			if _, err := lowerCursor(*last.cursor, p.lookBack); err != nil {
+			if _, err := cursortext.Lower(*last.cursor, p.lookBack); err != nil {
 				return fmt.Errorf("%w: look_back: %v", ErrInvalidStream, err)
 			}
 		}

@@ -1,6 +1,9 @@
 package sqlsource
 
-import "github.com/lienthong/lienthong/connectors"
+import (
+	"github.com/lienthong/lienthong/connectors"
+	"github.com/lienthong/lienthong/internal/cursortext"
+)
 
 // ReaderStats reports how many page queries a reader of this package ran
 // and the most rows one of them returned.
@@ -10,7 +13,7 @@ func ReaderStats(r connectors.Reader) (queries, maxRows int) {
 }
 
 // LowerCursor exposes the look-back arithmetic to table tests.
-var LowerCursor = lowerCursor
+var LowerCursor = cursortext.Lower
 
 // DecodeCheckpoint exposes checkpoint decoding to table tests.
 func DecodeCheckpoint(raw []byte, nKeys int) error {

@@ -9,6 +9,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/lienthong/lienthong/connectors"
+	"github.com/lienthong/lienthong/internal/cursortext"
 )
 
 // phase is a part of a read, each with its own filter and order.
@@ -117,7 +118,7 @@ func (s *Source) newReader(ctx context.Context, req connectors.ReadRequest) (*re
 			r.phase = phaseNull
 			r.after = &position{key: cp.NullKey}
 		case p.lookBack != "" && cp.Cursor != nil:
-			low, err := lowerCursor(*cp.Cursor, p.lookBack)
+			low, err := cursortext.Lower(*cp.Cursor, p.lookBack)
 			if err != nil {
 				return nil, fmt.Errorf("%w: look_back: %v", ErrInvalidStream, err)
 			}

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/lienthong/lienthong/connectors"
+	"github.com/lienthong/lienthong/internal/cursortext"
 )
 
 // ErrInvalidStream is returned, wrapped, when a stream's configuration can
@@ -130,7 +131,7 @@ func newPlan(d dialect, s connectors.Stream) (*plan, error) {
 		if p.cursor == nil {
 			return nil, bad("look_back needs a cursor")
 		}
-		if err := checkLookBack(p.lookBack); err != nil {
+		if err := cursortext.CheckLookBack(p.lookBack); err != nil {
 			return nil, bad("look_back: %v", err)
 		}
 	}

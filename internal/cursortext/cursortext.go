@@ -1,4 +1,10 @@
-package sqlsource
+// Package cursortext does arithmetic on cursor values kept as text, as
+// connectors keep them in checkpoints: it recognises numbers and timestamps,
+// and lowers a cursor by a look-back window while printing it back in the
+// cursor's own layout.
+//
+// It must not know any connector or database.
+package cursortext
 
 import (
 	"fmt"
@@ -8,14 +14,18 @@ import (
 	"time"
 )
 
+// IsNumber reports whether s is a plain decimal number.
+func IsNumber(s string) bool { return decimalText.MatchString(s) }
+
 // decimalText is a plain decimal number as PostgreSQL and SQLite print
 // numerics and floats. It is stricter than big.Rat's syntax on purpose: a
 // text cursor such as "0x1f" or "1/2" must not be taken for a number.
 var decimalText = regexp.MustCompile(`^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$`)
 
-// checkLookBack accepts what lowerCursor may later accept, so a typo fails
-// when the stream is checked, not on the first read with a checkpoint.
-func checkLookBack(lb string) error {
+// CheckLookBack accepts what Lower may later accept (a non-negative number
+// or Go duration), so a typo fails when a stream is checked, not on the
+// first read with a checkpoint.
+func CheckLookBack(lb string) error {
 	if decimalText.MatchString(lb) {
 		if strings.HasPrefix(lb, "-") {
 			return fmt.Errorf("%q is negative", lb)
@@ -32,21 +42,21 @@ func checkLookBack(lb string) error {
 	return nil
 }
 
-// lowerCursor returns the cursor text lowered by the look-back, printed the
-// way the cursor was printed. The layout matters on SQLite, which compares
-// text timestamps as text: "2024-05-01 09:50:00" must not come back as
+// Lower returns the cursor text lowered by the look-back, printed the way
+// the cursor was printed. The layout matters wherever timestamps compare as
+// text (SQLite, many APIs): "2024-05-01 09:50:00" must not come back as
 // "2024-05-01T09:50:00Z".
-func lowerCursor(cursor, lookBack string) (string, error) {
-	if err := checkLookBack(lookBack); err != nil {
+func Lower(cursor, lookBack string) (string, error) {
+	if err := CheckLookBack(lookBack); err != nil {
 		return "", err
 	}
-	if decimalText.MatchString(cursor) {
+	if IsNumber(cursor) {
 		if !decimalText.MatchString(lookBack) {
 			return "", fmt.Errorf("the cursor is a number (%q), so look_back must be a number like \"500\", not %q", cursor, lookBack)
 		}
 		return lowerNumber(cursor, lookBack)
 	}
-	if layout, ok := timeLayout(cursor); ok {
+	if layout, ok := TimeLayout(cursor); ok {
 		d, err := time.ParseDuration(lookBack)
 		if err != nil {
 			return "", fmt.Errorf("the cursor is a timestamp (%q), so look_back must be a duration like \"10m\", not %q", cursor, lookBack)
@@ -98,11 +108,11 @@ func decimalScale(r *big.Rat, cursor string) int {
 	return max(n, twos, fives)
 }
 
-// timeLayout recognises the timestamp and date texts PostgreSQL (DateStyle
-// ISO) and SQLite print or store, and returns a Go layout that parses the
-// text and prints it back byte for byte: same separator, same number of
-// fraction digits, same zone style.
-func timeLayout(s string) (string, bool) {
+// TimeLayout recognises ISO 8601 dates and timestamps as PostgreSQL
+// (DateStyle ISO), MySQL, SQLite and JSON APIs print them, and returns a Go
+// layout that parses the text and prints it back byte for byte: same
+// separator, same number of fraction digits, same zone style.
+func TimeLayout(s string) (string, bool) {
 	digits := func(s string) bool {
 		for _, r := range s {
 			if r < '0' || r > '9' {
