@@ -101,10 +101,18 @@ func (a *app) close() {
 	}
 }
 
+// syncOptions are sync's flags.
+type syncOptions struct {
+	fullRefresh bool
+	// allowEmpty lets a full refresh that reads nothing delete everything.
+	allowEmpty bool
+}
+
 // syncStreams runs each stream in turn and returns the ledger entries. A
 // failed stream does not stop the others; the errors are joined.
-func (a *app) syncStreams(ctx context.Context, refs []config.StreamRef, fullRefresh bool) ([]state.Run, error) {
-	return a.eachStream(ctx, refs, fullRefresh, true, func(eng *engine.Engine, job engine.Job) (state.Run, error) {
+func (a *app) syncStreams(ctx context.Context, refs []config.StreamRef, o syncOptions) ([]state.Run, error) {
+	return a.eachStream(ctx, refs, o.fullRefresh, true, func(eng *engine.Engine, job engine.Job) (state.Run, error) {
+		job.AllowEmpty = o.allowEmpty
 		return eng.Run(ctx, job)
 	})
 }

@@ -89,7 +89,7 @@ func runDemo(ctx context.Context, args []string, env Env) error {
 
 	step := func(title string, refs []config.StreamRef, full bool) error {
 		fmt.Fprintf(out, "== %s\n", title)
-		runs, err := a.syncStreams(ctx, refs, full)
+		runs, err := a.syncStreams(ctx, refs, syncOptions{fullRefresh: full})
 		printRuns(out, runs)
 		fmt.Fprintln(out)
 		return err

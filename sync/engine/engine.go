@@ -49,6 +49,9 @@ type Job struct {
 	// PageSize bounds the rows a connector holds at once.
 	PageSize int
 	Batch    BatchPolicy
+	// AllowEmpty lets a full refresh that reads nothing mark every record
+	// of the stream deleted; without it such a run fails.
+	AllowEmpty bool
 }
 
 // Engine runs jobs against one national store and one state store.
@@ -204,6 +207,9 @@ func (e *Engine) run(ctx context.Context, run state.Run, job Job, log *slog.Logg
 	fin := state.Finish{Checkpoint: reader.Final(), FullDone: full, Generation: prov.Generation,
 		CheckpointIfUnset: full, ReadSource: job.Mode != Retry}
 	if full {
+		if err := e.checkNotEmpty(ctx, job, prov); err != nil {
+			return state.Finish{}, err
+		}
 		n, err := e.National.MarkDeleted(ctx, prov)
 		if err != nil {
 			return state.Finish{}, fmt.Errorf("mark deleted records of %s: %w", job.Ref, err)
@@ -211,6 +217,31 @@ func (e *Engine) run(ctx context.Context, run state.Run, job Job, log *slog.Logg
 		fin.Deleted = n
 	}
 	return fin, nil
+}
+
+// ErrEmptyFullRefresh is returned when a full refresh read no record at all
+// while the national store holds live records of the stream.
+var ErrEmptyFullRefresh = errors.New("engine: a full refresh read nothing")
+
+// checkNotEmpty refuses to finish a full refresh that read no record (in
+// this run or the earlier attempts of its generation) while the national
+// store holds live records of the stream: a source that answers empty is
+// far more often misconfigured (a wrong table, an empty export, a filter)
+// than emptied, and finishing would mark every record deleted.
+func (e *Engine) checkNotEmpty(ctx context.Context, job Job, prov national.Provenance) error {
+	if job.AllowEmpty {
+		return nil
+	}
+	read, err := e.State.GenerationRead(ctx, job.Ref, prov.Generation)
+	if err != nil || read > 0 {
+		return err
+	}
+	live, err := e.National.Count(ctx, prov.Department, prov.Source, prov.Stream)
+	if err != nil || live == 0 {
+		return err
+	}
+	return fmt.Errorf("%w, yet %d records of %s are live: refusing to mark them all deleted; "+
+		"check the source, or run sync --full-refresh --allow-empty if it really is empty", ErrEmptyFullRefresh, live, job.Ref)
 }
 
 // heartbeat keeps the run's lease while it works, so a replica does not

@@ -425,3 +425,22 @@ func TestRetryRejects(t *testing.T) {
 		t.Fatalf("retry moved the checkpoint from %s to %s", before.Checkpoint, after.Checkpoint)
 	}
 }
+
+// A full refresh that reads nothing while records are live is far more
+// likely a broken source than an emptied one: it must not delete them all.
+func TestEmptyFullRefreshRefused(t *testing.T) {
+	h := newHarness(t)
+	h.seed(1, 10, 1)
+	h.mustRun(connectors.FullRefresh)
+	h.exec(`DELETE FROM khai_sinh`)
+	r, err := h.run(context.Background(), connectors.FullRefresh)
+	if !errors.Is(err, engine.ErrEmptyFullRefresh) || r.Status != state.StatusFailed || h.live() != 10 {
+		t.Fatalf("empty full refresh: %v, %+v, live %d; want refused and 10 live", err, r, h.live())
+	}
+	// Told the source really is empty, it deletes them.
+	r, err = h.eng.Run(context.Background(), engine.Job{Ref: h.ref, Source: h.src, Stream: h.stream, Mode: connectors.FullRefresh,
+		Mapper: h.mapper, PageSize: h.page, Batch: engine.BatchPolicy{Size: h.batch, Period: time.Second}, AllowEmpty: true})
+	if err != nil || r.Deleted != 10 || h.live() != 0 {
+		t.Fatalf("allowed empty full refresh: %v, %+v, live %d", err, r.Counts, h.live())
+	}
+}

@@ -298,6 +298,18 @@ func (s *Store) State(ctx context.Context, ref Ref) (StreamState, error) {
 	return st, nil
 }
 
+// GenerationRead returns how many records the runs of a full-refresh
+// generation read, over all its attempts.
+func (s *Store) GenerationRead(ctx context.Context, ref Ref, generation int64) (int64, error) {
+	var n int64
+	err := s.db.GetContext(ctx, &n, s.q(`SELECT COALESCE(SUM(read), 0) FROM runs
+		WHERE department = ? AND source = ? AND stream = ? AND generation = ?`), ref.Department, ref.Source, ref.Stream, generation)
+	if err != nil {
+		return 0, fmt.Errorf("count reads of generation %d of %s: %w", generation, ref, err)
+	}
+	return n, nil
+}
+
 // BeginFull starts or resumes a full refresh of a stream. An unfinished
 // full refresh is resumed (its generation and checkpoint are returned);
 // otherwise a new generation is handed out and the read starts from nothing.
