@@ -868,3 +868,19 @@ func TestWithoutSourceSecrets(t *testing.T) {
 		t.Fatalf("WithoutSourceSecrets: %v", err)
 	}
 }
+
+func TestOnlySourceSecret(t *testing.T) {
+	src := `departments:
+  - name: tu-phap
+    sources:
+      - {name: ho-tich, kind: postgres, dsn_env: HOTICH_DSN, streams: [{name: k, table: k, primary_key: [id], cursor: u, mapping: k.yaml}]}
+  - name: bhxh
+    sources:
+      - {name: api, kind: httpjson, dsn_env: BHXH_TOKEN, streams: [{name: the, table: the, primary_key: [id], mapping: t.yaml}]}
+`
+	env := map[string]string{"HOTICH_DSN": "postgres://x@h/db"}
+	c, err := config.Parse("lienthong.yaml", []byte(src), func(k string) string { return env[k] }, config.OnlySourceSecret("tu-phap/ho-tich"))
+	if err != nil || c.Departments[0].Sources[0].ResolvedDSN != "postgres://x@h/db" || c.Departments[1].Sources[0].ResolvedDSN != "" {
+		t.Fatalf("OnlySourceSecret: %v", err)
+	}
+}

@@ -23,7 +23,18 @@ func Load(path string) (*Config, error) {
 // ParseOption adjusts Parse.
 type ParseOption func(*parseOptions)
 
-type parseOptions struct{ withoutSourceSecrets bool }
+type parseOptions struct {
+	withoutSourceSecrets bool
+	// only, when set, limits secret resolution to one "department/source".
+	only string
+}
+
+// OnlySourceSecret resolves the secret of one source ("department/source")
+// and leaves the others unresolved: checking one department's system must
+// not need every other department's password.
+func OnlySourceSecret(departmentSource string) ParseOption {
+	return func(o *parseOptions) { o.only = departmentSource }
+}
 
 // WithoutSourceSecrets leaves the sources' DSNs unresolved (ResolvedDSN
 // empty): a command that only reads lienthong's own stores (runs, rejects,
@@ -56,7 +67,7 @@ func Parse(path string, data []byte, getenv func(string) string, opts ...ParseOp
 	d.setDefaults(c)
 	d.validate(c)
 	resolvePaths(c, filepath.Dir(path))
-	d.resolveSecrets(c, getenv, !o.withoutSourceSecrets)
+	d.resolveSecrets(c, getenv, !o.withoutSourceSecrets, o.only)
 	if len(d.errs) > 0 {
 		slices.SortStableFunc(d.errs, func(a, b error) int {
 			var ea, eb *Error

@@ -10,7 +10,7 @@ import (
 
 // resolveSecrets fills Source.ResolvedDSN and Store.DSN. Messages name the
 // key, the variable or the file, never the value: a DSN holds a password.
-func (d *document) resolveSecrets(c *Config, getenv func(string) string, sources bool) {
+func (d *document) resolveSecrets(c *Config, getenv func(string) string, sources bool, only string) {
 	c.National.DSN = d.storeDSN("national", c.National, getenv)
 	c.State.DSN = d.storeDSN("state", c.State, getenv)
 	if !sources {
@@ -19,6 +19,9 @@ func (d *document) resolveSecrets(c *Config, getenv func(string) string, sources
 	for i := range c.Departments {
 		for j := range c.Departments[i].Sources {
 			src := &c.Departments[i].Sources[j]
+			if only != "" && only != c.Departments[i].Name+"/"+src.Name {
+				continue
+			}
 			src.ResolvedDSN = d.sourceDSN(index(index("departments", i)+".sources", j), src, getenv)
 		}
 	}

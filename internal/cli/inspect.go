@@ -199,11 +199,19 @@ func sourceCommand(cmd string, args []string, env Env) (*config.Config, sourceRe
 	if name == "" {
 		return nil, sourceRef{}, false, usageError{fmt.Errorf("name the source: lienthong %s SOURCE", cmd)}
 	}
-	cfg, err := loadConfig(*cfgPath, env)
+	// Find the source first, then resolve only its secret.
+	cfg, err := loadConfig(*cfgPath, env, config.WithoutSourceSecrets())
 	if err != nil {
 		return nil, sourceRef{}, false, err
 	}
 	ref, err := findSource(cfg, name)
+	if err != nil {
+		return nil, sourceRef{}, false, err
+	}
+	if cfg, err = loadConfig(*cfgPath, env, config.OnlySourceSecret(ref.name())); err != nil {
+		return nil, sourceRef{}, false, err
+	}
+	ref, err = findSource(cfg, name)
 	return cfg, ref, *asJSON, err
 }
 
