@@ -58,7 +58,7 @@ func runMappingTest(ctx context.Context, args []string, env Env) error {
 	// administrative-unit lists.
 	var cfg *config.Config
 	if *stream != "" || fileExists(*cfgPath) {
-		c, err := loadConfig(*cfgPath, env)
+		c, err := loadConfig(*cfgPath, env, config.WithoutSourceSecrets())
 		if err != nil {
 			return err
 		}
@@ -72,6 +72,13 @@ func runMappingTest(ctx context.Context, args []string, env Env) error {
 		}
 		if len(refs) != 1 {
 			return usageError{fmt.Errorf("--stream %q names %d streams; name one", *stream, len(refs))}
+		}
+		// Reading the stream needs its source's secret, and only that.
+		if cfg, err = loadConfig(*cfgPath, env, config.OnlySourceSecret(refs[0].Department.Name+"/"+refs[0].Source.Name)); err != nil {
+			return err
+		}
+		if refs, err = cfg.FindStreams(refs[0].FullName()); err != nil {
+			return err
 		}
 		ref = refs[0]
 		if *mappingPath == "" {
