@@ -151,7 +151,9 @@ func open(ctx context.Context, cfg connectors.Config, d dialect) (*Source, error
 func openPostgres(dsn string) (*sqlx.DB, error) {
 	pcfg, err := pq.NewConfig(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("parse postgres DSN: %w", err)
+		// The parser's message quotes the DSN, cut wherever it stopped: a
+		// password with an unescaped "/" or "#" would show in part.
+		return nil, errors.New("the postgres DSN does not parse: percent-encode special characters (/ # ? @ %) in the user and password, or write it in key=value form")
 	}
 	// A department DBA looking at pg_stat_activity should see who is reading.
 	if pcfg.ApplicationName == "" {
@@ -244,8 +246,10 @@ func (s *Source) scrub(err error) error {
 }
 
 var (
-	kvPassword  = regexp.MustCompile(`(?i)\bpassword\s*=\s*('(?:[^'\\]|\\.)*'|\S+)`)
-	urlPassword = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9+.-]*://[^:@/]*:([^@/]*)@`)
+	kvPassword = regexp.MustCompile(`(?i)\bpassword\s*=\s*('(?:[^'\\]|\\.)*'|\S+)`)
+	// The password runs to the last "@": an unescaped "/" or "@" in it is
+	// exactly the malformed case worth hiding.
+	urlPassword = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9+.-]*://[^:@/]*:(.*)@`)
 )
 
 // secretsOf lists the strings of a DSN that must not be shown, longest

@@ -55,6 +55,16 @@ func DialectOf(dsn string) Dialect {
 // transactions, so concurrent writers wait instead of failing.
 func Open(ctx context.Context, dsn string) (*DB, error) {
 	d := DialectOf(dsn)
+	if d == SQLite && looksLikeURL(dsn) {
+		// A mistyped URL must not become a local file (named after the
+		// password) that silently receives the national data.
+		return nil, fmt.Errorf("store DSN %s is neither a postgres:// URL nor a file path: write postgres://user:password@host/db, or sqlite:PATH for an embedded file", Redact(dsn))
+	}
+	if d == Postgres && strings.Contains(dsn, "://") {
+		if _, err := url.Parse(dsn); err != nil {
+			return nil, errors.New("the postgres store DSN does not parse: percent-encode special characters (/ # ? @ %) in the user and password")
+		}
+	}
 	var (
 		db  *sqlx.DB
 		err error
@@ -84,6 +94,15 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		return nil, fmt.Errorf("connect to %s store %s: %w", d, Redact(dsn), scrub(err, dsn))
 	}
 	return &DB{DB: db, Dialect: d}, nil
+}
+
+// looksLikeURL says whether a DSN taken for a file path is more likely a
+// mistyped connection URL: it has a scheme separator or user information.
+func looksLikeURL(dsn string) bool {
+	if strings.HasPrefix(dsn, "sqlite:") || strings.HasPrefix(dsn, "file:") {
+		return false
+	}
+	return strings.Contains(dsn, "://") || strings.Contains(dsn, "@")
 }
 
 // SQLitePath returns the file path of a SQLite DSN.
@@ -137,16 +156,21 @@ func Redact(dsn string) string {
 // userinfo splits "scheme://user:pass@host..." by hand: the password runs
 // to the last "@" before the host.
 func userinfo(dsn string) (user, pass string, ok bool) {
-	i := strings.Index(dsn, "://")
-	if i < 0 {
-		return "", "", false
+	rest := dsn
+	if i := strings.Index(dsn, "://"); i >= 0 {
+		rest = dsn[i+3:]
 	}
-	rest := dsn[i+3:]
 	at := strings.LastIndex(rest, "@")
 	if at < 0 {
 		return "", "", false
 	}
-	user, pass, _ = strings.Cut(rest[:at], ":")
+	info := rest[:at]
+	if !strings.Contains(dsn, "://") {
+		// A mistyped scheme ("postgresql//u:p@h"): the user information
+		// follows the last "/" before the "@".
+		info = info[strings.LastIndex(info, "/")+1:]
+	}
+	user, pass, _ = strings.Cut(info, ":")
 	return user, pass, true
 }
 

@@ -16,6 +16,8 @@ func TestRedactAndScrub(t *testing.T) {
 		{"key=value", "host=127.0.0.1 port=1 user=lt password=s3cret dbname=db sslmode=disable connect_timeout=1", "s3cret", Postgres},
 		{"key=value without host", "user=lt password='s3 cret' dbname=db connect_timeout=1", "s3 cret", Postgres},
 		{"sqlite path", "/tmp/x/lienthong.db", "", SQLite},
+		{"mistyped url", "postgresql//lt:S3cretNat@127.0.0.1/db", "S3cretNat", SQLite},
+		{"unknown scheme", "pg://lt:S3cretNat@127.0.0.1/db", "S3cretNat", SQLite},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
