@@ -33,6 +33,9 @@ type app struct {
 	applied int
 	// units are the administrative-unit lists, loaded on first use.
 	units *units.Registry
+	// getenv resolves a source's secret when the configuration was loaded
+	// without them.
+	getenv func(string) string
 }
 
 // open loads the configuration and opens the national and state stores,
@@ -56,7 +59,7 @@ func loadConfig(path string, env Env, opts ...config.ParseOption) (*config.Confi
 }
 
 func openConfig(ctx context.Context, cfg *config.Config, env Env) (*app, error) {
-	a := &app{cfg: cfg, registry: prometheus.NewRegistry(), log: logger(env.Stderr)}
+	a := &app{cfg: cfg, registry: prometheus.NewRegistry(), log: logger(env.Stderr), getenv: env.Getenv}
 	var err error
 	if a.metrics, err = metrics.New(a.registry); err != nil {
 		return nil, err
@@ -181,6 +184,9 @@ func (a *app) job(ctx context.Context, ref config.StreamRef, fullRefresh, needSo
 	}
 	src, ok := sources[ref.Source]
 	if !ok && needSource {
+		if err := a.resolveSecret(ref); err != nil {
+			return engine.Job{}, err
+		}
 		src, err = openSource(ctx, a.cfg, sourceRef{ref.Department, ref.Source}, a.log)
 		if err != nil {
 			return engine.Job{}, err
@@ -201,4 +207,25 @@ func (a *app) job(ctx context.Context, ref config.StreamRef, fullRefresh, needSo
 		PageSize: ref.Stream.PageSize,
 		Batch:    engine.BatchPolicy{Size: b.Size, Period: b.Period},
 	}, nil
+}
+
+// resolveSecret fills in the secret of a stream's source when the
+// configuration was loaded without secrets: each stream needs its own
+// source's secret only, so one department's missing password does not stop
+// the others' syncs.
+func (a *app) resolveSecret(ref config.StreamRef) error {
+	src := ref.Source
+	if src.ResolvedDSN != "" || (src.DSN == "" && src.DSNEnv == "" && src.DSNFile == "") {
+		return nil
+	}
+	c, err := loadConfig(a.cfg.Path, Env{Getenv: a.getenv}, config.OnlySourceSecret(ref.Department.Name+"/"+src.Name))
+	if err != nil {
+		return err
+	}
+	refs, err := c.FindStreams(ref.FullName())
+	if err != nil {
+		return err
+	}
+	src.ResolvedDSN = refs[0].Source.ResolvedDSN
+	return nil
 }

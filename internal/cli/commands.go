@@ -61,7 +61,8 @@ func runStreams(ctx context.Context, env Env, cfgPath, stream string, asJSON boo
 	fn func(context.Context, *app, []config.StreamRef) ([]state.Run, error)) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	a, err := open(ctx, cfgPath, env)
+	// Each stream resolves its own source's secret when it runs.
+	a, err := open(ctx, cfgPath, env, config.WithoutSourceSecrets())
 	if err != nil {
 		return err
 	}
