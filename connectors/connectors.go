@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 )
@@ -224,7 +225,7 @@ func Open(ctx context.Context, cfg Config) (Source, error) {
 	factory, ok := factories[cfg.Kind]
 	mu.RUnlock()
 	if !ok {
-		return nil, fmt.Errorf("source %q: unknown connector %q (is it imported?)", cfg.Name, cfg.Kind)
+		return nil, fmt.Errorf("source %q: unknown connector %q (is it imported?); known kinds: %s", cfg.Name, cfg.Kind, strings.Join(Kinds(), ", "))
 	}
 	src, err := factory(ctx, cfg)
 	if err != nil {

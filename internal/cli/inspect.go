@@ -54,7 +54,7 @@ func findSource(cfg *config.Config, name string) (sourceRef, error) {
 
 func openSource(ctx context.Context, cfg *config.Config, r sourceRef, log *slog.Logger) (connectors.Source, error) {
 	return connectors.Open(ctx, connectors.Config{Name: r.src.Name, Kind: r.src.Kind, DSN: r.src.ResolvedDSN,
-		Options: r.src.Options, Timeout: r.src.Timeout, Dir: filepath.Dir(cfg.Path), Log: log.With("source", r.src.Name)})
+		Options: r.src.Options, Timeout: r.src.Timeout, Dir: filepath.Dir(cfg.Path), Log: log})
 }
 
 // streamOf turns a configured stream into the connector's view of it.
@@ -145,7 +145,7 @@ func runDiscover(ctx context.Context, args []string, env Env) error {
 	}
 	infos, err := d.Discover(ctx)
 	if err != nil {
-		return fmt.Errorf("discover %s: %w", ref.name(), err)
+		return err // the connector names the source and the operation
 	}
 	sort.Slice(infos, func(i, j int) bool { return infos[i].Name < infos[j].Name })
 	if asJSON {

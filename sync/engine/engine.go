@@ -147,7 +147,7 @@ func (e *Engine) run(ctx context.Context, run state.Run, job Job, log *slog.Logg
 	}
 	reader, err := job.Source.Read(ctx, connectors.ReadRequest{Stream: job.Stream, Mode: job.Mode, From: from, PageSize: job.PageSize})
 	if err != nil {
-		return state.Finish{}, fmt.Errorf("read stream %q: %w", job.Stream.Name, err)
+		return state.Finish{}, err // connectors name the stream and the operation
 	}
 	defer reader.Close()
 
@@ -169,7 +169,7 @@ func (e *Engine) run(ctx context.Context, run state.Run, job Job, log *slog.Logg
 				return nil
 			}
 			if err != nil {
-				return fmt.Errorf("read stream %q: %w", job.Stream.Name, err)
+				return err
 			}
 			select {
 			case records <- rec:
