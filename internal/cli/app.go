@@ -143,6 +143,11 @@ func (a *app) eachStream(ctx context.Context, refs []config.StreamRef, fullRefre
 	for _, ref := range refs {
 		job, err := a.job(ctx, ref, fullRefresh, openSources, sources)
 		if err != nil {
+			// The run never started (no source, no mapping): monitoring
+			// must still see a failed attempt.
+			labels := []string{ref.Department.Name, ref.Source.Name, ref.Stream.Name}
+			a.metrics.Runs.WithLabelValues(labels...).Inc()
+			a.metrics.RunFailures.WithLabelValues(labels...).Inc()
 			errs = append(errs, fmt.Errorf("%s: %w", ref.FullName(), err))
 			continue
 		}
@@ -228,4 +233,15 @@ func (a *app) resolveSecret(ref config.StreamRef) error {
 	}
 	src.ResolvedDSN = refs[0].Source.ResolvedDSN
 	return nil
+}
+
+// presetLastSuccess sets a stream's last-success gauge from the ledger, so
+// a one-shot sync whose run fails still reports when the stream last
+// succeeded, and staleness alerts fire instead of losing the series.
+func (a *app) presetLastSuccess(ctx context.Context, ref config.StreamRef) {
+	st, err := a.state.State(ctx, state.Ref{Department: ref.Department.Name, Source: ref.Source.Name, Stream: ref.Stream.Name})
+	if err != nil || st.LastSuccessAt == nil {
+		return
+	}
+	a.metrics.LastSuccess.WithLabelValues(ref.Department.Name, ref.Source.Name, ref.Stream.Name).Set(float64(st.LastSuccessAt.Unix()))
 }

@@ -29,7 +29,7 @@ Commands:
   migrate     apply pending migrations to the national and state stores
   sync        sync streams: lienthong sync [--stream NAME] [--full-refresh [--allow-empty]] [--metrics-file F]
   runs        show the run ledger: lienthong runs [--stream NAME] [--limit N] [--json]
-  rejects     list rejected records: lienthong rejects [--stream NAME] [--reason CODE] [--json]
+  rejects     list rejected records: lienthong rejects [--stream NAME] [--reason CODE] [--limit N] [--json]
               re-process them through the current mappings: lienthong rejects retry [--stream NAME] [--reason CODE]
   check       check a source can be read: lienthong check SOURCE [--json]
   discover    list a source's streams, columns, suggested keys: lienthong discover SOURCE [--json]
@@ -54,11 +54,12 @@ func Main(ctx context.Context, args []string, env Env) int {
 	if env.Getenv == nil {
 		env.Getenv = os.Getenv
 	}
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 {
+		fmt.Fprint(env.Stderr, usage)
+		return 2
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprint(env.Stdout, usage)
-		if len(args) == 0 {
-			return 2
-		}
 		return 0
 	}
 	cmd, rest := args[0], args[1:]
@@ -82,6 +83,10 @@ func Main(ctx context.Context, args []string, env Env) int {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
+		if errors.Is(err, errInterrupted) {
+			fmt.Fprintf(env.Stderr, "lienthong %s: %v\n", cmd, err)
+			return 130
+		}
 		var ue usageError
 		if errors.As(err, &ue) {
 			fmt.Fprintf(env.Stderr, "lienthong %s: %v\n", cmd, err)
@@ -92,6 +97,10 @@ func Main(ctx context.Context, args []string, env Env) int {
 	}
 	return 0
 }
+
+// errInterrupted ends a command stopped by SIGINT or SIGTERM; the exit code
+// is 130, as shells report an interrupted program.
+var errInterrupted = errors.New("interrupted; the runs committed what they had read, and the next sync resumes from there")
 
 // usageError is a mistake in the command line itself.
 type usageError struct{ error }

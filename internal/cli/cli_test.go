@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -310,5 +311,71 @@ func TestSecretsStayOut(t *testing.T) {
 	}
 	if !strings.Contains(errOut.String(), "ho-tich") {
 		t.Errorf("the error should name the source: %s", errOut.String())
+	}
+}
+
+// TestSIGINT interrupts a sync as an operator's Ctrl-C would: the batch in
+// flight is committed, the ledger says the run was interrupted, the exit
+// code is 130, and the next sync resumes.
+func TestSIGINT(t *testing.T) {
+	const rows = 60000
+	srcDSN, natDSN := testdb.Postgres(t), testdb.Postgres(t)
+	src, err := sql.Open("postgres", srcDSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	if err := fixture.CreateKhaiSinh(src); err != nil {
+		t.Fatal(err)
+	}
+	if err := fixture.SeedKhaiSinh(src, 1, rows, 3); err != nil {
+		t.Fatal(err)
+	}
+	cfg := project(t, 500)
+	env := []string{"LT_NATIONAL_DSN=" + natDSN, "LT_SOURCE_DSN=" + srcDSN}
+	nat, err := sql.Open("postgres", natDSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nat.Close()
+	first := child(t, env, "sync", "--config", cfg)
+	var stderr bytes.Buffer
+	first.Stderr = &stderr
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(5 * time.Millisecond) {
+		var read int64
+		if nat.QueryRow(`SELECT read FROM runs WHERE status = 'running'`).Scan(&read) == nil && read >= rows/4 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the run never got going:\n%s", stderr.String())
+		}
+	}
+	if err := first.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	err = first.Wait()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 130 || !strings.Contains(stderr.String(), "interrupted") {
+		t.Fatalf("interrupted sync: %v, stderr:\n%s", err, stderr.String())
+	}
+	var status, msg string
+	var read int64
+	if err := nat.QueryRow(`SELECT status, error, read FROM runs`).Scan(&status, &msg, &read); err != nil {
+		t.Fatal(err)
+	}
+	if status != "failed" || !strings.Contains(msg, "interrupted") || read == 0 || read >= rows {
+		t.Fatalf("ledger after the interrupt: %s %q read %d", status, msg, read)
+	}
+	if out, err := child(t, env, "sync", "--config", cfg).CombinedOutput(); err != nil {
+		t.Fatalf("sync after the interrupt: %v\n%s", err, out)
+	}
+	var total, n int64
+	nat.QueryRow(`SELECT sum(read) FROM runs`).Scan(&total)
+	nat.QueryRow(`SELECT (SELECT count(*) FROM national_records) + (SELECT count(*) FROM rejects)`).Scan(&n)
+	if n != rows || total < rows || total > rows+500 {
+		t.Fatalf("after resuming: %d records delivered or rejected, %d read in all; want %d, read once plus at most one batch", n, total, rows)
 	}
 }

@@ -71,13 +71,19 @@ func runStreams(ctx context.Context, env Env, cfgPath, stream string, asJSON boo
 	if err != nil {
 		return usageError{err}
 	}
+	for _, ref := range refs {
+		a.presetLastSuccess(ctx, ref)
+	}
 	runs, runErr := fn(ctx, a, refs)
 	if asJSON {
 		if err := writeJSON(env.Stdout, runs); err != nil {
 			return errors.Join(runErr, err)
 		}
-	} else {
+	} else if len(runs) > 0 {
 		printRuns(env.Stdout, runs)
+	}
+	if ctx.Err() != nil {
+		return errInterrupted
 	}
 	return runErr
 }

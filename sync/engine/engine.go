@@ -95,6 +95,9 @@ func (e *Engine) Run(ctx context.Context, job Job) (state.Run, error) {
 	if runErr != nil {
 		fin.Status = state.StatusFailed
 		fin.Error = runErr.Error()
+		if ctx.Err() != nil && errors.Is(runErr, context.Canceled) {
+			fin.Error = "interrupted; the next run resumes from the last committed batch"
+		}
 		fin.Checkpoint, fin.FullDone, fin.Deleted = nil, false, 0
 	}
 	// The ledger must say how the run ended even when it was cancelled.
