@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -15,6 +16,7 @@ import (
 	"github.com/lienthong/lienthong/config"
 	"github.com/lienthong/lienthong/connectors"
 	"github.com/lienthong/lienthong/mapping"
+	"github.com/lienthong/lienthong/mapping/vn"
 	"github.com/lienthong/lienthong/mapping/vn/units"
 	"github.com/lienthong/lienthong/schema"
 	"github.com/lienthong/lienthong/sync/state"
@@ -149,16 +151,23 @@ func loadUnits(cfg *config.Config) (*units.Registry, error) {
 // readSamples reads up to limit records from a CSV file (header row) or a
 // JSON-lines file. A record's key is its line number.
 func readSamples(path string, limit int) ([]connectors.Record, error) {
-	f, err := os.Open(path)
+	raw, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read sample: %w", err)
 	}
-	defer f.Close()
 	lower := strings.ToLower(path)
 	if strings.HasSuffix(lower, ".jsonl") || strings.HasSuffix(lower, ".ndjson") || strings.HasSuffix(lower, ".json") {
-		return readJSONLines(f, path, limit)
+		return readJSONLines(bytes.NewReader(raw), path, limit)
 	}
-	r := csv.NewReader(f)
+	// A sample is often a department's own export: decode it the way the
+	// file connector would (TCVN3, VNI, Windows-1258, UTF-16 detected).
+	enc, _ := vn.Detect([][]byte{raw})
+	text, err := vn.Decode(enc, raw)
+	if err != nil {
+		return nil, fmt.Errorf("read sample %s as %s: %w", path, enc, err)
+	}
+	r := csv.NewReader(strings.NewReader(text))
+	r.Comma = sniffDelimiter(text)
 	r.FieldsPerRecord = -1
 	header, err := r.Read()
 	if err != nil {
@@ -187,6 +196,19 @@ func readSamples(path string, limit int) ([]connectors.Record, error) {
 		recs = append(recs, connectors.Record{Key: "line " + strconv.Itoa(line), Fields: fields})
 	}
 	return recs, nil
+}
+
+// sniffDelimiter picks the delimiter the header line uses most among the
+// ones exports use.
+func sniffDelimiter(text string) rune {
+	header, _, _ := strings.Cut(text, "\n")
+	best, n := ',', 0
+	for _, d := range []rune{',', ';', '\t', '|'} {
+		if c := strings.Count(header, string(d)); c > n {
+			best, n = d, c
+		}
+	}
+	return best
 }
 
 func readJSONLines(r io.Reader, path string, limit int) ([]connectors.Record, error) {
@@ -228,7 +250,9 @@ func liveSamples(ctx context.Context, cfg *config.Config, ref config.StreamRef, 
 	if page <= 0 || page > ref.Stream.PageSize {
 		page = ref.Stream.PageSize
 	}
-	rd, err := src.Read(ctx, connectors.ReadRequest{Stream: streamOf(ref.Stream), Mode: connectors.FullRefresh, PageSize: page})
+	// Read from the beginning in the stream's own mode (a file stream of
+	// dropped changes cannot be read as a full refresh).
+	rd, err := src.Read(ctx, connectors.ReadRequest{Stream: streamOf(ref.Stream), Mode: connectors.Mode(ref.Stream.Mode), PageSize: page})
 	if err != nil {
 		return nil, fmt.Errorf("read stream %s: %w", ref.FullName(), err)
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/lienthong/lienthong/internal/cli"
+	"github.com/lienthong/lienthong/mapping/vn"
 )
 
 const sampleCSV = `so_dang_ky,co_quan_dang_ky,ngay_dang_ky,ho_ten,ngay_sinh,gioi_tinh,so_dinh_danh,noi_sinh,que_quan,dan_toc,quoc_tich,ho_ten_me,so_dinh_danh_me,ho_ten_cha,so_dinh_danh_cha
@@ -71,6 +72,18 @@ func TestMappingTest(t *testing.T) {
 	}
 	if v := report.Records[1].Violations; len(v) == 0 || v[0].Field != "date_of_birth" || report.Records[1].Key != "line 3" {
 		t.Fatalf("record 2: %+v", report.Records[1])
+	}
+
+	// A department's own export, in TCVN3 with semicolons, reads the same.
+	legacy, err := vn.Encode(vn.TCVN3, strings.ReplaceAll(sampleCSV, ",", ";"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tcvn := filepath.Join(dir, "sample-tcvn3.csv")
+	os.WriteFile(tcvn, legacy, 0o644)
+	code, out, errOut = run("mapping", "test", "--mapping", mappingFile, "--input", tcvn, "--config", filepath.Join(dir, "none.yaml"))
+	if code != 0 || !strings.Contains(out, "4 records: 1 mapped, 2 rejected, 1 skipped") || !strings.Contains(out, `"full_name":"Nguyễn Văn An"`) {
+		t.Fatalf("TCVN3 sample: exit %d\n%s\n%s", code, out, errOut)
 	}
 
 	// JSON lines work the same way.
