@@ -444,3 +444,25 @@ func TestEmptyFullRefreshRefused(t *testing.T) {
 		t.Fatalf("allowed empty full refresh: %v, %+v, live %d", err, r.Counts, h.live())
 	}
 }
+
+// A mapping that reads a column the stream does not have fails the run on
+// its first batch instead of rejecting every record of the source.
+func TestMappingMismatchFailsTheRun(t *testing.T) {
+	h := newHarness(t)
+	h.seed(1, 300, 1)
+	body, _ := examples.Mappings.ReadFile("mappings/khai-sinh.yaml")
+	wrong := strings.Replace(string(body), "ho_ten_me, so_dinh_danh_me", "ho_ten_mej, so_dinh_danh_me", 1)
+	wrong = strings.Replace(wrong, "name(ho_ten_me)", "name(ho_ten_mej)", 1)
+	m, err := mapping.Parse("khai-sinh.yaml", []byte(wrong))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.mapper = m
+	r, err := h.run(context.Background(), connectors.Incremental)
+	if !errors.Is(err, engine.ErrMappingMismatch) || !strings.Contains(err.Error(), "ho_ten_mej") || r.Status != state.StatusFailed {
+		t.Fatalf("run with a mapping that does not fit: %v %+v", err, r)
+	}
+	if h.rejects() != 0 {
+		t.Fatalf("%d rejects stored; a mapping that fits no record must not fill the rejects", h.rejects())
+	}
+}

@@ -2,6 +2,8 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -20,6 +22,38 @@ type writer struct {
 	full bool
 
 	batch []item
+	// started is set once the first batch was looked at.
+	started bool
+}
+
+// ErrMappingMismatch fails a run whose first batch could not map a single
+// record because the mapping reads columns the stream does not have.
+var ErrMappingMismatch = errors.New("engine: the mapping does not fit the stream")
+
+// mappingMismatch reports a first batch in which every record lacks a
+// column the mapping reads: the mapping is wrong for the stream, and going
+// on would only fill the rejects with every record of the source.
+func mappingMismatch(b state.Batch) error {
+	if len(b.Rejects) == 0 || int64(len(b.Rejects)) != b.Counts.Read {
+		return nil
+	}
+	var v []schema.Violation
+	for _, r := range b.Rejects {
+		if r.Stage != "" && r.Stage != state.StageMap {
+			return nil
+		}
+		missing := false
+		if json.Unmarshal(r.Violations, &v) == nil {
+			for _, x := range v {
+				missing = missing || x.Code == schema.ReasonNoMapping
+			}
+		}
+		if !missing {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: no record of the first batch (%d) could be mapped: %s; compare the mapping's columns with the stream's (lienthong discover, lienthong mapping test --stream)",
+		ErrMappingMismatch, b.Counts.Read, b.Rejects[0].Message)
 }
 
 func (w *writer) loop(ctx context.Context, in <-chan item) error {
@@ -83,6 +117,12 @@ func (w *writer) flush(ctx context.Context) error {
 		}
 	}
 	mapped := len(items)
+	if !w.started {
+		w.started = true
+		if err := mappingMismatch(b); err != nil {
+			return err
+		}
+	}
 
 	res, err := w.e.National.Write(ctx, w.prov, items)
 	if err != nil {
