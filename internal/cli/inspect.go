@@ -115,7 +115,7 @@ func runCheck(ctx context.Context, args []string, env Env) error {
 func printCheck(w io.Writer, ref sourceRef, results []checkResult) {
 	fmt.Fprintf(w, "source %s (%s)\n", ref.name(), ref.src.Kind)
 	for _, r := range results {
-		what := "connect"
+		what := "open source"
 		if r.Stream != "" {
 			what = "stream " + r.Stream
 		}
