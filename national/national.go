@@ -157,3 +157,26 @@ func checkGeneration(p Provenance) error {
 	}
 	return nil
 }
+
+// queryDocuments runs a dialect's pre-fill query, scanning each row with
+// the dialect's scan.
+func queryDocuments(ctx context.Context, db *database.DB, scan func(interface{ Scan(...any) error }) (Document, error),
+	query string, args ...any) ([]Document, error) {
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("prefill: %w", err)
+	}
+	defer rows.Close()
+	var docs []Document
+	for rows.Next() {
+		d, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("prefill: %w", err)
+		}
+		docs = append(docs, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("prefill: %w", err)
+	}
+	return docs, nil
+}

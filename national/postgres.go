@@ -455,23 +455,7 @@ WHERE deleted_at IS NULL
 ORDER BY kind, natural_key`
 
 func (s *pgStore) Prefill(ctx context.Context, idNumber string) ([]Document, error) {
-	rows, err := s.db.QueryContext(ctx, pgPrefill, idNumber)
-	if err != nil {
-		return nil, fmt.Errorf("prefill: %w", err)
-	}
-	defer rows.Close()
-	var docs []Document
-	for rows.Next() {
-		d, err := pgScanDocument(rows)
-		if err != nil {
-			return nil, fmt.Errorf("prefill: %w", err)
-		}
-		docs = append(docs, d)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("prefill: %w", err)
-	}
-	return docs, nil
+	return queryDocuments(ctx, s.db, pgScanDocument, pgPrefill, idNumber)
 }
 
 func pgScanDocument(row interface{ Scan(...any) error }) (Document, error) {

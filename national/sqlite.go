@@ -253,23 +253,7 @@ WHERE json_extract(data, '$.id_number') = ?1 AND deleted_at IS NULL
 ORDER BY kind, natural_key`
 
 func (s *sqliteStore) Prefill(ctx context.Context, idNumber string) ([]Document, error) {
-	rows, err := s.db.QueryContext(ctx, sqlitePrefill, idNumber)
-	if err != nil {
-		return nil, fmt.Errorf("prefill: %w", err)
-	}
-	defer rows.Close()
-	var docs []Document
-	for rows.Next() {
-		d, err := sqliteScanDocument(rows)
-		if err != nil {
-			return nil, fmt.Errorf("prefill: %w", err)
-		}
-		docs = append(docs, d)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("prefill: %w", err)
-	}
-	return docs, nil
+	return queryDocuments(ctx, s.db, sqliteScanDocument, sqlitePrefill, idNumber)
 }
 
 func sqliteScanDocument(row interface{ Scan(...any) error }) (Document, error) {
