@@ -91,11 +91,11 @@ departments:
 	return path
 }
 
-// TestSIGKILLResume kills a sync with SIGKILL in the middle of a run, runs
-// it again, and checks that every source row is in the national store or in
-// the rejects exactly once.
-func TestSIGKILLResume(t *testing.T) {
-	const rows = 60000
+// department seeds a civil-status table of rows on a fresh PostgreSQL
+// database and returns a configuration syncing it into another, the
+// environment holding both DSNs, and a connection to the national one.
+func department(t *testing.T, rows int) (cfg string, env []string, nat *sql.DB) {
+	t.Helper()
 	srcDSN, natDSN := testdb.Postgres(t), testdb.Postgres(t)
 	src, err := sql.Open("postgres", srcDSN)
 	if err != nil {
@@ -108,13 +108,19 @@ func TestSIGKILLResume(t *testing.T) {
 	if err := fixture.SeedKhaiSinh(src, 1, rows, 3); err != nil {
 		t.Fatal(err)
 	}
-	cfg := project(t, 500)
-	env := []string{"LT_NATIONAL_DSN=" + natDSN, "LT_SOURCE_DSN=" + srcDSN}
-	nat, err := sql.Open("postgres", natDSN)
-	if err != nil {
+	if nat, err = sql.Open("postgres", natDSN); err != nil {
 		t.Fatal(err)
 	}
-	defer nat.Close()
+	t.Cleanup(func() { nat.Close() })
+	return project(t, 500), []string{"LT_NATIONAL_DSN=" + natDSN, "LT_SOURCE_DSN=" + srcDSN}, nat
+}
+
+// TestSIGKILLResume kills a sync with SIGKILL in the middle of a run, runs
+// it again, and checks that every source row is in the national store or in
+// the rejects exactly once.
+func TestSIGKILLResume(t *testing.T) {
+	const rows = 60000
+	cfg, env, nat := department(t, rows)
 
 	var stderr bytes.Buffer
 	first := child(t, env, "sync", "--config", cfg)
@@ -319,25 +325,7 @@ func TestSecretsStayOut(t *testing.T) {
 // code is 130, and the next sync resumes.
 func TestSIGINT(t *testing.T) {
 	const rows = 60000
-	srcDSN, natDSN := testdb.Postgres(t), testdb.Postgres(t)
-	src, err := sql.Open("postgres", srcDSN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	if err := fixture.CreateKhaiSinh(src); err != nil {
-		t.Fatal(err)
-	}
-	if err := fixture.SeedKhaiSinh(src, 1, rows, 3); err != nil {
-		t.Fatal(err)
-	}
-	cfg := project(t, 500)
-	env := []string{"LT_NATIONAL_DSN=" + natDSN, "LT_SOURCE_DSN=" + srcDSN}
-	nat, err := sql.Open("postgres", natDSN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nat.Close()
+	cfg, env, nat := department(t, rows)
 	first := child(t, env, "sync", "--config", cfg)
 	var stderr bytes.Buffer
 	first.Stderr = &stderr
@@ -356,7 +344,7 @@ func TestSIGINT(t *testing.T) {
 	if err := first.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)
 	}
-	err = first.Wait()
+	err := first.Wait()
 	var exit *exec.ExitError
 	if !errors.As(err, &exit) || exit.ExitCode() != 130 || !strings.Contains(stderr.String(), "interrupted") {
 		t.Fatalf("interrupted sync: %v, stderr:\n%s", err, stderr.String())
