@@ -10,12 +10,18 @@ COPY . .
 ARG VERSION=dev
 RUN CGO_ENABLED=0 GOOS=linux go build -trimpath \
       -ldflags "-s -w -X github.com/lienthong/lienthong/internal/cli.Version=${VERSION}" \
-      -o /out/lienthong ./cmd/lienthong
+      -o /out/lienthong ./cmd/lienthong \
+ && mkdir -p /out/data
 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/lienthong /usr/local/bin/lienthong
-# The configuration, mappings and (for the embedded store) data live here;
-# mount a volume over it. Secrets come from the environment or mounted files.
+# The embedded store (data_dir: /var/lib/lienthong in lienthong.yaml), for a
+# trial without PostgreSQL; production points national and state at
+# PostgreSQL and needs nothing written locally.
+COPY --from=build --chown=65532:65532 /out/data /var/lib/lienthong
+VOLUME /var/lib/lienthong
+# The configuration and mappings are mounted here, read-only. Secrets come
+# from the environment or mounted files (dsn_env, dsn_file).
 WORKDIR /etc/lienthong
 USER nonroot:nonroot
 ENV LIENTHONG_CONFIG=/etc/lienthong/lienthong.yaml
