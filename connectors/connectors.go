@@ -92,11 +92,26 @@ type Record struct {
 	// Position is the checkpoint that resumes the read just after this
 	// record.
 	Position Checkpoint
+	// PositionFunc, when set instead of Position, makes the record's
+	// position on demand. A connector whose positions are large (the file
+	// connector's history of files read) then pays for encoding one only
+	// where the engine needs it, at batch boundaries. Read positions with
+	// Checkpoint.
+	PositionFunc func() Checkpoint
 	// Problem, when set, says the connector could not read this record's
 	// content (a malformed CSV row, a line that is not JSON). The engine
 	// rejects it with the problem's reason, keeping Fields as the raw
 	// record; the rest of the stream goes on.
 	Problem *Problem
+}
+
+// Checkpoint returns the position that resumes a read just after the
+// record.
+func (r Record) Checkpoint() Checkpoint {
+	if r.PositionFunc != nil {
+		return r.PositionFunc()
+	}
+	return r.Position
 }
 
 // Problem is why a connector could not read one record.

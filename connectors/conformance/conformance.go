@@ -168,7 +168,7 @@ func (s *session) read(mode connectors.Mode, stopAfter int) []connectors.Record 
 				// The failure the scenario asked for: resume from the last
 				// record handed over.
 				if len(recs) > 0 {
-					s.from = recs[len(recs)-1].Position
+					s.from = recs[len(recs)-1].Checkpoint()
 				}
 				return recs
 			}

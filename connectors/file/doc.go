@@ -163,10 +163,10 @@
 // that file before any other. A position in a file that is gone or changed
 // is dropped with a warning.
 //
-// Because connectors.Record.Position must be a whole checkpoint, every
-// record carries the history: about 175 bytes per entry, some 18 KB with
-// the default 100, which BenchmarkReadCSV shows costs three quarters of the
-// reading speed. A smaller history reads faster and remembers less.
+// A position holds the whole history (about 175 bytes per entry, some 18 KB
+// with the default 100), so records carry it as a PositionFunc: it is
+// encoded only for the records whose position is kept (the last of each
+// batch), not for every row.
 //
 // A full refresh's positions carry only reading, and its Final only the
 // snapshot read (in read).

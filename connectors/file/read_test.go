@@ -116,7 +116,7 @@ func TestFileChangedWhileRead(t *testing.T) {
 		t.Fatalf("Next = %v; want ErrChanged", err)
 	}
 	r.Close()
-	recs, _ := readAll(t, src, st, connectors.Incremental, first.Position)
+	recs, _ := readAll(t, src, st, connectors.Incremental, first.Checkpoint())
 	if got := keys(recs); !slices.Equal(got, []string{"1", "2", "3", "4"}) {
 		t.Errorf("keys after the change = %q; want the new file in full", got)
 	}
@@ -186,7 +186,7 @@ func TestResume(t *testing.T) {
 	}
 	for i, rec := range all {
 		t.Run("after "+rec.Key, func(t *testing.T) {
-			rest, fin := readAll(t, src, st, connectors.Incremental, rec.Position)
+			rest, fin := readAll(t, src, st, connectors.Incremental, rec.Checkpoint())
 			if got := keys(rest); !slices.Equal(got, want[i+1:]) {
 				t.Errorf("resumed read = %q; want %q", got, want[i+1:])
 			}
@@ -197,11 +197,11 @@ func TestResume(t *testing.T) {
 	}
 	// A file's last record carries the file as read, not a row in it.
 	var cp checkpoint
-	if err := json.Unmarshal(all[2].Position, &cp); err != nil || cp.Reading != nil || len(cp.Read) != 1 || cp.Read[0].Name != "b.csv" {
-		t.Errorf("position of b.csv's last row = %s; want b.csv in read", all[2].Position)
+	if err := json.Unmarshal(all[2].Checkpoint(), &cp); err != nil || cp.Reading != nil || len(cp.Read) != 1 || cp.Read[0].Name != "b.csv" {
+		t.Errorf("position of b.csv's last row = %s; want b.csv in read", all[2].Checkpoint())
 	}
-	if err := json.Unmarshal(all[3].Position, &cp); err != nil || cp.Reading == nil || cp.Reading.Name != "a.csv" || cp.Reading.Row != 1 {
-		t.Errorf("position of a.csv's first row = %s; want reading a.csv at row 1", all[3].Position)
+	if err := json.Unmarshal(all[3].Checkpoint(), &cp); err != nil || cp.Reading == nil || cp.Reading.Name != "a.csv" || cp.Reading.Row != 1 {
+		t.Errorf("position of a.csv's first row = %s; want reading a.csv at row 1", all[3].Checkpoint())
 	}
 }
 
@@ -228,7 +228,7 @@ func TestResumeFirst(t *testing.T) {
 	all, _ := readAll(t, src, st, connectors.Incremental, nil)
 	drop(t, dir, "a.csv", people("a1"), 2*old)
 	ctx := t.Context()
-	r, err := src.Read(ctx, connectors.ReadRequest{Stream: st, Mode: connectors.Incremental, From: all[0].Position})
+	r, err := src.Read(ctx, connectors.ReadRequest{Stream: st, Mode: connectors.Incremental, From: all[0].Checkpoint()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,7 +237,7 @@ func TestResumeFirst(t *testing.T) {
 	if err != nil || rec.Key != "b2" {
 		t.Fatalf("first record %q, %v; want b2", rec.Key, err)
 	}
-	rest, _ := readAll(t, src, st, connectors.Incremental, rec.Position)
+	rest, _ := readAll(t, src, st, connectors.Incremental, rec.Checkpoint())
 	if got := keys(rest); !slices.Equal(got, []string{"b3", "a1"}) {
 		t.Errorf("after b2: %q; want b3, then the new a.csv", got)
 	}
@@ -257,7 +257,7 @@ func TestResumeInVanishedFile(t *testing.T) {
 	}
 	os.Remove(path)
 	drop(t, dir, "c.csv", people("c1"), old-2*time.Minute)
-	rest, final := readAll(t, src, st, connectors.Incremental, all[1].Position)
+	rest, final := readAll(t, src, st, connectors.Incremental, all[1].Checkpoint())
 	if got := keys(rest); !slices.Equal(got, []string{"c1"}) {
 		t.Errorf("read = %q; want only the new file", got)
 	}
@@ -292,7 +292,7 @@ func TestHistoryBounded(t *testing.T) {
 		t.Errorf("horizon = %v; want f2's modification time %v", cp.Horizon, want)
 	}
 	// Positions inside a file carry the history as it stood: bounded too.
-	if n := strings.Count(string(recs[4].Position), `"sha256"`); n != 2 {
+	if n := strings.Count(string(recs[4].Checkpoint()), `"sha256"`); n != 2 {
 		t.Errorf("last position holds %d hashes; want 2", n)
 	}
 	recs, _ = readAll(t, src, st, connectors.Incremental, final)
@@ -371,18 +371,18 @@ func TestSnapshot(t *testing.T) {
 	// A refresh resumed after its last row was committed reads nothing
 	// more, and one resumed in the middle reads the rest of its file even
 	// when a newer snapshot came meanwhile.
-	if rest, fin := readAll(t, src, st, connectors.FullRefresh, recs[2].Position); len(rest) != 0 || !jsonEqual(t, fin, final) {
+	if rest, fin := readAll(t, src, st, connectors.FullRefresh, recs[2].Checkpoint()); len(rest) != 0 || !jsonEqual(t, fin, final) {
 		t.Errorf("resumed after the end: %q, final %s", keys(rest), fin)
 	}
 	setAge(t, filepath.Join(dir, "dan-cu-3.csv"), time.Minute)
-	if rest, _ := readAll(t, src, st, connectors.FullRefresh, recs[0].Position); !slices.Equal(keys(rest), []string{"3", "4"}) {
+	if rest, _ := readAll(t, src, st, connectors.FullRefresh, recs[0].Checkpoint()); !slices.Equal(keys(rest), []string{"3", "4"}) {
 		t.Errorf("resumed in the middle: %q; want the rest of dan-cu-2.csv", keys(rest))
 	}
 	if next, _ := readAll(t, src, st, connectors.FullRefresh, nil); !slices.Equal(keys(next), []string{"9"}) {
 		t.Errorf("next refresh: %q; want the newer snapshot", keys(next))
 	}
 	os.Remove(filepath.Join(dir, "dan-cu-2.csv"))
-	if rest, _ := readAll(t, src, st, connectors.FullRefresh, recs[0].Position); !slices.Equal(keys(rest), []string{"9"}) {
+	if rest, _ := readAll(t, src, st, connectors.FullRefresh, recs[0].Checkpoint()); !slices.Equal(keys(rest), []string{"9"}) {
 		t.Errorf("resumed in a vanished snapshot: %q; want the newest from its start", keys(rest))
 	}
 

@@ -196,7 +196,10 @@ func (r *reader) take() (connectors.Record, bool, error) {
 		}
 		rec.Position = r.cp.encode()
 	} else {
-		rec.Position = c.pos.at(c.row)
+		// Encoded only if the engine needs this record's position: it
+		// holds the whole history of files read.
+		pos, row := c.pos, c.row
+		rec.PositionFunc = func() connectors.Checkpoint { return pos.at(row) }
 	}
 	return *rec, true, nil
 }

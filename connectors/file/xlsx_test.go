@@ -137,7 +137,7 @@ func TestReadXLSXSheet(t *testing.T) {
 	// Resuming a spreadsheet skips the delivered rows.
 	src = openSource(t, dir, map[string]any{"header": 3})
 	all, _ := readAll(t, src, st, connectors.Incremental, nil)
-	rest, _ := readAll(t, src, st, connectors.Incremental, all[1].Position)
+	rest, _ := readAll(t, src, st, connectors.Incremental, all[1].Checkpoint())
 	if !slices.Equal(keys(rest), keys(all[2:])) {
 		t.Errorf("resumed = %q; want %q", keys(rest), keys(all[2:]))
 	}

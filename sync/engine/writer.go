@@ -96,7 +96,7 @@ func (w *writer) flush(ctx context.Context) error {
 	start := time.Now()
 	items := make([]national.Item, 0, len(w.batch))
 	pos := make([]int, 0, len(w.batch)) // index in batch of each national item
-	b := state.Batch{Full: w.full, Generation: w.prov.Generation, Checkpoint: w.batch[len(w.batch)-1].rec.Position}
+	b := state.Batch{Full: w.full, Generation: w.prov.Generation, Checkpoint: w.batch[len(w.batch)-1].rec.Checkpoint()}
 	var seen []string // source keys read but not delivered: still at the source
 	for i, it := range w.batch {
 		b.Counts.Read++
