@@ -128,6 +128,11 @@ type Store interface {
 	// exist at the source, so their last good version must not be marked
 	// deleted.
 	Touch(ctx context.Context, p Provenance, sourceKeys []string) error
+	// Retire marks deleted the live records of the given source keys: their
+	// source rows are now skipped on purpose by the mapping (a test row, a
+	// record of another kind), so what they delivered earlier must go. It
+	// returns how many it marked.
+	Retire(ctx context.Context, p Provenance, sourceKeys []string) (int64, error)
 	// Get returns one record by kind and natural key, deleted or not.
 	Get(ctx context.Context, kind, key string) (Document, bool, error)
 	// Prefill returns the live records about one citizen, found by personal

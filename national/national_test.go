@@ -637,3 +637,19 @@ func TestOlderRunCannotOverwriteNewer(t *testing.T) {
 		}
 	})
 }
+
+func TestRetire(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, s national.Store) {
+		write(t, s, dancu, person(t, "c1", idAn, "An"), person(t, "c2", idBinh, "Bình"))
+		n, err := s.Retire(context.Background(), dancu, []string{"c1", "no-such"})
+		if err != nil || n != 1 {
+			t.Fatalf("Retire: %d, %v; want 1", n, err)
+		}
+		if !get(t, s, "person", idAn).Deleted || get(t, s, "person", idBinh).Deleted {
+			t.Fatal("Retire marked the wrong records")
+		}
+		if n, _ := s.Retire(context.Background(), dancu, []string{"c1"}); n != 0 {
+			t.Fatalf("retiring again marked %d", n)
+		}
+	})
+}

@@ -499,3 +499,19 @@ func (s *pgStore) Touch(ctx context.Context, p Provenance, sourceKeys []string) 
 	}
 	return nil
 }
+
+const pgRetire = `
+UPDATE national_records SET deleted_at = now()
+WHERE department = $1 AND source = $2 AND stream = $3 AND source_key = ANY($4::text[])
+  AND deleted_at IS NULL`
+
+func (s *pgStore) Retire(ctx context.Context, p Provenance, sourceKeys []string) (int64, error) {
+	if len(sourceKeys) == 0 {
+		return 0, nil
+	}
+	res, err := s.db.ExecContext(ctx, pgRetire, p.Department, p.Source, p.Stream, pq.Array(sourceKeys))
+	if err != nil {
+		return 0, fmt.Errorf("retire skipped records of %s/%s/%s: %w", p.Department, p.Source, p.Stream, err)
+	}
+	return res.RowsAffected()
+}

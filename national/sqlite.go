@@ -305,3 +305,23 @@ func (s *sqliteStore) Touch(ctx context.Context, p Provenance, sourceKeys []stri
 	}
 	return nil
 }
+
+const sqliteRetire = `
+UPDATE national_records SET deleted_at = ?
+WHERE department = ? AND source = ? AND stream = ? AND deleted_at IS NULL
+  AND source_key IN (SELECT value FROM json_each(?))`
+
+func (s *sqliteStore) Retire(ctx context.Context, p Provenance, sourceKeys []string) (int64, error) {
+	if len(sourceKeys) == 0 {
+		return 0, nil
+	}
+	keys, err := json.Marshal(sourceKeys)
+	if err != nil {
+		return 0, err
+	}
+	res, err := s.db.ExecContext(ctx, sqliteRetire, sqliteNow(), p.Department, p.Source, p.Stream, string(keys))
+	if err != nil {
+		return 0, fmt.Errorf("retire skipped records of %s/%s/%s: %w", p.Department, p.Source, p.Stream, err)
+	}
+	return res.RowsAffected()
+}

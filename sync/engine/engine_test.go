@@ -466,3 +466,20 @@ func TestMappingMismatchFailsTheRun(t *testing.T) {
 		t.Fatalf("%d rejects stored; a mapping that fits no record must not fill the rejects", h.rejects())
 	}
 }
+
+// A row the mapping now skips on purpose (marked as a test row) takes its
+// earlier record out of the national store.
+func TestSkippedRowRetiresItsRecord(t *testing.T) {
+	for _, d := range storeDialects {
+		t.Run(d, func(t *testing.T) {
+			h := newHarnessOn(t, d)
+			h.seed(1, 20, 1)
+			h.mustRun(connectors.Incremental)
+			h.exec(`UPDATE khai_sinh SET so_dang_ky = 'TEST-3', ngay_cap_nhat = timestamptz '2025-06-01 00:00:00+07' WHERE id = 3`)
+			r := h.mustRun(connectors.Incremental)
+			if r.Skipped != 1 || r.Deleted != 1 || h.live() != 19 {
+				t.Fatalf("after row 3 became a test row: %+v, live %d; want 1 skipped, 1 deleted, 19 live", r.Counts, h.live())
+			}
+		})
+	}
+}

@@ -97,7 +97,8 @@ func (w *writer) flush(ctx context.Context) error {
 	items := make([]national.Item, 0, len(w.batch))
 	pos := make([]int, 0, len(w.batch)) // index in batch of each national item
 	b := state.Batch{Full: w.full, Generation: w.prov.Generation, Checkpoint: w.batch[len(w.batch)-1].rec.Checkpoint()}
-	var seen []string // source keys read but not delivered: still at the source
+	var seen []string    // source keys read but not delivered: still at the source
+	var skipped []string // source keys the mapping skips on purpose
 	for i, it := range w.batch {
 		b.Counts.Read++
 		if it.rec.NullCursor {
@@ -109,8 +110,10 @@ func (w *writer) flush(ctx context.Context) error {
 			seen = append(seen, it.rec.Key)
 		case it.skip != "":
 			b.Counts.Skipped++
-			// Skipped on purpose: an old reject of the record is moot.
+			// Skipped on purpose: an old reject of the record is moot, and
+			// what it delivered before must go.
 			b.Delivered = append(b.Delivered, it.rec.Key)
+			skipped = append(skipped, it.rec.Key)
 		default:
 			items = append(items, it.out)
 			pos = append(pos, i)
@@ -158,6 +161,13 @@ func (w *writer) flush(ctx context.Context) error {
 		if err := w.e.National.Touch(done, w.prov, seen); err != nil {
 			return err
 		}
+	}
+	if len(skipped) > 0 {
+		n, err := w.e.National.Retire(done, w.prov, skipped)
+		if err != nil {
+			return err
+		}
+		b.Counts.Deleted += n
 	}
 	if err := w.e.State.CommitBatch(done, w.run.ID, w.job.Ref, b); err != nil {
 		return err
