@@ -19,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
 	"github.com/lienthong/lienthong/internal/database"
@@ -179,7 +180,7 @@ func (s *Store) StartRun(ctx context.Context, ref Ref, mode string) (Run, error)
 		WHERE department = ? AND source = ? AND stream = ? AND status = 'running'`), ref.Department, ref.Source, ref.Stream); err != nil {
 		return Run{}, fmt.Errorf("start run of %s: %w", ref, err)
 	}
-	now := s.now()
+	now := s.clock(ctx, tx)
 	for _, h := range held {
 		if s.alive(h, now) {
 			return Run{}, fmt.Errorf("%w: %s is run %d by pid %d on %s since %s", ErrBusy, ref, h.ID, h.PID, h.Host, h.StartedAt.Format(time.RFC3339))
@@ -204,6 +205,20 @@ func (s *Store) StartRun(ctx context.Context, ref Ref, mode string) (Run, error)
 		return Run{}, fmt.Errorf("start run of %s: %w", ref, err)
 	}
 	return run, tx.Commit()
+}
+
+// clock is the time leases are measured in. On PostgreSQL, which replicas
+// on several hosts share, it is the database's clock, so a host whose clock
+// runs ahead cannot take over a live run; an embedded SQLite store has one
+// host, whose clock it uses.
+func (s *Store) clock(ctx context.Context, q sqlx.QueryerContext) time.Time {
+	if s.db.Dialect == database.Postgres {
+		var t time.Time
+		if err := sqlx.GetContext(ctx, q, &t, `SELECT now()`); err == nil {
+			return t.UTC()
+		}
+	}
+	return s.now()
 }
 
 // holder is a running run found when another wants its stream.
@@ -236,7 +251,7 @@ func isUniqueViolation(err error) bool {
 // Heartbeat tells other runs this one is alive. It fails with ErrBusy once
 // the run no longer holds its stream.
 func (s *Store) Heartbeat(ctx context.Context, runID int64) error {
-	res, err := s.db.ExecContext(ctx, s.q(`UPDATE runs SET heartbeat_at = ? WHERE id = ? AND status = 'running'`), s.now(), runID)
+	res, err := s.db.ExecContext(ctx, s.q(`UPDATE runs SET heartbeat_at = ? WHERE id = ? AND status = 'running'`), s.clock(ctx, s.db), runID)
 	if err != nil {
 		return fmt.Errorf("heartbeat of run %d: %w", runID, err)
 	}
@@ -382,7 +397,7 @@ func (s *Store) CommitBatch(ctx context.Context, runID int64, ref Ref, b Batch) 
 		return fmt.Errorf("commit batch of run %d: %w", runID, err)
 	}
 	defer tx.Rollback()
-	now := s.now()
+	now := s.clock(ctx, tx)
 	c := b.Counts
 	res, err := tx.ExecContext(ctx, s.q(`UPDATE runs SET read = read + ?, inserted = inserted + ?, updated = updated + ?,
 		unchanged = unchanged + ?, rejected = rejected + ?, skipped = skipped + ?, deleted = deleted + ?, null_cursor = null_cursor + ?,
