@@ -119,7 +119,10 @@ type Store interface {
 	// key within the batch are resolved as if written in order.
 	Write(ctx context.Context, p Provenance, items []Item) (Result, error)
 	// MarkDeleted marks as deleted every live record of the stream whose
-	// generation stamp is not generation, and returns how many it marked.
+	// generation stamp is not generation, and returns how many records the
+	// generation has marked deleted, over all its attempts (a refresh
+	// resumed after a crash between marking and finishing still reports
+	// them).
 	// Call it only after a full read of that generation completed.
 	MarkDeleted(ctx context.Context, p Provenance) (int64, error)
 	// Touch stamps the full-refresh generation on the live records of the

@@ -410,21 +410,26 @@ func pgSupersede(ctx context.Context, tx *sql.Tx, p Provenance, items []Item, wr
 }
 
 const pgMarkDeleted = `
-UPDATE national_records SET deleted_at = now()
+UPDATE national_records SET deleted_at = now(), deleted_generation = $4::bigint
 WHERE department = $1 AND source = $2 AND stream = $3
   AND deleted_at IS NULL AND seen_generation <> $4::bigint`
+
+// pgCountDeleted counts what a generation marked, over all its attempts.
+const pgCountDeleted = `
+SELECT count(*) FROM national_records
+WHERE department = $1 AND source = $2 AND stream = $3
+  AND deleted_at IS NOT NULL AND deleted_generation = $4::bigint`
 
 func (s *pgStore) MarkDeleted(ctx context.Context, p Provenance) (int64, error) {
 	if err := checkGeneration(p); err != nil {
 		return 0, err
 	}
-	r, err := s.db.ExecContext(ctx, pgMarkDeleted, p.Department, p.Source, p.Stream, p.Generation)
-	if err != nil {
+	if _, err := s.db.ExecContext(ctx, pgMarkDeleted, p.Department, p.Source, p.Stream, p.Generation); err != nil {
 		return 0, fmt.Errorf("mark deleted in %s/%s/%s: %w", p.Department, p.Source, p.Stream, err)
 	}
-	n, err := r.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("mark deleted in %s/%s/%s: %w", p.Department, p.Source, p.Stream, err)
+	var n int64
+	if err := s.db.QueryRowContext(ctx, pgCountDeleted, p.Department, p.Source, p.Stream, p.Generation).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count deleted in %s/%s/%s: %w", p.Department, p.Source, p.Stream, err)
 	}
 	return n, nil
 }

@@ -204,21 +204,25 @@ func (w *sqliteWriter) write(ctx context.Context, p Provenance, it *Item, now st
 }
 
 const sqliteMarkDeleted = `
-UPDATE national_records SET deleted_at = ?
+UPDATE national_records SET deleted_at = ?, deleted_generation = ?
 WHERE department = ? AND source = ? AND stream = ?
   AND deleted_at IS NULL AND seen_generation <> ?`
+
+const sqliteCountDeleted = `
+SELECT count(*) FROM national_records
+WHERE department = ? AND source = ? AND stream = ?
+  AND deleted_at IS NOT NULL AND deleted_generation = ?`
 
 func (s *sqliteStore) MarkDeleted(ctx context.Context, p Provenance) (int64, error) {
 	if err := checkGeneration(p); err != nil {
 		return 0, err
 	}
-	r, err := s.db.ExecContext(ctx, sqliteMarkDeleted, sqliteNow(), p.Department, p.Source, p.Stream, p.Generation)
-	if err != nil {
+	if _, err := s.db.ExecContext(ctx, sqliteMarkDeleted, sqliteNow(), p.Generation, p.Department, p.Source, p.Stream, p.Generation); err != nil {
 		return 0, fmt.Errorf("mark deleted in %s/%s/%s: %w", p.Department, p.Source, p.Stream, err)
 	}
-	n, err := r.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("mark deleted in %s/%s/%s: %w", p.Department, p.Source, p.Stream, err)
+	var n int64
+	if err := s.db.QueryRowContext(ctx, sqliteCountDeleted, p.Department, p.Source, p.Stream, p.Generation).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count deleted in %s/%s/%s: %w", p.Department, p.Source, p.Stream, err)
 	}
 	return n, nil
 }
