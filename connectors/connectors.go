@@ -248,3 +248,20 @@ func Open(ctx context.Context, cfg Config) (Source, error) {
 	}
 	return src, nil
 }
+
+// ReadAll drains a reader: every record until ErrEndOfStream, and Final.
+// It holds the whole read in memory, so it is for tests, samples and small
+// streams, never for a sync.
+func ReadAll(ctx context.Context, r Reader) ([]Record, Checkpoint, error) {
+	var recs []Record
+	for {
+		rec, err := r.Next(ctx)
+		if errors.Is(err, ErrEndOfStream) {
+			return recs, r.Final(), nil
+		}
+		if err != nil {
+			return recs, nil, err
+		}
+		recs = append(recs, rec)
+	}
+}

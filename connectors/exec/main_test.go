@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -105,17 +104,7 @@ func readAll(t testing.TB, src connectors.Source, req connectors.ReadRequest) ([
 		return nil, nil, err
 	}
 	defer r.Close()
-	var recs []connectors.Record
-	for {
-		rec, err := r.Next(ctx)
-		if errors.Is(err, connectors.ErrEndOfStream) {
-			return recs, r.Final(), nil
-		}
-		if err != nil {
-			return recs, nil, err
-		}
-		recs = append(recs, rec)
-	}
+	return connectors.ReadAll(ctx, r)
 }
 
 func keys(recs []connectors.Record) []string {

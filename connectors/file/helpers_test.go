@@ -3,7 +3,6 @@ package file
 import (
 	"bytes"
 	"context"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -88,17 +87,7 @@ func tryReadAll(src *Source, st connectors.Stream, mode connectors.Mode, from co
 		return nil, nil, err
 	}
 	defer r.Close()
-	var recs []connectors.Record
-	for {
-		rec, err := r.Next(ctx)
-		if errors.Is(err, connectors.ErrEndOfStream) {
-			return recs, r.Final(), nil
-		}
-		if err != nil {
-			return recs, nil, err
-		}
-		recs = append(recs, rec)
-	}
+	return connectors.ReadAll(ctx, r)
 }
 
 func keys(recs []connectors.Record) []string {
