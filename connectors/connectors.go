@@ -11,6 +11,9 @@
 //
 //   - Discoverer: lists the streams a source offers, with columns and a
 //     suggested primary key and cursor.
+//   - ColumnLister: tells, before a read, which columns a stream delivers,
+//     so a mapping that reads a column the stream lacks fails before
+//     anything is read or rejected.
 //
 // This package must not know any connector kind, database driver or record
 // kind: it is the narrow waist between connectors and the engine.
@@ -176,6 +179,16 @@ type StreamInfo struct {
 // Discoverer is implemented by sources that can list their streams.
 type Discoverer interface {
 	Discover(ctx context.Context) ([]StreamInfo, error)
+}
+
+// ColumnLister is implemented by sources that can tell which columns a
+// stream delivers without reading its records: a SQL table's or query's
+// result columns, a CSV file's header, a Singer program's SCHEMA message.
+// ok is false when the source cannot tell for this stream (no file has
+// arrived yet, an API whose records vary), and the caller then skips the
+// check rather than failing.
+type ColumnLister interface {
+	Columns(ctx context.Context, s Stream) (cols []string, ok bool, err error)
 }
 
 // Config is what a factory receives: the source's options from the
