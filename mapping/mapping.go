@@ -87,7 +87,14 @@ type Mapper struct {
 	// slots too).
 	deps   [][]int
 	frames sync.Pool
+	// columns are the source columns the expressions read, sorted.
+	columns []string
 }
+
+// Columns returns the source columns the mapping's expressions read, sorted.
+// A stream that lacks one of them cannot be mapped: callers compare them
+// with what connectors.ColumnLister reports before reading.
+func (m *Mapper) Columns() []string { return slices.Clone(m.columns) }
 
 // element is one value the record program computes.
 type element struct {
@@ -329,6 +336,10 @@ func build(s *spec, o options) *Mapper {
 			return nil
 		}
 	}
+	for col := range c.columns {
+		m.columns = append(m.columns, col)
+	}
+	slices.Sort(m.columns)
 	nVals, nLets := len(m.elements), len(c.lets)
 	m.frames.New = func() any {
 		return &frame{vm: vm.VM{MemoryBudget: memoryBudget}, vals: make([]any, nVals), lets: make([]any, nLets)}
