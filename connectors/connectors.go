@@ -14,6 +14,8 @@
 //   - ColumnLister: tells, before a read, which columns a stream delivers,
 //     so a mapping that reads a column the stream lacks fails before
 //     anything is read or rejected.
+//   - Advisor: warns about a stream's setup that works but will hurt (a SQL
+//     table without an index on its cursor and primary key).
 //
 // This package must not know any connector kind, database driver or record
 // kind: it is the narrow waist between connectors and the engine.
@@ -189,6 +191,14 @@ type Discoverer interface {
 // check rather than failing.
 type ColumnLister interface {
 	Columns(ctx context.Context, s Stream) (cols []string, ok bool, err error)
+}
+
+// Advisor is implemented by sources that can warn about a stream's setup
+// without failing it. Warnings are sentences an operator acts on, e.g.
+// `table "ho_tich" has no index on (ngay_cap_nhat, id): every page scans the
+// table; create one`.
+type Advisor interface {
+	Advise(ctx context.Context, s Stream) (warnings []string, err error)
 }
 
 // Config is what a factory receives: the source's options from the
