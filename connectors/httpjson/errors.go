@@ -21,6 +21,9 @@ var (
 	// ErrInvalidStream is returned, wrapped, when a stream's configuration
 	// can not be read by this connector.
 	ErrInvalidStream = errors.New("httpjson: invalid stream")
+	// ErrRedirect is returned, wrapped, when the API answers with a
+	// redirect that options.redirects does not follow.
+	ErrRedirect = errors.New("httpjson: redirect not followed")
 )
 
 // bodyExcerpt is how much of a body an error shows.

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"unicode/utf8"
+
+	"github.com/lienthong/lienthong/internal/netguard"
 )
 
 // sensitiveParam matches query parameter names that usually carry a
@@ -77,7 +79,7 @@ func (e *scrubbedError) Unwrap() []error { return e.kinds }
 
 func sentinelsOf(err error) []error {
 	var out []error
-	for _, s := range []error{ErrBadResponse, ErrResponseTooLarge, ErrCheckpoint, ErrInvalidStream} {
+	for _, s := range []error{ErrBadResponse, ErrResponseTooLarge, ErrCheckpoint, ErrInvalidStream, ErrRedirect, netguard.ErrRefused} {
 		if errors.Is(err, s) {
 			out = append(out, s)
 		}

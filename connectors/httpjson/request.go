@@ -124,6 +124,12 @@ func (s *Source) send(req *retryablehttp.Request) (*http.Response, error) {
 	if err == nil && resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return resp, nil
 	}
+	var re *redirectError
+	if errors.As(err, &re) {
+		// net/http hands back the redirect response, its body closed.
+		resp.Body.Close()
+		return nil, fmt.Errorf("%s %s: %w", req.Method, s.secrets.redactURL(req.URL), re)
+	}
 	defer resp.Body.Close()
 	head, _ := io.ReadAll(io.LimitReader(resp.Body, bodyExcerpt))
 	var cause error
