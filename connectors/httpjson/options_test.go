@@ -156,6 +156,8 @@ func TestDocExample(t *testing.T) {
 	const example = `
 base_url: https://api.sotuphap.hatinh.gov.vn/v1
 allow_http: false
+allow_networks: [10.20.0.0/16]
+redirects: same_origin
 headers: {Accept-Language: vi}
 auth:
   type: oauth2
