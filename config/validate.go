@@ -13,6 +13,12 @@ const (
 	defaultBatchSize   = 1000
 	defaultBatchPeriod = 2 * time.Second
 	defaultPageSize    = 5000
+	// A department has a quarter to fix a rejected row before its raw
+	// record, names and ID numbers included, is purged.
+	defaultRejectsRetention = 90 * 24 * time.Hour
+	// A deleted national record keeps its data a month, long enough to
+	// investigate a wrong deletion; its source still holds what comes back.
+	defaultDeletedRetention = 30 * 24 * time.Hour
 )
 
 // Stream modes, as written in the file.
@@ -33,6 +39,12 @@ func (d *document) setDefaults(c *Config) {
 	}
 	if !d.has("batch.period") {
 		c.Batch.Period = defaultBatchPeriod
+	}
+	if !d.has("rejects.retention") {
+		c.Rejects.Retention = defaultRejectsRetention
+	}
+	if !d.has("deleted_records.retention") {
+		c.DeletedRecords.Retention = defaultDeletedRetention
 	}
 	for i := range c.Departments {
 		for j := range c.Departments[i].Sources {
@@ -74,6 +86,14 @@ var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 // secrets and files are resolved elsewhere.
 func (d *document) validate(c *Config) {
 	d.checkBatch("batch", c.Batch)
+	for _, r := range []struct {
+		key string
+		p   RetentionPolicy
+	}{{"rejects.retention", c.Rejects}, {"deleted_records.retention", c.DeletedRecords}} {
+		if r.p.Retention <= 0 {
+			d.addAt(r.key, `must be greater than 0, such as "90d"`)
+		}
+	}
 	if u := c.AdminUnits; d.has("admin_units") {
 		// A lookup reads a record's unit in the era of its date, so both
 		// eras and the way between them are needed.

@@ -131,7 +131,7 @@ func (a *app) retryStreams(ctx context.Context, refs []config.StreamRef, reason 
 
 func (a *app) eachStream(ctx context.Context, refs []config.StreamRef, fullRefresh, openSources bool,
 	run func(*engine.Engine, engine.Job) (state.Run, error)) ([]state.Run, error) {
-	eng := &engine.Engine{National: a.national, State: a.state, Metrics: a.metrics, Log: a.log}
+	eng := a.engine()
 	sources := map[*config.Source]connectors.Source{}
 	defer func() {
 		for _, s := range sources {

@@ -31,6 +31,7 @@ Commands:
   runs        show the run ledger: lienthong runs [--stream NAME] [--limit N] [--json]
   rejects     list rejected records: lienthong rejects [--stream NAME] [--reason CODE] [--limit N] [--json]
               re-process them through the current mappings: lienthong rejects retry [--stream NAME] [--reason CODE]
+  purge       apply the retention now (each sync does when it ends): lienthong purge [--stream NAME] [--json]
   check       check a source can be read: lienthong check SOURCE [--json]
   discover    list a source's streams, columns, suggested keys: lienthong discover SOURCE [--json]
   mapping     test a mapping on sample records, no database needed:
@@ -72,6 +73,7 @@ func Main(ctx context.Context, args []string, env Env) int {
 		"check":    runCheck,
 		"mapping":  runMapping,
 		"discover": runDiscover,
+		"purge":    runPurge,
 		"version":  func(context.Context, []string, Env) error { fmt.Fprintln(env.Stdout, "lienthong", Version); return nil },
 	}
 	fn, ok := commands[cmd]

@@ -180,14 +180,15 @@ func writeJSON(w io.Writer, v any) error {
 
 func printRuns(w io.Writer, runs []state.Run) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "RUN\tSTREAM\tMODE\tSTATUS\tSTARTED\tSECONDS\tREAD\tINSERTED\tUPDATED\tUNCHANGED\tREJECTED\tSKIPPED\tDELETED\tNULL CURSOR\t")
+	fmt.Fprintln(tw, "RUN\tSTREAM\tMODE\tSTATUS\tSTARTED\tSECONDS\tREAD\tINSERTED\tUPDATED\tUNCHANGED\tREJECTED\tSKIPPED\tDELETED\tNULL CURSOR\tPURGED REJECTS\tANONYMISED\t")
 	for _, r := range runs {
 		secs := "-"
 		if r.EndedAt != nil {
 			secs = fmt.Sprintf("%.1f", r.EndedAt.Sub(r.StartedAt).Seconds())
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t\n", r.ID, r.Ref, r.Mode, r.Status,
-			r.StartedAt.Local().Format(time.DateTime), secs, r.Read, r.Inserted, r.Updated, r.Unchanged, r.Rejected, r.Skipped, r.Deleted, r.NullCursor)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t\n", r.ID, r.Ref, r.Mode, r.Status,
+			r.StartedAt.Local().Format(time.DateTime), secs, r.Read, r.Inserted, r.Updated, r.Unchanged, r.Rejected, r.Skipped, r.Deleted, r.NullCursor,
+			r.PurgedRejects, r.Anonymised)
 	}
 	tw.Flush()
 	for _, r := range runs {

@@ -60,6 +60,9 @@ type Engine struct {
 	State    *state.Store
 	Metrics  *metrics.Metrics
 	Log      *slog.Logger
+	// Retention is applied to a stream at the end of each successful run;
+	// the zero value keeps everything.
+	Retention Retention
 }
 
 // item is a record after the map stage: a national item, a reject, or a
@@ -91,6 +94,9 @@ func (e *Engine) Run(ctx context.Context, job Job) (state.Run, error) {
 	start := time.Now()
 
 	fin, runErr := e.run(ctx, run, job, log)
+	if runErr == nil {
+		fin.Error = e.retainAfterSync(ctx, run.ID, job.Ref, log)
+	}
 	fin.Status = state.StatusSucceeded
 	if runErr != nil {
 		fin.Status = state.StatusFailed
