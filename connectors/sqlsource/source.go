@@ -41,8 +41,10 @@ func factory(d dialect) connectors.Factory {
 }
 
 var (
-	_ connectors.Source     = (*Source)(nil)
-	_ connectors.Discoverer = (*Source)(nil)
+	_ connectors.Source       = (*Source)(nil)
+	_ connectors.Discoverer   = (*Source)(nil)
+	_ connectors.ColumnLister = (*Source)(nil)
+	_ connectors.Advisor      = (*Source)(nil)
 )
 
 // DefaultTimeout bounds one query when the source's configuration sets no
