@@ -99,13 +99,13 @@ func openFile(d dropped, p *plan) (*opened, error) {
 	var src rowSource
 	switch format {
 	case formatCSV:
-		c, err := openCSV(d.path, p)
+		c, err := openCSV(d, p)
 		if err != nil {
 			return nil, err
 		}
 		o.enc, o.delim, src = c.encoding(), c.delim, c
 	case formatXLSX:
-		x, err := openXLSX(d.path, p)
+		x, err := openXLSX(d, p)
 		if err != nil {
 			return nil, err
 		}
