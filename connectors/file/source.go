@@ -24,7 +24,7 @@ func init() {
 }
 
 var (
-	_ connectors.Source     = (*Source)(nil)
+	_ connectors.Source       = (*Source)(nil)
 	_ connectors.Discoverer   = (*Source)(nil)
 	_ connectors.ColumnLister = (*Source)(nil)
 )
