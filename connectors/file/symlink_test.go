@@ -73,6 +73,13 @@ func TestSymlinkOutsideRefused(t *testing.T) {
 	if !errors.Is(err, ErrOutsideLink) || !strings.Contains(err.Error(), `"khai-sinh-2.csv"`) {
 		t.Errorf("check: err = %v, want ErrOutsideLink naming the link", err)
 	}
+	// A pattern can not climb out either: it names files of the folder.
+	if _, _, err := tryReadAll(src, stream("../secrets/*.csv", "id"), connectors.Incremental, nil); !errors.Is(err, ErrInvalidStream) {
+		t.Errorf("pattern ../secrets/*.csv: err = %v, want ErrInvalidStream", err)
+	}
+	if recs, _, err := tryReadAll(src, stream("..", "id"), connectors.Incremental, nil); err != nil || len(recs) != 0 {
+		t.Errorf(`pattern "..": %d records, err %v; want nothing read`, len(recs), err)
+	}
 	// A full refresh of the newest file never takes an outside link for it.
 	snap := openSource(t, dir, map[string]any{"streams": map[string]any{"s": map[string]any{"snapshot": true}}})
 	recs, _ = readAll(t, snap, st, connectors.FullRefresh, nil)
