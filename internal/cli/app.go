@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -55,6 +57,9 @@ func loadConfig(path string, env Env, opts ...config.ParseOption) (*config.Confi
 	if err != nil {
 		return nil, fmt.Errorf("read configuration: %w (give --config or set LIENTHONG_CONFIG)", err)
 	}
+	// Kinds are checked on the sources whose secrets are resolved, so a
+	// typo is reported at its line and only where that source is used.
+	opts = append(opts, config.KnownKinds(connectors.Kinds()...))
 	return config.Parse(path, data, env.Getenv, opts...)
 }
 
@@ -144,11 +149,12 @@ func (a *app) eachStream(ctx context.Context, refs []config.StreamRef, fullRefre
 		job, err := a.job(ctx, ref, fullRefresh, openSources, sources)
 		if err != nil {
 			// The run never started (no source, no mapping): monitoring
-			// must still see a failed attempt.
-			labels := []string{ref.Department.Name, ref.Source.Name, ref.Stream.Name}
-			a.metrics.Runs.WithLabelValues(labels...).Inc()
-			a.metrics.RunFailures.WithLabelValues(labels...).Inc()
-			errs = append(errs, fmt.Errorf("%s: %w", ref.FullName(), err))
+			// and the ledger must still see a failed attempt.
+			r, err := a.failedAttempt(ctx, ref, attemptMode(ref, fullRefresh, openSources), err)
+			if r.ID != 0 {
+				runs = append(runs, r)
+			}
+			errs = append(errs, err)
 			continue
 		}
 		r, err := run(eng, job)
@@ -163,6 +169,54 @@ func (a *app) eachStream(ctx context.Context, refs []config.StreamRef, fullRefre
 		}
 	}
 	return runs, errors.Join(errs...)
+}
+
+// failedAttempt records a stream whose run could not start: in the metrics,
+// in the ledger as a failed run (so `runs` does not go on showing the last
+// success) and in the log at error level. The error, as stored, shown and
+// returned, holds no secret of the source.
+func (a *app) failedAttempt(ctx context.Context, ref config.StreamRef, mode connectors.Mode, cause error) (state.Run, error) {
+	labels := []string{ref.Department.Name, ref.Source.Name, ref.Stream.Name}
+	a.metrics.Runs.WithLabelValues(labels...).Inc()
+	a.metrics.RunFailures.WithLabelValues(labels...).Inc()
+	msg := scrubSource(cause.Error(), ref.Source)
+	sref := state.Ref{Department: ref.Department.Name, Source: ref.Source.Name, Stream: ref.Stream.Name}
+	r, err := a.state.RecordFailedAttempt(context.WithoutCancel(ctx), sref, string(mode), msg)
+	a.log.Error("run could not start", "run", r.ID, "stream", sref.String(), "mode", mode, "error", msg)
+	if err != nil {
+		return r, fmt.Errorf("%s: %s (%w)", ref.FullName(), msg, err)
+	}
+	return r, fmt.Errorf("run %d of %s: %s", r.ID, ref.FullName(), msg)
+}
+
+// attemptMode is the mode a stream's run would have had.
+func attemptMode(ref config.StreamRef, fullRefresh, readSource bool) connectors.Mode {
+	switch {
+	case !readSource:
+		return engine.Retry
+	case fullRefresh:
+		return connectors.FullRefresh
+	}
+	return connectors.Mode(ref.Stream.Mode)
+}
+
+// scrubSource cuts a source's secret out of a text: the passwords of its
+// DSN and, when the DSN is a secret with no shape to find a password in (an
+// API token), the whole DSN.
+func scrubSource(text string, src *config.Source) string {
+	dsn := src.ResolvedDSN
+	if dsn == "" {
+		return text
+	}
+	text = database.Scrub(text, dsn)
+	fromSecret := src.DSNEnv != "" || src.DSNFile != ""
+	if fromSecret && len(dsn) >= 4 {
+		text = strings.ReplaceAll(text, dsn, database.Redact(dsn))
+		if database.Redact(dsn) == dsn && !strings.Contains(dsn, "://") && !strings.Contains(dsn, "=") {
+			text = strings.ReplaceAll(text, dsn, "xxxxx")
+		}
+	}
+	return text
 }
 
 func (a *app) job(ctx context.Context, ref config.StreamRef, fullRefresh, needSource bool, sources map[*config.Source]connectors.Source) (engine.Job, error) {
@@ -189,7 +243,7 @@ func (a *app) job(ctx context.Context, ref config.StreamRef, fullRefresh, needSo
 	}
 	src, ok := sources[ref.Source]
 	if !ok && needSource {
-		if err := a.resolveSecret(ref); err != nil {
+		if err := a.resolveSource(ref); err != nil {
 			return engine.Job{}, err
 		}
 		src, err = openSource(ctx, a.cfg, sourceRef{ref.Department, ref.Source}, a.log)
@@ -214,13 +268,15 @@ func (a *app) job(ctx context.Context, ref config.StreamRef, fullRefresh, needSo
 	}, nil
 }
 
-// resolveSecret fills in the secret of a stream's source when the
-// configuration was loaded without secrets: each stream needs its own
-// source's secret only, so one department's missing password does not stop
-// the others' syncs.
-func (a *app) resolveSecret(ref config.StreamRef) error {
+// resolveSource fills in the secret of a stream's source, and checks its
+// connector kind, when the configuration was loaded without secrets: each
+// stream needs its own source's secret only, so one department's missing
+// password (or mistyped kind) does not stop the others' syncs. The errors
+// are the configuration's, with file and line.
+func (a *app) resolveSource(ref config.StreamRef) error {
 	src := ref.Source
-	if src.ResolvedDSN != "" || (src.DSN == "" && src.DSNEnv == "" && src.DSNFile == "") {
+	noSecret := src.ResolvedDSN != "" || (src.DSN == "" && src.DSNEnv == "" && src.DSNFile == "")
+	if noSecret && slices.Contains(connectors.Kinds(), src.Kind) {
 		return nil
 	}
 	c, err := loadConfig(a.cfg.Path, Env{Getenv: a.getenv}, config.OnlySourceSecret(ref.Department.Name+"/"+src.Name))
