@@ -62,7 +62,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	}
 	if d == Postgres && strings.Contains(dsn, "://") {
 		if _, err := url.Parse(dsn); err != nil {
-			return nil, errors.New("the postgres store DSN does not parse: percent-encode special characters (/ # ? @ %) in the user and password")
+			return nil, fmt.Errorf("the postgres store DSN does not parse: %s", urlProblem(dsn))
 		}
 	}
 	var (
