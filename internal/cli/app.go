@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -31,6 +32,9 @@ type app struct {
 	registry *prometheus.Registry
 	metrics  *metrics.Metrics
 	log      *slog.Logger
+	// con is the command's standard error, where progress is drawn; nil
+	// when the command was not started by Main.
+	con *console
 	// applied counts the migrations open applied.
 	applied int
 	// units are the administrative-unit lists, loaded on first use.
@@ -65,6 +69,7 @@ func loadConfig(path string, env Env, opts ...config.ParseOption) (*config.Confi
 
 func openConfig(ctx context.Context, cfg *config.Config, env Env) (*app, error) {
 	a := &app{cfg: cfg, registry: prometheus.NewRegistry(), log: logger(env.Stderr), getenv: env.Getenv}
+	a.con, _ = env.Stderr.(*console)
 	var err error
 	if a.metrics, err = metrics.New(a.registry); err != nil {
 		return nil, err
@@ -119,7 +124,7 @@ type syncOptions struct {
 // syncStreams runs each stream in turn and returns the ledger entries. A
 // failed stream does not stop the others; the errors are joined.
 func (a *app) syncStreams(ctx context.Context, refs []config.StreamRef, o syncOptions) ([]state.Run, error) {
-	return a.eachStream(ctx, refs, o.fullRefresh, true, func(eng *engine.Engine, job engine.Job) (state.Run, error) {
+	return a.eachStream(ctx, refs, o.fullRefresh, true, "", func(eng *engine.Engine, job engine.Job) (state.Run, error) {
 		job.AllowEmpty = o.allowEmpty
 		return eng.Run(ctx, job)
 	})
@@ -129,12 +134,12 @@ func (a *app) syncStreams(ctx context.Context, refs []config.StreamRef, o syncOp
 // given) through its current mapping.
 func (a *app) retryStreams(ctx context.Context, refs []config.StreamRef, reason string) ([]state.Run, error) {
 	// The department system is not read: the rejects hold the raw records.
-	return a.eachStream(ctx, refs, false, false, func(eng *engine.Engine, job engine.Job) (state.Run, error) {
+	return a.eachStream(ctx, refs, false, false, reason, func(eng *engine.Engine, job engine.Job) (state.Run, error) {
 		return eng.RetryRejects(ctx, job, reason)
 	})
 }
 
-func (a *app) eachStream(ctx context.Context, refs []config.StreamRef, fullRefresh, openSources bool,
+func (a *app) eachStream(ctx context.Context, refs []config.StreamRef, fullRefresh, openSources bool, reason string,
 	run func(*engine.Engine, engine.Job) (state.Run, error)) ([]state.Run, error) {
 	eng := &engine.Engine{National: a.national, State: a.state, Metrics: a.metrics, Log: a.log}
 	sources := map[*config.Source]connectors.Source{}
@@ -157,7 +162,16 @@ func (a *app) eachStream(ctx context.Context, refs []config.StreamRef, fullRefre
 			errs = append(errs, err)
 			continue
 		}
+		var p *progress
+		if a.con != nil && a.con.terminal {
+			p = startProgress(a.con, ref.FullName(), time.Now())
+			a.estimate(ctx, p, jobInfo{ref: job.Ref, mode: job.Mode, stream: job.Stream, source: job.Source, retry: !openSources, reason: reason})
+			job.Progress = p.set
+		}
 		r, err := run(eng, job)
+		if p != nil {
+			p.finish(time.Now())
+		}
 		if r.ID != 0 {
 			runs = append(runs, r)
 		}
