@@ -121,3 +121,24 @@ func TestFailedAttemptsInLedger(t *testing.T) {
 		}
 	}
 }
+
+// TestUnknownKindAtLoad: check and discover, which load one source, report
+// an unknown connector kind with the file and line of the configuration.
+func TestUnknownKindAtLoad(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "lienthong.yaml")
+	os.WriteFile(cfg, []byte(`departments:
+  - name: tu-phap
+    sources:
+      - name: ho-tich
+        kind: sqllite
+        dsn: hotich.db
+        streams:
+          - {name: khai-sinh, table: khai_sinh, primary_key: [id], cursor: u, mapping: k.yaml}
+`), 0o644)
+	for _, cmd := range []string{"check", "discover"} {
+		code, _, errOut := run(t, cmd, "ho-tich", "--config", cfg)
+		if code == 0 || !strings.Contains(errOut, cfg+`:5: departments[0].sources[0].kind: unknown connector kind "sqllite" (did you mean "sqlite"?); known kinds: exec, file, httpjson, mysql, postgres, sqlite`) {
+			t.Errorf("%s: exit %d\n%s", cmd, code, errOut)
+		}
+	}
+}
