@@ -72,3 +72,13 @@ func TestLogFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestLogFlagsBeforeSource: a log flag's value is not taken for the source
+// that check and discover name.
+func TestLogFlagsBeforeSource(t *testing.T) {
+	cfg := sqliteDepartment(t, 3, func(int) bool { return false }, "")
+	code, out, stderr := run(t, "discover", "--log-level", "warn", "ho-tich", "--config", cfg, "--json")
+	if code != 0 || !strings.Contains(out, "khai_sinh") {
+		t.Fatalf("discover --log-level warn ho-tich: exit %d\n%s\n%s", code, out, stderr)
+	}
+}
