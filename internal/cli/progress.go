@@ -31,8 +31,8 @@ type progress struct {
 	total atomic.Int64
 	stop  chan struct{}
 	ended chan struct{}
-	// cancel stops an estimate still asking the source; wg waits for it,
-	// so it never uses the source after the run closed it.
+	// wg waits for an estimate still asking the source, so it never uses
+	// the source after the run closed it; cancel releases its context.
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 }
@@ -60,9 +60,13 @@ func startProgress(con *console, name string, now time.Time) *progress {
 func (p *progress) set(read int64) { p.read.Store(read) }
 
 // finish stops redrawing and leaves the final line.
+//
+// An estimate still being asked for is waited for (at most
+// estimateTimeout, less when the run was interrupted), so the last line
+// says how the count compares with it.
 func (p *progress) finish(now time.Time) {
-	p.cancel()
 	p.wg.Wait()
+	p.cancel()
 	close(p.stop)
 	<-p.ended
 	p.con.done(p.line(now))

@@ -55,6 +55,15 @@ func TestProgressOnTerminal(t *testing.T) {
 		!strings.Contains(screen, " elapsed") {
 		t.Errorf("no progress line for sync on a terminal:\n%q", screen)
 	}
+	// A full refresh reads the whole table, whose size the source
+	// estimates.
+	screen, err = onTerminal(t, child(t, nil, "sync", "--full-refresh", "--config", cfg))
+	if err != nil {
+		t.Fatalf("sync --full-refresh: %v\n%s", err, screen)
+	}
+	if !strings.Contains(screen, "\r\x1b[Ktu-phap/ho-tich/khai-sinh: 3000 of about 3000 read (100%), ") {
+		t.Errorf("no progress line with a total for a full refresh:\n%q", screen)
+	}
 	screen, err = onTerminal(t, child(t, nil, "rejects", "retry", "--config", cfg))
 	if err != nil {
 		t.Fatalf("rejects retry: %v\n%s", err, screen)
