@@ -3,7 +3,9 @@ package config
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -144,6 +146,31 @@ func (d *document) validateSource(src *Source, path string, sources names) {
 	streams := names{}
 	for k := range src.Streams {
 		d.validateStream(&src.Streams[k], sqlKinds[src.Kind], index(path+".streams", k), streams)
+	}
+}
+
+// checkKinds reports sources of a kind not in known, with the likely typo
+// or the list of known kinds. only, when set, limits the check to one
+// "department/source".
+func (d *document) checkKinds(c *Config, known []string, only string) {
+	for i := range c.Departments {
+		for j := range c.Departments[i].Sources {
+			src := &c.Departments[i].Sources[j]
+			if src.Kind == "" || slices.Contains(known, src.Kind) || (only != "" && only != c.Departments[i].Name+"/"+src.Name) {
+				continue
+			}
+			msg := fmt.Sprintf("unknown connector kind %q", src.Kind)
+			best, bestDist := "", 3 // a farther kind is not a typo
+			for _, k := range known {
+				if dist := editDistance(src.Kind, k); dist < bestDist {
+					best, bestDist = k, dist
+				}
+			}
+			if best != "" {
+				msg += fmt.Sprintf(" (did you mean %q?)", best)
+			}
+			d.addAt(index(index("departments", i)+".sources", j)+".kind", msg+"; known kinds: "+strings.Join(known, ", "))
+		}
 	}
 }
 

@@ -11,7 +11,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"strings"
 )
@@ -38,10 +37,18 @@ Commands:
               lienthong mapping test --mapping FILE --input SAMPLE.csv|.jsonl [--json]
               lienthong mapping test --stream NAME [--limit N]   (the stream's first records, live)
   demo        sync a generated Hà Tĩnh civil-status database into an embedded store
-  version     print the version
+  version     print the version (also: lienthong --version)
 
 Every command but demo and version reads the configuration from --config
 (default: $LIENTHONG_CONFIG, else ./lienthong.yaml).
+
+Log flags, before the command or among its flags:
+  --log-format text|json   key=value lines (default) or one JSON object a line
+  --log-level LEVEL        debug, info (default), warn or error
+
+On a terminal, sync and rejects retry show each stream's progress on
+standard error (records read, rate, elapsed; total and time left when the
+source can estimate it); into a file or a pipe they do not.
 `
 
 // Env is what a command may touch besides its arguments.
@@ -55,11 +62,30 @@ func Main(ctx context.Context, args []string, env Env) int {
 	if env.Getenv == nil {
 		env.Getenv = os.Getenv
 	}
+	con := newConsole(env.Stderr)
+	env.Stderr = con
+	// Flags before the command: the log settings, and --version.
+	global := flag.NewFlagSet("lienthong", flag.ContinueOnError)
+	global.SetOutput(io.Discard)
+	con.logFlags(global)
+	version := global.Bool("version", false, "print the version")
+	if err := global.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(env.Stdout, usage)
+			return 0
+		}
+		fmt.Fprintf(env.Stderr, "lienthong: %v\n\n%s", err, usage)
+		return 2
+	}
+	args = global.Args()
+	if *version {
+		args = []string{"version"}
+	}
 	if len(args) == 0 {
 		fmt.Fprint(env.Stderr, usage)
 		return 2
 	}
-	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if args[0] == "help" {
 		fmt.Fprint(env.Stdout, usage)
 		return 0
 	}
@@ -116,6 +142,9 @@ func flags(name string, env Env) (*flag.FlagSet, *string) {
 		def = "lienthong.yaml"
 	}
 	cfg := fs.String("config", def, "configuration `file`")
+	if c, ok := env.Stderr.(*console); ok {
+		c.logFlags(fs)
+	}
 	return fs, cfg
 }
 
@@ -130,8 +159,4 @@ func parse(fs *flag.FlagSet, args []string) error {
 		return usageError{fmt.Errorf("unexpected argument %q", strings.Join(fs.Args(), " "))}
 	}
 	return nil
-}
-
-func logger(w io.Writer) *slog.Logger {
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
 }

@@ -138,8 +138,11 @@ func runRejects(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
+	if err := a.checkReason(ctx, *reason); err != nil {
+		return err
+	}
 	f.Reason, f.Limit = *reason, *limit
-	rejects, err := a.state.Rejects(ctx, f)
+	rejects, err := a.rejectsInOrder(ctx, f)
 	if err != nil {
 		return err
 	}
@@ -232,6 +235,9 @@ func runRejectsRetry(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	return runStreams(ctx, env, *cfgPath, *stream, *asJSON, func(ctx context.Context, a *app, refs []config.StreamRef) ([]state.Run, error) {
+		if err := a.checkReason(ctx, *reason); err != nil {
+			return nil, err
+		}
 		return a.retryStreams(ctx, refs, *reason)
 	})
 }

@@ -15,6 +15,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -52,6 +53,7 @@ type Job struct {
 	// AllowEmpty lets a full refresh that reads nothing mark every record
 	// of the stream deleted; without it such a run fails.
 	AllowEmpty bool
+	Hooks
 }
 
 // Engine runs jobs against one national store and one state store.
@@ -122,9 +124,14 @@ func (e *Engine) Run(ctx context.Context, job Job) (state.Run, error) {
 	if err != nil {
 		return run, errors.Join(runErr, err)
 	}
-	log.Info("run ended", "status", final.Status, "read", final.Read, "inserted", final.Inserted,
+	ended := []any{"status", final.Status, "read", final.Read, "inserted", final.Inserted,
 		"updated", final.Updated, "unchanged", final.Unchanged, "rejected", final.Rejected, "deleted", final.Deleted,
-		"seconds", time.Since(start).Seconds())
+		"seconds", time.Since(start).Seconds()}
+	if runErr != nil {
+		log.Error("run ended", append(ended, "error", cmp.Or(fin.Error, runErr.Error()))...)
+	} else {
+		log.Info("run ended", ended...)
+	}
 	if runErr != nil {
 		return final, fmt.Errorf("run %d of %s: %w", run.ID, job.Ref, runErr)
 	}
@@ -172,7 +179,7 @@ func (e *Engine) run(ctx context.Context, run state.Run, job Job, log *slog.Logg
 	mapped := make(chan item, job.Batch.Size)
 	g.Go(func() error {
 		defer close(records)
-		for {
+		for read := int64(1); ; read++ {
 			rec, err := reader.Next(gctx)
 			if errors.Is(err, connectors.ErrEndOfStream) {
 				return nil
@@ -180,6 +187,7 @@ func (e *Engine) run(ctx context.Context, run state.Run, job Job, log *slog.Logg
 			if err != nil {
 				return err
 			}
+			job.progress(read)
 			select {
 			case records <- rec:
 			case <-gctx.Done():
