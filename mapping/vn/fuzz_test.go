@@ -175,3 +175,33 @@ func FuzzSex(f *testing.F) {
 		}
 	})
 }
+
+func FuzzRepairText(f *testing.F) {
+	for _, s := range []string{"NguyÔn ThÞ H\u00ad¬ng", "Nguyá»…n Thá»‹ HÆ°Æ¡ng", "Nguyeãn", "Hà Lê", "IA PÚCH",
+		"Nguy\xd4n V\xa8n", "CÃ\u00a0 Mau", "BiÒm Sõn", "\ufffd", "H'Hen Niê", "NGUYÔN V¡N"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		out, from, err := RepairText(in)
+		if err != nil {
+			var e *Error
+			if !errors.As(err, &e) || e.Code != ReasonEncoding || !utf8.ValidString(e.Message) {
+				t.Fatalf("RepairText(%q) error %v; want a valid-UTF-8 %s", in, err, ReasonEncoding)
+			}
+			return
+		}
+		if from == "" {
+			if out != in {
+				t.Fatalf("RepairText(%q) = %q with no encoding; clean text stays as it is", in, out)
+			}
+			return
+		}
+		if !utf8.ValidString(out) || !norm.NFC.IsNormalString(out) {
+			t.Fatalf("RepairText(%q) = %q: not valid NFC", in, out)
+		}
+		// A repair is Vietnamese: repairing it again changes nothing.
+		if again, f2, err := RepairText(out); err != nil || again != out || f2 != "" {
+			t.Fatalf("RepairText(RepairText(%q) = %q) = %q, %q, %v; want it clean", in, out, again, f2, err)
+		}
+	})
+}
