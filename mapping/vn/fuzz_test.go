@@ -205,3 +205,55 @@ func FuzzRepairText(f *testing.F) {
 		}
 	})
 }
+
+// groupSeparators are the separators the fuzz targets below put between
+// digit groups; each must read like an ASCII space.
+var groupSeparators = []string{" ", ".", "-", "\u00a0", "\u2009", "\u202f", "\u200b", "\u00ad", "\u2013", "\u2011", "\u3000", " - ", "\ufeff"}
+
+// FuzzDigitGroups: a number split anywhere into groups with any of the
+// separators reads as the bare digits do, for ID numbers, old ID cards and
+// phone numbers; and a message never holds a byte that is not UTF-8 nor
+// an invisible character.
+func FuzzDigitGroups(f *testing.F) {
+	f.Add("042090123456", uint64(0x0403), uint8(3))
+	f.Add("186123456", uint64(0x21), uint8(4))
+	f.Add("0912345678", uint64(0x105), uint8(5))
+	f.Add("0\u00a09\u200e", uint64(1), uint8(0))
+	f.Fuzz(func(t *testing.T, digits string, cuts uint64, sep uint8) {
+		for i := 0; i < len(digits); i++ {
+			if !isDigit(digits[i]) {
+				// Any text: errors must stay readable.
+				for _, err := range []error{func() error { _, err := ParseID(digits); return err }(), func() error { _, err := Phone(digits, time.Time{}); return err }()} {
+					if err != nil && (!utf8.ValidString(err.Error()) || strings.ContainsAny(err.Error(), "\u00a0\u200b\u200e\u00ad\ufffd")) {
+						t.Fatalf("message %q shows a character invisibly or as mojibake", err.Error())
+					}
+				}
+				return
+			}
+		}
+		if len(digits) < 2 || len(digits) > 16 {
+			return
+		}
+		var b strings.Builder
+		for i := 0; i < len(digits); i++ {
+			if i > 0 && cuts&(1<<(i-1)) != 0 {
+				b.WriteString(groupSeparators[int(sep)%len(groupSeparators)])
+			}
+			b.WriteByte(digits[i])
+		}
+		grouped := b.String()
+		id1, err1 := ParseID(digits)
+		id2, err2 := ParseID(grouped)
+		if id1 != id2 || (err1 == nil) != (err2 == nil) || err1 != nil && err1.(*Error).Code != err2.(*Error).Code {
+			t.Fatalf("ParseID(%q) = %+v, %v; ParseID(%q) = %+v, %v; want the same", digits, id1, err1, grouped, id2, err2)
+		}
+		if IsOldIDCard(digits) != IsOldIDCard(grouped) {
+			t.Fatalf("IsOldIDCard(%q) != IsOldIDCard(%q)", digits, grouped)
+		}
+		p1, err1 := Phone(digits, time.Time{})
+		p2, err2 := Phone(grouped, time.Time{})
+		if p1 != p2 || (err1 == nil) != (err2 == nil) {
+			t.Fatalf("Phone(%q) = %q, %v; Phone(%q) = %q, %v; want the same", digits, p1, err1, grouped, p2, err2)
+		}
+	})
+}

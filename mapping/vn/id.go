@@ -1,9 +1,6 @@
 package vn
 
-import (
-	"fmt"
-	"strings"
-)
+import "fmt"
 
 // ID is a parsed 12-digit personal identification number (số định danh cá
 // nhân, printed on the CCCD card), laid out by Circular 07/2016/TT-BCA
@@ -26,34 +23,27 @@ type ID struct {
 // BirthYear returns the birth year the number encodes (Century + YY).
 func (id ID) BirthYear() int { return id.Century + id.YY }
 
-// ParseID parses a 12-digit personal ID number. Spaces between digit groups
-// ("042 090 123 456") are dropped. The province code must be one of the 63
+// ParseID parses a 12-digit personal ID number. Spaces, dots and hyphens
+// between digit groups ("042 090 123 456", "042.090.123.456",
+// "042-090-123-456"), and any Unicode space or zero-width character in
+// place of a space, are dropped (see digitGroups); a message quotes the
+// value with such characters written as [U+00A0]. The province code must be one of the 63
 // codes of Circular 07/2016/TT-BCA Appendix I (id_invalid_province); the 4th
 // digit gives century and sex: 0/1 1900s male/female, 2/3 2000s, 4/5 2100s,
 // 6/7 2200s, 8/9 2300s. Anything else that is not 12 digits is id_invalid; a
 // 9-digit old ID card (CMND, see IsOldIDCard) is named as such in the message.
 func ParseID(s string) (ID, error) {
 	var d [12]byte
-	n := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case isDigit(c):
-			if n == len(d) {
-				return ID{}, newError(ReasonIDFormat, fmt.Sprintf("id %q: has more than 12 digits", s))
-			}
-			d[n] = c
-			n++
-		case c == ' ' || c == '\t':
-		default:
-			return ID{}, newError(ReasonIDFormat, fmt.Sprintf("id %q: %q is not a digit", s, c))
-		}
-	}
+	n, bad := digitGroups(s, d[:])
 	switch {
+	case bad != "":
+		return ID{}, newError(ReasonIDFormat, fmt.Sprintf("id %s: %s", Visible(s), bad))
+	case n > len(d):
+		return ID{}, newError(ReasonIDFormat, fmt.Sprintf("id %s: has more than 12 digits", Visible(s)))
 	case n == 9:
-		return ID{}, newError(ReasonIDFormat, fmt.Sprintf("id %q: is a 9-digit old ID card (CMND), not a 12-digit personal ID number", s))
+		return ID{}, newError(ReasonIDFormat, fmt.Sprintf("id %s: is a 9-digit old ID card (CMND), not a 12-digit personal ID number", Visible(s)))
 	case n != 12:
-		return ID{}, newError(ReasonIDFormat, fmt.Sprintf("id %q: has %d digits, want 12", s, n))
+		return ID{}, newError(ReasonIDFormat, fmt.Sprintf("id %s: has %d digits, want 12", Visible(s), n))
 	}
 	var number string
 	if len(s) == 12 {
@@ -62,7 +52,7 @@ func ParseID(s string) (ID, error) {
 		number = string(d[:])
 	}
 	if _, ok := ProvinceName(number[:3]); !ok {
-		return ID{}, newError(ReasonIDProvince, fmt.Sprintf("id %q: %s is not a province code of Circular 07/2016/TT-BCA", s, number[:3]))
+		return ID{}, newError(ReasonIDProvince, fmt.Sprintf("id %s: %s is not a province code of Circular 07/2016/TT-BCA", Visible(s), number[:3]))
 	}
 	g := int(number[3] - '0')
 	return ID{
@@ -102,19 +92,9 @@ func (id ID) sex() string {
 }
 
 // IsOldIDCard reports whether s is a 9-digit old ID card number (CMND, issued
-// before 2016), which mappings keep in its own field; surrounding and inner
-// spaces are ignored.
+// before 2016), which mappings keep in its own field. Its digit groups may
+// be separated as ParseID's are.
 func IsOldIDCard(s string) bool {
-	s = strings.TrimSpace(s)
-	n := 0
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case isDigit(c):
-			n++
-		case c == ' ':
-		default:
-			return false
-		}
-	}
-	return n == 9
+	n, bad := digitGroups(s, nil)
+	return bad == "" && n == 9
 }

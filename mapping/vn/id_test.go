@@ -9,6 +9,7 @@ import (
 )
 
 func TestParseID(t *testing.T) {
+	man1990 := ID{Number: "042090123456", Province: "042", Male: true, Century: 1900, YY: 90}
 	tests := []struct {
 		name string
 		in   string
@@ -21,6 +22,15 @@ func TestParseID(t *testing.T) {
 		{"2100s male", "038400000001", ID{Number: "038400000001", Province: "038", Male: true, Century: 2100, YY: 0}},
 		{"2300s female", "046999000001", ID{Number: "046999000001", Province: "046", Male: false, Century: 2300, YY: 99}},
 		{"surrounding spaces", " 042090123456 ", ID{Number: "042090123456", Province: "042", Male: true, Century: 1900, YY: 90}},
+		{"dots", "042.090.123.456", man1990},
+		{"hyphens", "042-090-123-456", man1990},
+		{"hyphens with spaces", "042 - 090 - 123 - 456", man1990},
+		{"en dashes and non-breaking hyphens", "042\u2013090\u2011123\u2010456", man1990},
+		{"no-break spaces", "042\u00a0090\u00a0123\u00a0456", man1990},
+		{"thin and narrow no-break spaces", "042\u2009090\u202f123\u2009456", man1990},
+		{"zero-width spaces and a soft hyphen", "042\u200b090\u200b123\u00ad456", man1990},
+		{"ideographic space and a byte order mark", "\ufeff042\u3000090123456", man1990},
+		{"mixed", "042.090-123\u00a0456", man1990},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -45,8 +55,13 @@ func TestParseIDErrors(t *testing.T) {
 		{"old 9-digit card", "186123456", ReasonIDFormat, "CMND"},
 		{"11 digits", "04209012345", ReasonIDFormat, "11 digits"},
 		{"13 digits", "0420901234567", ReasonIDFormat, "more than 12"},
-		{"letter", "04209012345A", ReasonIDFormat, "'A'"},
-		{"dashes", "042-090-123-456", ReasonIDFormat, "'-'"},
+		{"letter", "04209012345A", ReasonIDFormat, `"A" is not a digit`},
+		{"letter O for 0", "O42090123456", ReasonIDFormat, `"O" is not a digit`},
+		{"leading hyphen", "-042090123456", ReasonIDFormat, `"-" comes before the first digit`},
+		{"trailing dot", "042090123456.", ReasonIDFormat, `"." comes after the last digit`},
+		{"left-to-right mark, shown as a code point", "042\u200e090123456", ReasonIDFormat, `id "042[U+200E]090123456": "[U+200E]" is not a digit`},
+		{"byte that is not UTF-8, never as mojibake", "042\xc2090123456", ReasonIDFormat, `"[0xC2]"`},
+		{"no-break spaces, 11 digits, shown as code points", "042\u00a0090\u00a012345", ReasonIDFormat, `id "042[U+00A0]090[U+00A0]12345": has 11 digits`},
 		{"empty", "", ReasonIDFormat, "0 digits"},
 	}
 	for _, tt := range tests {
@@ -54,6 +69,19 @@ func TestParseIDErrors(t *testing.T) {
 			_, err := ParseID(tt.in)
 			checkError(t, err, tt.code, tt.msg)
 		})
+	}
+}
+
+func TestIsOldIDCardSeparators(t *testing.T) {
+	for in, want := range map[string]bool{
+		"186123456": true, "186 123 456": true, "186.123.456": true, "186-123-456": true,
+		"186\u00a0123\u00a0456": true, "186\u2009123\u200b456": true, " 186123456\n": true,
+		"18612345": false, "1861234567": false, "186-123-45A": false, "-186123456": false, "186123456-": false,
+		"042090123456": false, "": false,
+	} {
+		if got := IsOldIDCard(in); got != want {
+			t.Errorf("IsOldIDCard(%q) = %v; want %v", in, got, want)
+		}
 	}
 }
 

@@ -3,6 +3,7 @@ package vn
 import (
 	"fmt"
 	"time"
+	"unicode/utf8"
 )
 
 // Vietnam renumbered twice, and the second renumbering gave mobile networks
@@ -85,7 +86,9 @@ var mobileSince = map[string]bool{
 }
 
 // Phone normalises a Vietnamese phone number to E.164 ("+84383123456"). It
-// accepts spaces, dots, hyphens and parentheses between digits, a +84 or 0084
+// accepts spaces (any Unicode space, and zero-width characters), dots,
+// hyphens (and Unicode hyphens and dashes) and parentheses between digits,
+// a +84 or 0084
 // prefix (with or without the trunk 0 after it), and a number whose leading 0
 // a spreadsheet dropped ("912345678"). Old numbers are rewritten to today's:
 // "0168 123 4567" → "+84381234567", "04 3825 1234" → "+842438251234". asOf
@@ -107,8 +110,17 @@ func Phone(s string, asOf time.Time) (string, error) {
 		case c == '+' && len(d) == 0 && !plus:
 			plus = true
 		case c == ' ' || c == '.' || c == '-' || c == '(' || c == ')' || c == '\t':
+		case c >= utf8.RuneSelf:
+			// A Unicode space, zero-width character, hyphen or dash
+			// between digit groups, as in ID numbers.
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if (r != utf8.RuneError || size > 1) && (isGroupSpace(r) || isGroupMark(r)) {
+				i += size - 1
+				continue
+			}
+			return "", phoneError(s, fmt.Sprintf("has %s, which is not a digit or a separator (one number per field)", Visible(s[i:i+size])))
 		default:
-			return "", phoneError(s, fmt.Sprintf("has %q, which is not a digit or a separator (one number per field)", c))
+			return "", phoneError(s, fmt.Sprintf("has %s, which is not a digit or a separator (one number per field)", Visible(s[i:i+1])))
 		}
 	}
 	switch {
@@ -188,5 +200,5 @@ func nationalNumber(s string, d []byte, asOf time.Time) (prefix string, rest []b
 }
 
 func phoneError(s, what string) error {
-	return newError(ReasonBadPhone, fmt.Sprintf("phone %q: %s", s, what))
+	return newError(ReasonBadPhone, fmt.Sprintf("phone %s: %s", Visible(s), what))
 }

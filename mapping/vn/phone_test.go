@@ -36,6 +36,10 @@ func TestPhone(t *testing.T) {
 		{"0084 form", "0084 912 345 678", y2019, "+84912345678"},
 		{"Viettel 086 existed before 2017", "0868 123 456", y2016, "+84868123456"},
 		{"already E.164", "+84912345678", time.Time{}, "+84912345678"},
+		{"no-break spaces", "0912\u00a0345\u00a0678", y2019, "+84912345678"},
+		{"thin, narrow and zero-width spaces", "0912\u2009345\u202f6\u200b78", y2019, "+84912345678"},
+		{"en dash and non-breaking hyphen", "0912\u2013345\u2011678", y2019, "+84912345678"},
+		{"ideographic space", "0912\u3000345678", y2019, "+84912345678"},
 		{"international form is today's numbering", "+84 38 3844 123", y2016, "+84383844123"},
 		// 2017: landline area codes; Hà Nội and Hồ Chí Minh City.
 		{"Hà Nội 04 in 2016", "04 3825 1234", y2016, "+842438251234"},
@@ -85,8 +89,11 @@ func TestPhoneErrors(t *testing.T) {
 		msg  string
 	}{
 		{"foreign number", "+1 202 555 0100", "not a Vietnamese number"},
-		{"two numbers in one field", "0912345678 / 0987654321", "'/'"},
-		{"extension", "024 3825 1234 ext 12", "'e'"},
+		{"two numbers in one field", "0912345678 / 0987654321", `has "/"`},
+		{"extension", "024 3825 1234 ext 12", `has "e"`},
+		{"left-to-right mark, shown as a code point", "0912\u200e345678", `phone "0912[U+200E]345678": has "[U+200E]"`},
+		{"byte that is not UTF-8, never as mojibake", "0912\xc2345678", `has "[0xC2]"`},
+		{"no-break spaces, too few digits, shown as code points", "0912\u00a0345\u00a067", `phone "0912[U+00A0]345[U+00A0]67"`},
 		{"too short", "12345", "has 5 digits"},
 		{"empty", "", "has 0 digits"},
 		{"unassigned 11-digit prefix", "0110 123 4567", "0110 was never"},
