@@ -573,7 +573,7 @@ func (c *compiler) rewrite(n *ast.Node, p *piece) {
 			}
 			name := strings.TrimPrefix(x.Value, "column ")
 			call := &ast.CallNode{}
-			siteCall(call, s, func(f *frame, s *site, a siteArgs) any { return a.at(0) }, plan{tmpl: make([]any, 1), cols: []colArg{{0, name, false}}})
+			siteCall(call, s, func(f *frame, s *site, a siteArgs) any { return a.at(0) }, plan{tmpl: make([]any, 1), cols: []colArg{{i: 0, name: name}}})
 			call.SetType(stringType)
 			columns[call] = name
 			ast.Patch(n, call)
@@ -586,7 +586,7 @@ func (c *compiler) rewrite(n *ast.Node, p *piece) {
 			if f == nil {
 				return
 			}
-			pl := planCall(x.Arguments, columns, f.raw)
+			pl := planCall(x.Arguments, columns, f.raw, f.verbatim)
 			switch {
 			case f.prepare != nil:
 				impl, err := f.prepare(c, x)
@@ -613,7 +613,7 @@ func (c *compiler) rewrite(n *ast.Node, p *piece) {
 		case *ast.BinaryNode:
 			if x.Operator == "+" && x.Type() == stringType {
 				call := &ast.CallNode{Callee: typedCallee(pairFunc(catFunc)), Arguments: []ast.Node{x.Left, x.Right}}
-				if pl := planCall(call.Arguments, columns, false); len(pl.cols) > 0 {
+				if pl := planCall(call.Arguments, columns, false, false); len(pl.cols) > 0 {
 					siteCall(call, s, pairSite(catFunc), pl)
 				}
 				call.SetType(stringType)
@@ -634,14 +634,16 @@ type plan struct {
 }
 
 // colArg is a column a site reads for argument i; raw when the function
-// normalises its text itself, so the column needs no NFC pass.
+// normalises its text itself, so the column needs no NFC pass; verbatim
+// when it must see misread legacy text as it is (decode).
 type colArg struct {
-	i    int
-	name string
-	raw  bool
+	i        int
+	name     string
+	raw      bool
+	verbatim bool
 }
 
-func planCall(args []ast.Node, columns map[ast.Node]string, raw bool) plan {
+func planCall(args []ast.Node, columns map[ast.Node]string, raw, verbatim bool) plan {
 	p := plan{tmpl: make([]any, len(args))}
 	for i, a := range args {
 		if str, ok := a.(*ast.StringNode); ok {
@@ -649,7 +651,7 @@ func planCall(args []ast.Node, columns map[ast.Node]string, raw bool) plan {
 			continue
 		}
 		if name, ok := columns[a]; ok {
-			p.cols = append(p.cols, colArg{i, name, raw})
+			p.cols = append(p.cols, colArg{i, name, raw, verbatim})
 			continue
 		}
 		p.dyn = append(p.dyn, i)

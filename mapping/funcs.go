@@ -34,6 +34,10 @@ type fn struct {
 	// date, an ID number, a name): a column passed to them is read as it
 	// is, without the NFC pass every other read makes.
 	raw bool
+	// verbatim is set for functions that read text as the source holds
+	// it, misread legacy text included (decode): a column passed to them
+	// is not repaired (see frame.column).
+	verbatim bool
 	// prepare makes the function one call site runs. It checks the call's
 	// constant arguments (a table name, a date layout) when the mapping
 	// loads, so a mistake there is a load error with a line, not a failure

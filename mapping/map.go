@@ -1,6 +1,7 @@
 package mapping
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -28,7 +29,20 @@ type Result struct {
 	// Skipped is the reason of the skip condition that held, "" if none:
 	// the record is left out on purpose, neither delivered nor rejected.
 	Skipped string
+	// Repaired are the fields of Record whose value was made from text
+	// that was repaired: legacy Vietnamese misread into a Unicode column
+	// (see vn.RepairText), or decoded by decode(). Reformatted are the
+	// fields whose value a normaliser (name, date, phone, id, old_id, sex)
+	// wrote differently from the source. Both index the kind's fields.
+	Repaired, Reformatted FieldSet
 }
+
+// FieldSet is a set of a record kind's fields, by their index in
+// schema.Kind.Fields. A kind has at most 64 fields (TestKindsFitFieldSet).
+type FieldSet uint64
+
+// Has reports whether field i is in the set.
+func (s FieldSet) Has(i int) bool { return i < 64 && s&(1<<i) != 0 }
 
 // frame is the state of one record's evaluation: the environment the
 // compiled program runs in. Frames are pooled, so a Mapper serves
@@ -52,6 +66,40 @@ type frame struct {
 	// a field that needs a full date is refused quoting the value as the
 	// source wrote it ("00/00/2016"), not as it became ("2016").
 	partials []partialRead
+	// repaired and reformatted are bit sets of slots: a column a slot
+	// read was repaired, a normaliser the slot called rewrote its value.
+	// marked says a bit is set.
+	repaired, reformatted []uint64
+	marked                bool
+}
+
+// mark sets the slot's bit in set (f.repaired or f.reformatted).
+func (f *frame) mark(set []uint64, slot int) {
+	set[slot/64] |= 1 << (slot % 64)
+	f.marked = true
+}
+
+// unmark clears the marks of the record before.
+func (f *frame) unmark() {
+	if f.marked {
+		clear(f.repaired)
+		clear(f.reformatted)
+		f.marked = false
+	}
+}
+
+// marked reports whether set holds the slot or a let it uses, as failed
+// finds failures.
+func (m *Mapper) marked(set []uint64, slot int) bool {
+	if set[slot/64]&(1<<(slot%64)) != 0 {
+		return true
+	}
+	for _, d := range m.deps[slot] {
+		if set[d/64]&(1<<(d%64)) != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // partialRead is a partial date read from a source's text in a slot.
@@ -85,12 +133,38 @@ func (m *Mapper) failed(f *frame, slot int) *failure {
 	return nil
 }
 
-// column reads a source column as text, for the site s.
+// column reads a source column as text, for the site s. Text that is
+// legacy Vietnamese misread into a Unicode column, or raw legacy bytes,
+// is repaired when its reading is certain, and fails the site as
+// encoding_suspect when it is not (vn.RepairText), unless the function
+// reading it wants it verbatim (decode).
 func (f *frame) column(s *site, c colArg) any {
 	v, ok := f.src[c.name]
 	if !ok {
 		f.fail(s.slot, schema.ReasonNoMapping, fmt.Sprintf("source column %q is missing from the record: check the column names the mapping uses", c.name))
 		return ""
+	}
+	if !c.verbatim {
+		var t string
+		switch x := v.(type) {
+		case string:
+			t = x
+		case []byte:
+			t = string(x)
+		}
+		if t != "" {
+			out, from, err := vn.RepairText(t)
+			switch {
+			case err != nil:
+				var ve *vn.Error
+				errors.As(err, &ve)
+				f.fail(s.slot, ve.Code, fmt.Sprintf("column %s: %s", c.name, ve.Message))
+				return ""
+			case from != "":
+				f.mark(f.repaired, s.slot)
+				return out
+			}
+		}
 	}
 	if c.raw {
 		if _, isText := v.(string); isText {
@@ -168,6 +242,7 @@ func load8(s string, i int) uint64 {
 func (m *Mapper) Map(src map[string]any) Result {
 	f := m.frames.Get().(*frame)
 	f.src, f.fails, f.stack, f.partials = src, f.fails[:0], f.stack[:0], f.partials[:0]
+	f.unmark()
 	defer func() {
 		f.src = nil
 		clear(f.vals)
@@ -191,6 +266,7 @@ func (m *Mapper) Map(src map[string]any) Result {
 		wide = make([]any, len(m.Kind.Fields))
 	}
 	var vs []schema.Violation
+	var repaired, reformatted FieldSet
 	failedFields, present := 0, 0
 	for _, i := range m.fields {
 		e := &m.elements[i]
@@ -219,6 +295,14 @@ func (m *Mapper) Map(src map[string]any) Result {
 		}
 		if v == nil || v == "" {
 			continue
+		}
+		if f.marked && e.index < 64 {
+			if m.marked(f.repaired, e.slot) {
+				repaired |= 1 << e.index
+			}
+			if m.marked(f.reformatted, e.slot) {
+				reformatted |= 1 << e.index
+			}
 		}
 		if wide != nil {
 			wide[e.index] = v
@@ -254,7 +338,7 @@ func (m *Mapper) Map(src map[string]any) Result {
 		m.explainPartial(f, schemaVs)
 	}
 	if len(vs) == 0 {
-		return Result{Record: rec, Violations: schemaVs}
+		return Result{Record: rec, Violations: schemaVs, Repaired: repaired, Reformatted: reformatted}
 	}
 	// A field whose mapping failed is absent from data: the schema must
 	// not report it again as missing.
@@ -263,7 +347,7 @@ func (m *Mapper) Map(src map[string]any) Result {
 			vs = append(vs, v)
 		}
 	}
-	return Result{Record: rec, Violations: vs}
+	return Result{Record: rec, Violations: vs, Repaired: repaired, Reformatted: reformatted}
 }
 
 // explainPartial rewrites the schema's bad_date violations of fields that
@@ -340,6 +424,7 @@ func (m *Mapper) run(f *frame) []any {
 		return f.vals
 	}
 	f.fails, f.partials = f.fails[:0], f.partials[:0]
+	f.unmark()
 	vals := f.vals
 	clear(vals)
 	for i, p := range m.each {

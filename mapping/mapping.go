@@ -340,9 +340,10 @@ func build(s *spec, o options) *Mapper {
 		m.columns = append(m.columns, col)
 	}
 	slices.Sort(m.columns)
-	nVals, nLets := len(m.elements), len(c.lets)
+	nVals, nLets, words := len(m.elements), len(c.lets), (slot+63)/64
 	m.frames.New = func() any {
-		return &frame{vm: vm.VM{MemoryBudget: memoryBudget}, vals: make([]any, nVals), lets: make([]any, nLets)}
+		return &frame{vm: vm.VM{MemoryBudget: memoryBudget}, vals: make([]any, nVals), lets: make([]any, nLets),
+			repaired: make([]uint64, words), reformatted: make([]uint64, words)}
 	}
 	return m
 }

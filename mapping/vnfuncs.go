@@ -18,12 +18,12 @@ import (
 // vnFuncs are the Vietnamese normalisers of package vn.
 func vnFuncs() []*fn {
 	return []*fn{
-		{name: "name", usage: "name(s)", sigs: []any{new(sig1)}, text: vn.Name, raw: true},
+		{name: "name", usage: "name(s)", sigs: []any{new(sig1)}, prepare: prepareName, raw: true},
 		{name: "phone", usage: "phone(s) or phone(s, as_of)", sigs: []any{new(sig1), new(sig2)}, prepare: preparePhone, raw: true},
 		{name: "sex", usage: `sex(s) or sex(s, "Nam", "Nữ") (what 1 and 0 mean)`, sigs: []any{new(sig1), new(sig3)}, prepare: prepareSex, raw: true},
 		{name: "id", usage: "id(s), id(s, sex) or id(s, sex, date_of_birth)", sigs: []any{new(sig1), new(sig2), new(sig3)}, prepare: prepareID, raw: true},
 		{name: "old_id", usage: "old_id(s)", sigs: []any{new(sig1)}, prepare: prepareOldID, raw: true},
-		{name: "decode", usage: `decode(s, "tcvn3")`, sigs: []any{new(sig2)}, prepare: prepareDecode, raw: true},
+		{name: "decode", usage: `decode(s, "tcvn3")`, sigs: []any{new(sig2)}, prepare: prepareDecode, raw: true, verbatim: true},
 	}
 }
 
@@ -256,7 +256,11 @@ func (f *frame) dateRead(s *site, raw string, d vn.Date) any {
 	if d.Precision != vn.PrecisionDay {
 		f.partials = append(f.partials, partialRead{slot: s.slot, raw: raw, precision: d.Precision})
 	}
-	return dateText(d)
+	out := dateText(d)
+	if out.(string) != raw {
+		f.mark(f.reformatted, s.slot)
+	}
+	return out
 }
 
 func dateText(d vn.Date) any {
@@ -301,6 +305,31 @@ func asOf(s string) (time.Time, bool) {
 	return time.Time{}, false
 }
 
+// prepareName: name(s) is vn.Name. Its column arrives repaired or
+// refused by frame.column, so it never capitalises mojibake into
+// something that looks like a name ("Nguyôn Thþ").
+func prepareName(_ *compiler, _ *ast.CallNode) (siteFunc, error) {
+	return func(f *frame, s *site, a siteArgs) any {
+		v := str(a.at(0))
+		out := vn.Name(v)
+		if out == v {
+			return a.at(0)
+		}
+		if strings.TrimSpace(v) != out {
+			f.mark(f.reformatted, s.slot)
+		}
+		return out
+	}, nil
+}
+
+// reformat marks the site's value as rewritten by a normaliser when it
+// differs from the source's text, spaces around it aside.
+func (f *frame) reformat(s *site, in, out string) {
+	if out != in && out != strings.TrimSpace(in) {
+		f.mark(f.reformatted, s.slot)
+	}
+}
+
 func preparePhone(_ *compiler, call *ast.CallNode) (siteFunc, error) {
 	return func(f *frame, s *site, a siteArgs) any {
 		v := str(a.at(0))
@@ -316,6 +345,7 @@ func preparePhone(_ *compiler, call *ast.CallNode) (siteFunc, error) {
 			failWith(f, s, err)
 			return ""
 		}
+		f.reformat(s, v, p)
 		return p
 	}, nil
 }
@@ -348,6 +378,7 @@ func prepareSex(_ *compiler, call *ast.CallNode) (siteFunc, error) {
 			failWith(f, s, err)
 			return ""
 		}
+		f.reformat(s, v, sx)
 		if sx == "M" {
 			return boxM
 		}
@@ -387,6 +418,7 @@ func prepareID(_ *compiler, call *ast.CallNode) (siteFunc, error) {
 		if id.Number == v {
 			return a.at(0)
 		}
+		f.reformat(s, v, id.Number)
 		return id.Number
 	}, nil
 }
@@ -398,10 +430,12 @@ func prepareOldID(_ *compiler, call *ast.CallNode) (siteFunc, error) {
 			return ""
 		}
 		if !vn.IsOldIDCard(v) {
-			f.fail(s.slot, vn.ReasonIDFormat, fmt.Sprintf("old id card %q: want the 9 digits of a CMND", v))
+			f.fail(s.slot, vn.ReasonIDFormat, fmt.Sprintf("old id card %s: want the 9 digits of a CMND", vn.Visible(v)))
 			return ""
 		}
-		return digits(v)
+		out := digits(v)
+		f.reformat(s, v, out)
+		return out
 	}, nil
 }
 
@@ -435,6 +469,9 @@ func prepareDecode(_ *compiler, call *ast.CallNode) (siteFunc, error) {
 		if err != nil {
 			failWith(f, s, err)
 			return ""
+		}
+		if out != str(a.at(0)) {
+			f.mark(f.repaired, s.slot)
 		}
 		return out
 	}, nil

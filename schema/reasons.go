@@ -31,6 +31,10 @@ const (
 	// ReasonDuplicateKey marks a record whose natural key is already held by a
 	// different source record.
 	ReasonDuplicateKey = "duplicate_key"
+	// ReasonEncoding: a text value looks like legacy Vietnamese (TCVN3, VNI,
+	// Windows-1258) or UTF-8 misread into a Unicode column, and no reading
+	// of it is certain (reported by package mapping; vn.ReasonEncoding).
+	ReasonEncoding = "encoding_suspect"
 )
 
 // Reason describes a reason code for the departments that receive rejects.
@@ -71,5 +75,7 @@ func Reasons() []Reason {
 			"Fix the mapping file or the source's columns; the message names the column."},
 		{ReasonDuplicateKey, "Another source record already delivered a record with the same natural key.",
 			"Find the two source records with the same key (the message names the other) and merge or correct them."},
+		{ReasonEncoding, "A text value looks like legacy Vietnamese text (TCVN3, VNI, Windows-1258) or UTF-8 that was misread into a Unicode column, and no one reading of it is certain; the message shows the text as stored and its likeliest readings. Values whose reading is certain are repaired, not rejected.",
+			"Retype the value in Unicode in the source, or, when the whole column is in one legacy encoding, decode it in the mapping: decode(ho_ten, \"tcvn3\")."},
 	}
 }
