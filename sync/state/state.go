@@ -105,7 +105,11 @@ type Run struct {
 	Generation int64      `json:"generation,omitempty" db:"generation"`
 	Counts
 	Purges
-	Error string `json:"error,omitempty" db:"error"`
+	// Normalised counts, per field, the values the mapping repaired,
+	// reformatted or rejected; they are values, not records, and take no
+	// part in the conservation of Counts.
+	Normalised Normalised `json:"normalised,omitempty" db:"normalised"`
+	Error      string     `json:"error,omitempty" db:"error"`
 }
 
 // StreamState is a stream's saved position.
@@ -382,6 +386,9 @@ type Batch struct {
 	Generation int64
 	Counts     Counts
 	Rejects    []Reject
+	// Normalised is what the mapping did to the batch's values, field by
+	// field; it is added to the run's in the batch's transaction.
+	Normalised Normalised
 	// Delivered lists the source keys delivered (or found unchanged) in the
 	// batch: their old rejects, if any, are cleared.
 	Delivered []string
@@ -414,6 +421,9 @@ func (s *Store) CommitBatch(ctx context.Context, runID int64, ref Ref, b Batch) 
 	}
 	if err := holding(res, runID); err != nil {
 		return fmt.Errorf("commit batch of %s: %w", ref, err)
+	}
+	if err := s.addNormalised(ctx, tx, runID, b.Normalised); err != nil {
+		return err
 	}
 	col := "checkpoint"
 	if b.Full {
@@ -538,7 +548,7 @@ func (s *Store) FinishRun(ctx context.Context, runID int64, ref Ref, f Finish) e
 }
 
 const runColumns = `id, department, source, stream, mode, status, started_at, ended_at, host, pid, generation,
-	read, inserted, updated, unchanged, rejected, skipped, deleted, null_cursor, purged_rejects, anonymised, error`
+	read, inserted, updated, unchanged, rejected, skipped, deleted, null_cursor, purged_rejects, anonymised, normalised, error`
 
 // Run returns one run.
 func (s *Store) Run(ctx context.Context, id int64) (Run, error) {
