@@ -74,6 +74,7 @@ type item struct {
 	out    national.Item
 	reject *state.Reject
 	skip   string
+	norm   normalised
 }
 
 // Run syncs one stream and returns its ledger entry. A run that fails still
@@ -299,7 +300,7 @@ func mapRecord(m *mapping.Mapper, rec connectors.Record) (item, error) {
 		return item{rec: rec, skip: res.Skipped}, nil
 	}
 	if len(res.Violations) > 0 {
-		return item{rec: rec, reject: newReject(m.Kind.Name, rec, res.Violations)}, nil
+		return item{rec: rec, reject: newReject(m.Kind.Name, rec, res.Violations), norm: noteNormalised(res)}, nil
 	}
 	out := res.Record
 	data, hash, err := schema.Canonical(out.Data)
@@ -307,7 +308,7 @@ func mapRecord(m *mapping.Mapper, rec connectors.Record) (item, error) {
 		return item{}, fmt.Errorf("record %s: encode: %w", rec.Key, err)
 	}
 	return item{rec: rec, out: national.Item{Kind: out.Kind, NaturalKey: m.Kind.NaturalKey(out.Data),
-		SourceKey: rec.Key, Data: data, Hash: hash}}, nil
+		SourceKey: rec.Key, Data: data, Hash: hash}, norm: noteNormalised(res)}, nil
 }
 
 func newReject(kind string, rec connectors.Record, vs []schema.Violation) *state.Reject {

@@ -153,6 +153,7 @@ func (w *writer) flush(ctx context.Context) error {
 		b.Delivered = append(b.Delivered, it.rec.Key)
 	}
 	b.Counts.Rejected = int64(len(b.Rejects))
+	b.Normalised = w.normalised()
 	// The national store has committed: finish the batch even if the run is
 	// being interrupted, so it is not replayed and counted twice.
 	done := context.WithoutCancel(ctx)
