@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/lienthong/lienthong/config"
 	"github.com/lienthong/lienthong/connectors"
@@ -37,6 +38,11 @@ type testedRecord struct {
 	Record     map[string]any     `json:"record,omitempty"`
 	Violations []schema.Violation `json:"violations,omitempty"`
 	Skipped    string             `json:"skipped,omitempty"`
+	// Repaired and Reformatted name the fields of Record whose value
+	// lienthong changed: repaired from misread legacy text, or rewritten by
+	// a normaliser.
+	Repaired    []string `json:"repaired,omitempty"`
+	Reformatted []string `json:"reformatted,omitempty"`
 }
 
 // runMappingTest maps sample records (a CSV or JSON-lines file, or the first
@@ -112,9 +118,11 @@ func runMappingTest(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	results := make([]testedRecord, len(samples))
+	norm := mapping.Normalisation{}
 	for i, rec := range samples {
 		r := testedRecord{Key: rec.Key, Source: rec.Fields}
 		res := m.Map(rec.Fields)
+		norm.Count(m.Kind, res)
 		switch {
 		case res.Skipped != "":
 			r.Skipped = res.Skipped
@@ -122,14 +130,24 @@ func runMappingTest(ctx context.Context, args []string, env Env) error {
 			r.Violations = res.Violations
 		default:
 			r.Record = res.Record.Data
+			for j, f := range m.Kind.Fields {
+				if res.Repaired.Has(j) {
+					r.Repaired = append(r.Repaired, f.Name)
+				}
+				if res.Reformatted.Has(j) {
+					r.Reformatted = append(r.Reformatted, f.Name)
+				}
+			}
 		}
 		results[i] = r
 	}
+	s := summarise(results)
+	s.Normalisation = norm
 	if *asJSON {
 		return writeJSON(env.Stdout, map[string]any{"mapping": m.Path, "kind": m.Kind.Name, "version": m.Version,
-			"records": results, "summary": summarise(results)})
+			"records": results, "summary": s})
 	}
-	printTested(env.Stdout, m, results)
+	printTested(env.Stdout, m, results, s)
 	return nil
 }
 
@@ -277,6 +295,9 @@ type summary struct {
 	Rejected int                 `json:"rejected"`
 	Skipped  int                 `json:"skipped"`
 	Reasons  []state.ReasonCount `json:"reasons"`
+	// Normalisation counts, per field, the values the mapping repaired,
+	// reformatted or rejected: what lienthong would change in the data.
+	Normalisation mapping.Normalisation `json:"normalisation"`
 }
 
 // summarise counts the results; a rejected record counts once for each
@@ -313,7 +334,7 @@ func summarise(results []testedRecord) summary {
 	return s
 }
 
-func printTested(w io.Writer, m *mapping.Mapper, results []testedRecord) {
+func printTested(w io.Writer, m *mapping.Mapper, results []testedRecord, s summary) {
 	fmt.Fprintf(w, "mapping %s (%s, version %s)\n\n", m.Path, m.Kind.Name, m.Version)
 	for i, r := range results {
 		fmt.Fprintf(w, "#%d  %s\n", i+1, r.Key)
@@ -331,14 +352,37 @@ func printTested(w io.Writer, m *mapping.Mapper, results []testedRecord) {
 			}
 		default:
 			fmt.Fprintf(w, "    record    %s\n", compactJSON(r.Record))
+			if len(r.Repaired) > 0 {
+				fmt.Fprintf(w, "    repaired  %s\n", strings.Join(r.Repaired, ", "))
+			}
+			if len(r.Reformatted) > 0 {
+				fmt.Fprintf(w, "    reformatted %s\n", strings.Join(r.Reformatted, ", "))
+			}
 		}
 	}
-	s := summarise(results)
 	fmt.Fprintf(w, "\n%d records: %d mapped, %d rejected, %d skipped\n", s.Records, s.Mapped, s.Rejected, s.Skipped)
 	if len(s.Reasons) > 0 {
 		fmt.Fprintln(w)
 		printReasons(w, s.Reasons)
 	}
+	if len(s.Normalisation) > 0 {
+		fmt.Fprintln(w)
+		printNormalisation(w, s.Normalisation)
+	}
+}
+
+// printNormalisation shows, per field, how many values lienthong repaired
+// (legacy text misread into a Unicode column), reformatted (rewritten by a
+// normaliser) or rejected, so a department sees what it changes in its
+// data.
+func printNormalisation(w io.Writer, n mapping.Normalisation) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "FIELD\tREPAIRED\tREFORMATTED\tREJECTED")
+	for _, f := range n.Fields() {
+		c := n[f]
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\n", f, c.Repaired, c.Reformatted, c.Rejected)
+	}
+	tw.Flush()
 }
 
 func compactJSON(v any) string {

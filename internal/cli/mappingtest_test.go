@@ -94,3 +94,64 @@ func TestMappingTest(t *testing.T) {
 		t.Fatalf("jsonl: exit %d\n%s\n%s", code, out, errOut)
 	}
 }
+
+// TestMappingTestNormalisation: mapping test shows, per record and per
+// field, what lienthong changes in the data: values repaired from legacy
+// text misread into a Unicode column, values a normaliser reformatted, and
+// values rejected, with encoding_suspect showing both readings.
+func TestMappingTestNormalisation(t *testing.T) {
+	dir := t.TempDir()
+	sample := filepath.Join(dir, "sample.jsonl")
+	rows := []map[string]any{
+		{"so_dang_ky": "12/2024", "co_quan_dang_ky": "UBND xã Thạch Kênh", "ngay_dang_ky": "05/03/2024", "ho_ten": "NguyÔn ThÞ H\u00ad¬ng",
+			"ngay_sinh": "2024-03-01", "gioi_tinh": "F", "so_dinh_danh": "042.324.000.123", "noi_sinh": "", "que_quan": "", "dan_toc": "", "quoc_tich": "",
+			"ho_ten_me": "", "so_dinh_danh_me": "", "ho_ten_cha": "", "so_dinh_danh_cha": ""},
+		{"so_dang_ky": "13/2024", "co_quan_dang_ky": "UBND xã Thạch Kênh", "ngay_dang_ky": "05/03/2024", "ho_ten": "BiÒm Sõn",
+			"ngay_sinh": "2024-03-01", "gioi_tinh": "F", "so_dinh_danh": "042324000124", "noi_sinh": "", "que_quan": "", "dan_toc": "", "quoc_tich": "",
+			"ho_ten_me": "", "so_dinh_danh_me": "", "ho_ten_cha": "", "so_dinh_danh_cha": ""},
+	}
+	var lines []string
+	for _, r := range rows {
+		b, _ := json.Marshal(r)
+		lines = append(lines, string(b))
+	}
+	if err := os.WriteFile(sample, []byte(strings.Join(lines, "\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mappingFile := filepath.Join("..", "..", "examples", "mappings", "khai-sinh.yaml")
+	run := func(args ...string) (int, string) {
+		var out, errOut bytes.Buffer
+		code := cli.Main(context.Background(), append([]string{"mapping", "test", "--mapping", mappingFile, "--input", sample, "--config", filepath.Join(dir, "none.yaml")}, args...),
+			cli.Env{Stdout: &out, Stderr: &errOut, Getenv: func(string) string { return "" }})
+		return code, out.String() + errOut.String()
+	}
+	code, out := run()
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	for _, want := range []string{
+		`"full_name":"Nguyễn Thị Hương"`, "repaired  full_name", "reformatted registration_date, id_number",
+		`REJECTED  encoding_suspect: full_name: column ho_ten: text "BiÒm Sõn"`, `"Bỉm Sơn"`,
+		"FIELD", "REPAIRED", "REFORMATTED",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	code, out = run("--json")
+	var report struct {
+		Summary struct {
+			Normalisation map[string]struct{ Repaired, Reformatted, Rejected int }
+		}
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &report) != nil {
+		t.Fatalf("--json: exit %d\n%s", code, out)
+	}
+	n := report.Summary.Normalisation
+	if f := n["full_name"]; f.Repaired != 1 || f.Rejected != 1 {
+		t.Errorf("full_name: %+v; want 1 repaired, 1 rejected", f)
+	}
+	if f := n["id_number"]; f.Reformatted != 1 {
+		t.Errorf("id_number: %+v; want 1 reformatted", f)
+	}
+}
