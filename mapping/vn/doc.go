@@ -1,7 +1,8 @@
 // Package vn holds the Vietnamese normalisers that mappings, the file
 // connector and validation share: legacy text encodings (TCVN3/ABC, VNI,
 // Windows-1258, VIQR, UTF-16) to Unicode NFC and the detection of which one
-// a file holds, personal names, dates with reduced precision, phone numbers
+// a file holds, the repair of one text value that reached a Unicode column
+// misread (RepairText), personal names, dates with reduced precision, phone numbers
 // across the 2017 and 2018 renumberings, 12-digit personal ID numbers (CCCD)
 // with their province codes, and sex codes.
 //
