@@ -313,7 +313,7 @@ func suspect(s string, stored reading, rs []reading, why string) *Error {
 
 // maybeMisread is the fast test RepairText starts with: whether s could be
 // misread legacy text, raw legacy bytes or text holding U+FFFD. Text of
-// ASCII alone, or with a character no single byte misreads as (every
+// ASCII alone, or UTF-8 with a character no single byte misreads as (every
 // Vietnamese letter beyond Latin-1), cannot be, and is passed over
 // without decoding a rune of it.
 func maybeMisread(s string) bool {
@@ -344,17 +344,23 @@ func maybeMisread(s string) bool {
 				return true
 			}
 			if _, ok := misreadByte(r); !ok {
-				return false
+				return !utf8.ValidString(s[i:])
 			}
 			ascii = false
 			i += n
 			continue
-		case c >= 0xC4 && c <= 0xF4:
+		case c == 0xE1 && i+2 < len(s) && s[i+1]&0xC0 == 0x80 && s[i+2]&0xC0 == 0x80,
+			c >= 0xC4 && c <= 0xDF && i+1 < len(s) && s[i+1]&0xC0 == 0x80:
+			// A Vietnamese letter beyond Latin-1 (U+1Exx, ơ, ư, ă, đ, ĩ,
+			// ũ) or another character misread text cannot hold: clean,
+			// if the rest is UTF-8.
+			return !utf8.ValidString(s[i:])
+		case c >= 0xE0 && c <= 0xF4:
 			r, _ := utf8.DecodeRuneInString(s[i:])
 			if r == utf8.RuneError {
 				return true // not UTF-8: raw bytes
 			}
-			return false // a character misread text cannot hold
+			return !utf8.ValidString(s[i:])
 		}
 		return true // not UTF-8
 	}
