@@ -151,6 +151,8 @@ func TestDecodeText(t *testing.T) {
 		{"windows-1258 read as windows-1252, tone byte", CP1258, "NguyêÞn", "Nguyễn"},
 		{"ascii", TCVN3, "Nguyen Van An", "Nguyen Van An"},
 		{"utf-8 is not misread", UTF8, "Hà Nội", "Hà Nội"},
+		{"a unicode row in a tcvn3 column", TCVN3, "Nguyễn Văn Đức", "Nguyễn Văn Đức"},
+		{"a unicode row in a vni column", VNI, "Trần Thị Hương", "Trần Thị Hương"},
 		{"viqr is not misread", VIQR, "Ha` No^.i", "Hà Nội"},
 	}
 	for _, tt := range tests {

@@ -1,6 +1,9 @@
 package vn
 
-import "unicode/utf8"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // Legacy text reaches a Unicode system in one of two shapes: its raw bytes
 // (a binary or latin1 column, a string that is not UTF-8), or "misread":
@@ -60,13 +63,21 @@ func isSingleByte(enc Encoding) bool {
 // shape: for TCVN3, VNI and Windows-1258, text with a non-ASCII character
 // that LegacyBytes maps back to bytes is decoded from those bytes, anything
 // else from its own bytes. So "NguyÔn V¨n §øc" and "Nguy\xd4n V\xa8n \xa7\xf8c"
-// both decode from TCVN3 as "Nguyễn Văn Đức". The rare raw legacy text that
-// happens to be valid UTF-8 of Latin-1 characters is taken as misread; a
+// both decode from TCVN3 as "Nguyễn Văn Đức". Valid UTF-8 with a letter no
+// byte misreads as ("Nguyễn") is already Unicode, a row typed after the
+// legacy fonts were left, and is returned in NFC. The rare raw legacy text
+// that happens to be valid UTF-8 is taken as misread or as Unicode; a
 // []byte value should go to Decode. Other encodings decode s as Decode does.
 func DecodeText(enc Encoding, s string) (string, error) {
 	if isSingleByte(enc) && !isASCII(s) {
 		if b, ok := LegacyBytes(s); ok {
 			return Decode(enc, b)
+		}
+		if utf8.ValidString(s) && !strings.ContainsRune(s, utf8.RuneError) {
+			// A letter no byte misreads as (ễ, ơ, đ): the row is already
+			// Unicode, typed after the department left its legacy fonts;
+			// decoding its UTF-8 bytes as legacy bytes would garble it.
+			return NFC(s), nil
 		}
 	}
 	return Decode(enc, []byte(s))
