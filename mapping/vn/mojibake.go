@@ -54,22 +54,27 @@ func RepairText(s string) (out string, from Encoding, err error) {
 		if strings.ContainsRune(s, utf8.RuneError) {
 			return "", "", newError(ReasonEncoding, fmt.Sprintf("text %s holds U+FFFD, a character lost when the text was converted before it reached lienthong: correct it in the source", Visible(s)))
 		}
-		b, _ = LegacyBytes(s)
 		// UTF-8 read as Windows-1252: its bytes are UTF-8 again, with a
 		// character of two or more bytes, which Latin-1 letters beside
 		// each other almost never make. Its no-break spaces (à is C3 A0)
 		// split words, so the text as stored may even score well. Its
 		// reading is taken when its words are Vietnamese letters, even
 		// if not syllables ("Avương", a commune of Quảng Nam).
-		if len(b) < len(s) && invalidUTF8(b) < 0 {
-			if r := readAs(UTF8, b, false); r.signals == 0 && r.valid+r.invalid > 0 && r.text != s {
-				return r.text, UTF8, nil
+		if maybeDoubleUTF8(s) {
+			b, _ = LegacyBytes(s)
+			if invalidUTF8(b) < 0 {
+				if r := readAs(UTF8, b, false); r.signals == 0 && r.valid+r.invalid > 0 && r.text != s {
+					return r.text, UTF8, nil
+				}
 			}
 		}
 		stored.text = nfc(s)
 		stored.score()
 		if stored.invalid == 0 {
 			return s, "", nil
+		}
+		if b == nil {
+			b, _ = LegacyBytes(s)
 		}
 	} else {
 		b = []byte(s)
@@ -119,6 +124,23 @@ func RepairText(s string) (out string, from Encoding, err error) {
 	return s, "", nil // not Vietnamese in any reading: foreign words, say
 }
 
+// maybeDoubleUTF8 reports whether s has a character that UTF-8 read as
+// Windows-1252 begins one of Vietnam's letters with (Ã, Ä, Æ for the lead
+// bytes C3, C4, C6; á for E1, as in "á»…") followed by one whose byte
+// continues it (0x80-0xBF: », ¡, ‰, a no-break space).
+func maybeDoubleUTF8(s string) bool {
+	lead := false
+	for _, r := range s {
+		if lead {
+			if b, ok := misreadByte(r); ok && b >= 0x80 && b <= 0xBF {
+				return true
+			}
+		}
+		lead = r >= 0xC2 && r <= 0xF4
+	}
+	return false
+}
+
 // reading is one way to read a value: of its words with a character
 // beyond ASCII, valid are syllables, invalid are not, and signals are
 // the invalid ones with a character that is no Vietnamese letter, or
@@ -165,7 +187,7 @@ func (r *reading) score() {
 func oddCase(w string) bool {
 	upper, lower := 0, false
 	for _, r := range w {
-		if _, ok := vnLetters[r]; !ok && !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+		if _, ok := letterOf(r); !ok && !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
 			continue
 		}
 		if isLowerVN(r) {
@@ -185,7 +207,7 @@ func oddCase(w string) bool {
 
 func allLetters(w string) bool {
 	for _, r := range w {
-		if _, ok := vnLetters[r]; !ok && !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+		if _, ok := letterOf(r); !ok && !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
 			return false
 		}
 	}
@@ -274,7 +296,7 @@ func capsSignal(s string) bool {
 		case '\u00A0', '\u2018', '\u2019', '\u201C', '\u201D', '\u2013', '\u2014', '\u2026', '\u2022':
 			continue
 		}
-		if _, letter := vnLetters[r]; !letter {
+		if _, letter := letterOf(r); !letter {
 			return true
 		}
 	}
@@ -344,7 +366,7 @@ func maybeMisread(s string) bool {
 				return true
 			}
 			if _, ok := misreadByte(r); !ok {
-				return !utf8.ValidString(s[i:])
+				return false
 			}
 			ascii = false
 			i += n
@@ -352,15 +374,15 @@ func maybeMisread(s string) bool {
 		case c == 0xE1 && i+2 < len(s) && s[i+1]&0xC0 == 0x80 && s[i+2]&0xC0 == 0x80,
 			c >= 0xC4 && c <= 0xDF && i+1 < len(s) && s[i+1]&0xC0 == 0x80:
 			// A Vietnamese letter beyond Latin-1 (U+1Exx, ơ, ư, ă, đ, ĩ,
-			// ũ) or another character misread text cannot hold: clean,
-			// if the rest is UTF-8.
-			return !utf8.ValidString(s[i:])
+			// ũ) or another character misread text cannot hold: clean.
+			// The rest is not validated, which would double the cost of
+			// a clean value: a Unicode column's driver hands over UTF-8,
+			// and raw legacy bytes fail UTF-8 at their first byte beyond
+			// ASCII, which this loop has reached.
+			return false
 		case c >= 0xE0 && c <= 0xF4:
 			r, _ := utf8.DecodeRuneInString(s[i:])
-			if r == utf8.RuneError {
-				return true // not UTF-8: raw bytes
-			}
-			return !utf8.ValidString(s[i:])
+			return r == utf8.RuneError // else a character misread text cannot hold
 		}
 		return true // not UTF-8
 	}

@@ -136,7 +136,7 @@ func TestRepairText(t *testing.T) {
 		{"two readings", "BiÒm Sõn", "", "", []string{`"BiÒm Sõn"`, `tcvn3 "Biềm Sừn"`, `windows-1258 "Bỉm Sơn"`}},
 		{"lost character", "Nguy\ufffdn", "", "", []string{"[U+FFFD]"}},
 		{"raw bytes, no reading", "\xff\xfe\xfd", "", "", []string{"[0xFF]", "not UTF-8"}},
-		{"unicode, then raw bytes", "Nguyễn V\xa8n", "", "", []string{"[0xA8]", "not UTF-8"}},
+		{"raw bytes, then unicode", "Nguy\xd4n Văn", "", "", []string{"[0xD4]", "not UTF-8"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

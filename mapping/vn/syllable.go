@@ -128,7 +128,7 @@ func isSyllable(word string) bool {
 	at := -1 // index in base of the toned vowel
 	lower := false
 	for _, r := range word {
-		l, ok := vnLetters[r]
+		l, ok := letterOf(r)
 		if !ok || len(base) == len(buf) {
 			return false
 		}
@@ -145,25 +145,30 @@ func isSyllable(word string) bool {
 		}
 		base = append(base, l.base)
 	}
+	var key [16]byte // the nucleus, UTF-8, as a map key without allocating
 	for _, on := range onsets {
 		rest, ok := cutPrefix(base, on)
 		if !ok {
 			continue
 		}
-		i := 0
+		i, n := 0, 0
 		for i < len(rest) && isVowel(rest[i]) {
+			if n+utf8.RuneLen(rest[i]) > len(key) {
+				return false
+			}
+			n += utf8.EncodeRune(key[n:], rest[i])
 			i++
 		}
-		coda := string(rest[i:])
-		rh, ok := nuclei[string(rest[:i])]
-		if !ok || !rh.takes(coda) {
+		coda := codaOf(rest[i:])
+		nu, ok := nucleusRhymes[string(key[:n])]
+		if !ok || coda < 0 || (coda == 0 && !nu.open) || (coda > 0 && nu.codas&(1<<coda) == 0) {
 			continue
 		}
-		if tone != toneNone && !toneFits(rest[:i], at-(len(base)-len(rest)), coda != "") {
+		if tone != toneNone && !toneFits(rest[:i], at-(len(base)-len(rest)), coda != 0) {
 			continue
 		}
 		switch coda {
-		case "c", "ch", "p", "t":
+		case codaC, codaCH, codaP, codaT:
 			if tone != toneAcute && tone != toneDot {
 				continue
 			}
@@ -172,6 +177,108 @@ func isSyllable(word string) bool {
 	}
 	return false
 }
+
+// The codas, numbered for rhymeSet's bits; 0 is none.
+const (
+	codaC = 1 + iota
+	codaCH
+	codaM
+	codaN
+	codaNG
+	codaNH
+	codaP
+	codaT
+)
+
+var codaNames = map[string]int{"c": codaC, "ch": codaCH, "m": codaM, "n": codaN, "ng": codaNG, "nh": codaNH, "p": codaP, "t": codaT}
+
+// codaOf numbers the letters after a nucleus: 0 for none, -1 for letters
+// that are no coda.
+func codaOf(r []rune) int {
+	switch len(r) {
+	case 0:
+		return 0
+	case 1:
+		switch r[0] {
+		case 'c':
+			return codaC
+		case 'm':
+			return codaM
+		case 'n':
+			return codaN
+		case 'p':
+			return codaP
+		case 't':
+			return codaT
+		}
+	case 2:
+		switch {
+		case r[0] == 'c' && r[1] == 'h':
+			return codaCH
+		case r[0] == 'n' && r[1] == 'g':
+			return codaNG
+		case r[0] == 'n' && r[1] == 'h':
+			return codaNH
+		}
+	}
+	return -1
+}
+
+// rhymeSet is a rhyme with its codas as bits, for isSyllable.
+type rhymeSet struct {
+	open  bool
+	codas uint16
+}
+
+// nucleusRhymes is nuclei with the codas as bits.
+var nucleusRhymes = func() map[string]rhymeSet {
+	m := make(map[string]rhymeSet, len(nuclei))
+	for k, r := range nuclei {
+		rs := rhymeSet{open: r.open}
+		for f := range strings.FieldsSeq(r.codas) {
+			rs.codas |= 1 << codaNames[f]
+		}
+		m[k] = rs
+	}
+	return m
+}()
+
+// letterOf is vnLetters[r], by table for the runes Vietnamese letters are
+// among: isSyllable asks it for every rune of every word it judges.
+func letterOf(r rune) (vnLetter, bool) {
+	var e letterEntry
+	switch {
+	case r < 0x250:
+		e = letterTable.low[r]
+	case r >= 0x1E00 && r <= 0x1EFF:
+		e = letterTable.ext[r-0x1E00]
+	default:
+		return vnLetter{}, false
+	}
+	return e.vnLetter, e.ok
+}
+
+type letterEntry struct {
+	vnLetter
+	ok bool
+}
+
+var letterTable = func() (t struct {
+	low [0x250]letterEntry
+	ext [0x100]letterEntry
+}) {
+	for r, l := range vnLetters {
+		switch {
+		case r < 0x250:
+			t.low[r] = letterEntry{l, true}
+		case r >= 0x1E00 && r <= 0x1EFF:
+			t.ext[r-0x1E00] = letterEntry{l, true}
+		default:
+			panic("vn: a Vietnamese letter outside the tables")
+		}
+	}
+	return t
+}()
 
 // toneFits reports whether the tone may sit on nucleus[at]: on the last vowel
 // with a diacritic (ươ → ơ, uyê → ê), else on the last vowel before a coda
