@@ -595,6 +595,18 @@ func (c *compiler) rewrite(n *ast.Node, p *piece) {
 					panic(fmt.Sprintf("mapping: %s: %v", p.key, err))
 				}
 				siteCall(x, s, impl, pl)
+			case f.text != nil && f.reformats && len(pl.cols) > 0:
+				// name(ho_ten): read, normalise, and mark a change.
+				text, col := f.text, pl.cols[0]
+				x.Callee = typedCallee(func(e any) any {
+					fr := e.(*frame)
+					return fr.reformatCall(s, text, fr.column(s, col))
+				})
+				x.Arguments = []ast.Node{&ast.IdentifierNode{Value: "$env"}}
+			case f.text != nil && f.reformats:
+				text := f.text
+				x.Callee = typedCallee(func(e, a any) any { return e.(*frame).reformatCall(s, text, a) })
+				x.Arguments = []ast.Node{&ast.IdentifierNode{Value: "$env"}, x.Arguments[0]}
 			case f.text != nil && len(pl.cols) > 0:
 				// trim(ho_ten): read and trim in one call.
 				text, col := f.text, pl.cols[0]

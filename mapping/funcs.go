@@ -35,9 +35,14 @@ type fn struct {
 	// is, without the NFC pass every other read makes.
 	raw bool
 	// verbatim is set for functions that read text as the source holds
-	// it, misread legacy text included (decode): a column passed to them
-	// is not repaired (see frame.column).
+	// it, misread legacy text included (decode), and for those that read
+	// only digits and separators (date, id, old_id, phone, digits), which
+	// no misreading changes and which refuse anything else: a column
+	// passed to them is not checked for misread text (see frame.column).
 	verbatim bool
+	// reformats marks a text function's change of its argument as a
+	// reformatting of the field that calls it (name).
+	reformats bool
 	// prepare makes the function one call site runs. It checks the call's
 	// constant arguments (a table name, a date layout) when the mapping
 	// loads, so a mistake there is a load error with a line, not a failure
@@ -66,6 +71,18 @@ func textCall(f func(string) string, a any) any {
 	if out == s {
 		return a
 	}
+	return out
+}
+
+// reformatCall is textCall for a function whose change is a reformatting:
+// it marks the site when the value changed beyond the spaces around it.
+func (f *frame) reformatCall(s *site, fn func(string) string, a any) any {
+	in := str(a)
+	out := fn(in)
+	if out == in {
+		return a
+	}
+	f.reformat(s, in, out)
 	return out
 }
 
@@ -135,7 +152,7 @@ func textFuncs() []*fn {
 		{name: "upper", usage: "upper(s)", sigs: []any{new(sig1)}, text: upper},
 		{name: "lower", usage: "lower(s)", sigs: []any{new(sig1)}, text: lower},
 		{name: "collapse", usage: "collapse(s)", sigs: []any{new(sig1)}, text: collapse},
-		{name: "digits", usage: "digits(s)", sigs: []any{new(sig1)}, text: digits, raw: true},
+		{name: "digits", usage: "digits(s)", sigs: []any{new(sig1)}, text: digits, raw: true, verbatim: true},
 		{name: "nfc", usage: "nfc(s)", sigs: []any{new(sig1)}, text: norm.NFC.String},
 		{name: "default", usage: "default(s, d)", sigs: []any{new(sig2)}, pair: func(s, d any) (any, error) {
 			if blank(str(s)) {
@@ -167,7 +184,7 @@ func textFuncs() []*fn {
 			}
 			return strings.ReplaceAll(s, old, repl), nil
 		}},
-		{name: "date", usage: `date(s) or date(s, "dd/mm/yyyy", ...)`, sigs: []any{new(func(string, ...string) string)}, prepare: prepareDate, raw: true},
+		{name: "date", usage: `date(s) or date(s, "dd/mm/yyyy", ...)`, sigs: []any{new(func(string, ...string) string)}, prepare: prepareDate, raw: true, verbatim: true},
 		{name: "lookup", usage: `lookup("table", key) or lookup("table", key, default)`, sigs: []any{new(sig2), new(sig3)}, prepare: prepareLookup},
 	}
 }

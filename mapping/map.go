@@ -71,6 +71,7 @@ type frame struct {
 	// marked says a bit is set.
 	repaired, reformatted []uint64
 	marked                bool
+	anyRepaired           bool
 }
 
 // mark sets the slot's bit in set (f.repaired or f.reformatted).
@@ -79,12 +80,19 @@ func (f *frame) mark(set []uint64, slot int) {
 	f.marked = true
 }
 
+// markRepaired marks the slot's value as made from repaired text; Map
+// looks for such marks only when there is one.
+func (f *frame) markRepaired(slot int) {
+	f.mark(f.repaired, slot)
+	f.anyRepaired = true
+}
+
 // unmark clears the marks of the record before.
 func (f *frame) unmark() {
 	if f.marked {
 		clear(f.repaired)
 		clear(f.reformatted)
-		f.marked = false
+		f.marked, f.anyRepaired = false, false
 	}
 }
 
@@ -161,7 +169,7 @@ func (f *frame) column(s *site, c colArg) any {
 				f.fail(s.slot, ve.Code, fmt.Sprintf("column %s: %s", c.name, ve.Message))
 				return ""
 			case from != "":
-				f.mark(f.repaired, s.slot)
+				f.markRepaired(s.slot)
 				return out
 			}
 		}
@@ -297,7 +305,7 @@ func (m *Mapper) Map(src map[string]any) Result {
 			continue
 		}
 		if f.marked && e.index < 64 {
-			if m.marked(f.repaired, e.slot) {
+			if f.anyRepaired && m.marked(f.repaired, e.slot) {
 				repaired |= 1 << e.index
 			}
 			if m.marked(f.reformatted, e.slot) {

@@ -18,11 +18,14 @@ import (
 // vnFuncs are the Vietnamese normalisers of package vn.
 func vnFuncs() []*fn {
 	return []*fn{
-		{name: "name", usage: "name(s)", sigs: []any{new(sig1)}, prepare: prepareName, raw: true},
-		{name: "phone", usage: "phone(s) or phone(s, as_of)", sigs: []any{new(sig1), new(sig2)}, prepare: preparePhone, raw: true},
+		// name() reads its column repaired or refused by frame.column, so it
+		// never capitalises mojibake into something that looks like a name
+		// ("Nguyôn Thþ").
+		{name: "name", usage: "name(s)", sigs: []any{new(sig1)}, text: vn.Name, raw: true, reformats: true},
+		{name: "phone", usage: "phone(s) or phone(s, as_of)", sigs: []any{new(sig1), new(sig2)}, prepare: preparePhone, raw: true, verbatim: true},
 		{name: "sex", usage: `sex(s) or sex(s, "Nam", "Nữ") (what 1 and 0 mean)`, sigs: []any{new(sig1), new(sig3)}, prepare: prepareSex, raw: true},
-		{name: "id", usage: "id(s), id(s, sex) or id(s, sex, date_of_birth)", sigs: []any{new(sig1), new(sig2), new(sig3)}, prepare: prepareID, raw: true},
-		{name: "old_id", usage: "old_id(s)", sigs: []any{new(sig1)}, prepare: prepareOldID, raw: true},
+		{name: "id", usage: "id(s), id(s, sex) or id(s, sex, date_of_birth)", sigs: []any{new(sig1), new(sig2), new(sig3)}, prepare: prepareID, raw: true, verbatim: true},
+		{name: "old_id", usage: "old_id(s)", sigs: []any{new(sig1)}, prepare: prepareOldID, raw: true, verbatim: true},
 		{name: "decode", usage: `decode(s, "tcvn3")`, sigs: []any{new(sig2)}, prepare: prepareDecode, raw: true, verbatim: true},
 	}
 }
@@ -305,23 +308,6 @@ func asOf(s string) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// prepareName: name(s) is vn.Name. Its column arrives repaired or
-// refused by frame.column, so it never capitalises mojibake into
-// something that looks like a name ("Nguyôn Thþ").
-func prepareName(_ *compiler, _ *ast.CallNode) (siteFunc, error) {
-	return func(f *frame, s *site, a siteArgs) any {
-		v := str(a.at(0))
-		out := vn.Name(v)
-		if out == v {
-			return a.at(0)
-		}
-		if strings.TrimSpace(v) != out {
-			f.mark(f.reformatted, s.slot)
-		}
-		return out
-	}, nil
-}
-
 // reformat marks the site's value as rewritten by a normaliser when it
 // differs from the source's text, spaces around it aside.
 func (f *frame) reformat(s *site, in, out string) {
@@ -471,7 +457,7 @@ func prepareDecode(_ *compiler, call *ast.CallNode) (siteFunc, error) {
 			return ""
 		}
 		if out != str(a.at(0)) {
-			f.mark(f.repaired, s.slot)
+			f.markRepaired(s.slot)
 		}
 		return out
 	}, nil
