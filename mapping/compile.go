@@ -647,7 +647,7 @@ type plan struct {
 
 // colArg is a column a site reads for argument i; raw when the function
 // normalises its text itself, so the column needs no NFC pass; verbatim
-// when it must see misread legacy text as it is (decode).
+// when it is not checked for misread text (see fn.verbatim).
 type colArg struct {
 	i        int
 	name     string

@@ -145,7 +145,8 @@ func (m *Mapper) failed(f *frame, slot int) *failure {
 // legacy Vietnamese misread into a Unicode column, or raw legacy bytes,
 // is repaired when its reading is certain, and fails the site as
 // encoding_suspect when it is not (vn.RepairText), unless the function
-// reading it wants it verbatim (decode).
+// reading it wants it verbatim (decode, and the functions that read only
+// digits).
 func (f *frame) column(s *site, c colArg) any {
 	v, ok := f.src[c.name]
 	if !ok {
@@ -164,9 +165,11 @@ func (f *frame) column(s *site, c colArg) any {
 			out, from, err := vn.RepairText(t)
 			switch {
 			case err != nil:
-				var ve *vn.Error
-				errors.As(err, &ve)
-				f.fail(s.slot, ve.Code, fmt.Sprintf("column %s: %s", c.name, ve.Message))
+				code := schema.ReasonEncoding
+				if ve := (*vn.Error)(nil); errors.As(err, &ve) {
+					code = ve.Code
+				}
+				f.fail(s.slot, code, fmt.Sprintf("column %s: %s", c.name, err.Error()))
 				return ""
 			case from != "":
 				f.markRepaired(s.slot)
