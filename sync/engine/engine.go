@@ -126,6 +126,11 @@ func (e *Engine) Run(ctx context.Context, job Job) (state.Run, error) {
 }
 
 func (e *Engine) run(ctx context.Context, run state.Run, job Job, log *slog.Logger) (state.Finish, error) {
+	// A mapping that reads a column the stream lacks would reject every
+	// record: stop before anything is read.
+	if err := CheckColumns(ctx, job.Source, job.Stream, job.Mapper); err != nil {
+		return state.Finish{}, err
+	}
 	full := job.Mode == connectors.FullRefresh
 	prov := national.Provenance{Department: job.Ref.Department, Source: job.Ref.Source, Stream: job.Ref.Stream,
 		RunID: run.ID, MappingVersion: job.Mapper.Version}
