@@ -70,8 +70,10 @@ func (r *memReader) Close() error                 { return nil }
 // records vary: only the first batch can tell a mapping does not fit.
 type blindSource struct{ src *memSource }
 
-func (b blindSource) Check(ctx context.Context, s connectors.Stream) error { return b.src.Check(ctx, s) }
-func (b blindSource) Close() error                                        { return nil }
+func (b blindSource) Check(ctx context.Context, s connectors.Stream) error {
+	return b.src.Check(ctx, s)
+}
+func (b blindSource) Close() error { return nil }
 func (b blindSource) Read(ctx context.Context, req connectors.ReadRequest) (connectors.Reader, error) {
 	return b.src.Read(ctx, req)
 }
