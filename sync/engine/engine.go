@@ -52,6 +52,14 @@ type Job struct {
 	// AllowEmpty lets a full refresh that reads nothing mark every record
 	// of the stream deleted; without it such a run fails.
 	AllowEmpty bool
+	// MaxDeleteRatio is the largest share of the stream's live records a
+	// full refresh may mark deleted; one that would mark more fails
+	// (ErrTooManyDeletions) unless AllowDeletions confirms it. Zero turns
+	// the guard off; the configuration's default is 0.1.
+	MaxDeleteRatio float64
+	// AllowDeletions lets a full refresh mark deleted more than
+	// MaxDeleteRatio of the stream's records.
+	AllowDeletions bool
 }
 
 // Engine runs jobs against one national store and one state store.
@@ -99,6 +107,9 @@ func (e *Engine) Run(ctx context.Context, job Job) (state.Run, error) {
 			fin.Error = "interrupted; the next run resumes from the last committed batch"
 		}
 		fin.Checkpoint, fin.FullDone, fin.Deleted = nil, false, 0
+		// The records the refused refresh missed may come back to the
+		// source: the next attempt must read it all again to see them.
+		fin.RestartFull = errors.Is(runErr, ErrTooManyDeletions)
 	}
 	// The ledger must say how the run ended even when it was cancelled.
 	if err := e.State.FinishRun(context.WithoutCancel(ctx), run.ID, job.Ref, fin); err != nil {
@@ -218,6 +229,9 @@ func (e *Engine) run(ctx context.Context, run state.Run, job Job, log *slog.Logg
 		if err := e.checkNotEmpty(ctx, job, prov); err != nil {
 			return state.Finish{}, err
 		}
+		if err := e.checkDeletions(ctx, job, prov); err != nil {
+			return state.Finish{}, err
+		}
 		n, err := e.National.MarkDeleted(ctx, prov)
 		if err != nil {
 			return state.Finish{}, fmt.Errorf("mark deleted records of %s: %w", job.Ref, err)
@@ -250,6 +264,46 @@ func (e *Engine) checkNotEmpty(ctx context.Context, job Job, prov national.Prove
 	}
 	return fmt.Errorf("%w, yet %d records of %s are live: refusing to mark them all deleted; "+
 		"check the source, or run sync --full-refresh --allow-empty if it really is empty", ErrEmptyFullRefresh, live, job.Ref)
+}
+
+// ErrTooManyDeletions is returned when a full refresh would mark deleted a
+// larger share of the stream's live records than its MaxDeleteRatio.
+var ErrTooManyDeletions = errors.New("engine: a full refresh would delete too many records")
+
+// checkDeletions refuses to finish a full refresh that would mark deleted
+// more than MaxDeleteRatio of the stream's live records: a source that
+// answers short (an empty page from an API, a wrong filter, a half-copied
+// export) is far more common than one that lost a tenth of its records
+// since the last read. The run fails, marks nothing, and its generation
+// restarts from the beginning, so that the next full refresh sees the
+// records again if they come back.
+func (e *Engine) checkDeletions(ctx context.Context, job Job, prov national.Provenance) error {
+	if job.AllowDeletions || job.MaxDeleteRatio <= 0 {
+		return nil
+	}
+	if job.AllowEmpty {
+		// An empty read confirmed as such deletes everything on purpose.
+		read, err := e.State.GenerationRead(ctx, job.Ref, prov.Generation)
+		if err != nil || read == 0 {
+			return err
+		}
+	}
+	unseen, err := e.National.Unseen(ctx, prov)
+	if err != nil || unseen == 0 {
+		return err
+	}
+	live, err := e.National.Count(ctx, prov.Department, prov.Source, prov.Stream)
+	if err != nil {
+		return err
+	}
+	ratio := float64(unseen) / float64(live)
+	if ratio <= job.MaxDeleteRatio {
+		return nil
+	}
+	return fmt.Errorf("%w: it did not read %d of the %d live records of %s (%.1f%%, above max_delete_ratio %g): "+
+		"refusing to mark them deleted; check the source (a short or empty page, a filter, a partial export), "+
+		"or run sync --full-refresh --allow-deletions to confirm; the next full refresh reads the source from the start",
+		ErrTooManyDeletions, unseen, live, job.Ref, 100*ratio, job.MaxDeleteRatio)
 }
 
 // heartbeat keeps the run's lease while it works, so a replica does not

@@ -42,6 +42,9 @@ type harness struct {
 	batch   int
 	page    int
 	natural func(id int) string
+	// maxDelete and allowDeletions are the job's deletion guard.
+	maxDelete      float64
+	allowDeletions bool
 }
 
 // storeDialects are the national and state store backends every behaviour
@@ -104,7 +107,7 @@ func newHarnessOn(t *testing.T, dialect string) *harness {
 		eng:    &engine.Engine{National: nat, State: st, Metrics: mx, Log: slog.New(slog.NewTextHandler(io.Discard, nil))},
 		ref:    state.Ref{Department: "tu-phap", Source: "ho-tich", Stream: "khai-sinh"},
 		stream: connectors.Stream{Name: "khai-sinh", Table: "khai_sinh", PrimaryKey: []string{"id"}, Cursor: "ngay_cap_nhat"},
-		batch:  100, page: 70,
+		batch:  100, page: 70, maxDelete: 0.1,
 	}
 }
 
@@ -124,7 +127,8 @@ func (h *harness) exec(q string, args ...any) {
 
 func (h *harness) run(ctx context.Context, mode connectors.Mode) (state.Run, error) {
 	return h.eng.Run(ctx, engine.Job{Ref: h.ref, Source: h.src, Stream: h.stream, Mode: mode, Mapper: h.mapper,
-		PageSize: h.page, Batch: engine.BatchPolicy{Size: h.batch, Period: time.Second}})
+		PageSize: h.page, Batch: engine.BatchPolicy{Size: h.batch, Period: time.Second},
+		MaxDeleteRatio: h.maxDelete, AllowDeletions: h.allowDeletions})
 }
 
 func (h *harness) mustRun(mode connectors.Mode) state.Run {
@@ -439,7 +443,8 @@ func TestEmptyFullRefreshRefused(t *testing.T) {
 	}
 	// Told the source really is empty, it deletes them.
 	r, err = h.eng.Run(context.Background(), engine.Job{Ref: h.ref, Source: h.src, Stream: h.stream, Mode: connectors.FullRefresh,
-		Mapper: h.mapper, PageSize: h.page, Batch: engine.BatchPolicy{Size: h.batch, Period: time.Second}, AllowEmpty: true})
+		Mapper: h.mapper, PageSize: h.page, Batch: engine.BatchPolicy{Size: h.batch, Period: time.Second}, AllowEmpty: true,
+		MaxDeleteRatio: h.maxDelete})
 	if err != nil || r.Deleted != 10 || h.live() != 0 {
 		t.Fatalf("allowed empty full refresh: %v, %+v, live %d", err, r.Counts, h.live())
 	}
