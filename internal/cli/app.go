@@ -215,7 +215,8 @@ func (a *app) job(ctx context.Context, ref config.StreamRef, fullRefresh, needSo
 		PageSize: ref.Stream.PageSize,
 		Batch:    engine.BatchPolicy{Size: b.Size, Period: b.Period},
 
-		MaxDeleteRatio: ref.Stream.MaxDeleteRatio,
+		MaxDeleteRatio:    ref.Stream.MaxDeleteRatio,
+		RetryTransientFor: ref.Stream.RetryTransientFor,
 	}, nil
 }
 

@@ -60,6 +60,12 @@ type Job struct {
 	// AllowDeletions lets a full refresh mark deleted more than
 	// MaxDeleteRatio of the stream's records.
 	AllowDeletions bool
+	// RetryTransientFor is how long the run waits out a streak of
+	// transient faults of the source, the national store or the state
+	// store (a dropped connection, a restart, a failover): it reconnects
+	// with backoff and resumes from its last committed batch, in the same
+	// run. A committed batch ends a streak. Zero fails on the first fault.
+	RetryTransientFor time.Duration
 }
 
 // Engine runs jobs against one national store and one state store.
@@ -98,7 +104,8 @@ func (e *Engine) Run(ctx context.Context, job Job) (state.Run, error) {
 	log.Info("run started")
 	start := time.Now()
 
-	fin, runErr := e.run(ctx, run, job, log)
+	p := &patience{bound: job.RetryTransientFor, log: log}
+	fin, runErr := e.run(ctx, run, job, p, log)
 	fin.Status = state.StatusSucceeded
 	if runErr != nil {
 		fin.Status = state.StatusFailed
@@ -112,7 +119,9 @@ func (e *Engine) Run(ctx context.Context, job Job) (state.Run, error) {
 		fin.RestartFull = errors.Is(runErr, ErrTooManyDeletions)
 	}
 	// The ledger must say how the run ended even when it was cancelled.
-	if err := e.State.FinishRun(context.WithoutCancel(ctx), run.ID, job.Ref, fin); err != nil {
+	// Its own patience: the run's may be spent on the fault that ended it.
+	done, fp := context.WithoutCancel(ctx), &patience{bound: job.RetryTransientFor, log: log}
+	if err := fp.do(done, func() error { return e.State.FinishRun(done, run.ID, job.Ref, fin) }); err != nil {
 		runErr = errors.Join(runErr, err)
 	}
 	e.Metrics.RunDuration.WithLabelValues(append(labels, fin.Status)...).Observe(time.Since(start).Seconds())
@@ -123,8 +132,8 @@ func (e *Engine) Run(ctx context.Context, job Job) (state.Run, error) {
 	} else {
 		e.Metrics.RunFailures.WithLabelValues(labels...).Inc()
 	}
-	final, err := e.State.Run(context.WithoutCancel(ctx), run.ID)
-	if err != nil {
+	var final state.Run
+	if err := fp.do(done, func() (err error) { final, err = e.State.Run(done, run.ID); return err }); err != nil {
 		return run, errors.Join(runErr, err)
 	}
 	log.Info("run ended", "status", final.Status, "read", final.Read, "inserted", final.Inserted,
@@ -136,23 +145,26 @@ func (e *Engine) Run(ctx context.Context, job Job) (state.Run, error) {
 	return final, nil
 }
 
-func (e *Engine) run(ctx context.Context, run state.Run, job Job, log *slog.Logger) (state.Finish, error) {
+func (e *Engine) run(ctx context.Context, run state.Run, job Job, p *patience, log *slog.Logger) (state.Finish, error) {
 	// A mapping that reads a column the stream lacks would reject every
 	// record: stop before anything is read.
-	if err := CheckColumns(ctx, job.Source, job.Stream, job.Mapper); err != nil {
+	if err := p.do(ctx, func() error { return CheckColumns(ctx, job.Source, job.Stream, job.Mapper) }); err != nil {
 		return state.Finish{}, err
 	}
 	full := job.Mode == connectors.FullRefresh
 	prov := national.Provenance{Department: job.Ref.Department, Source: job.Ref.Source, Stream: job.Ref.Stream,
 		RunID: run.ID, MappingVersion: job.Mapper.Version}
-	st, err := e.State.State(ctx, job.Ref)
-	if err != nil {
+	var st state.StreamState
+	if err := p.do(ctx, func() (err error) { st, err = e.State.State(ctx, job.Ref); return err }); err != nil {
 		return state.Finish{}, err
 	}
 	from := st.Checkpoint
 	switch {
 	case full:
-		if prov.Generation, from, err = e.State.BeginFull(ctx, run.ID, job.Ref); err != nil {
+		// Idempotent: a retry after a lost acknowledgement resumes the
+		// generation it began.
+		err := p.do(ctx, func() (err error) { prov.Generation, from, err = e.State.BeginFull(ctx, run.ID, job.Ref); return err })
+		if err != nil {
 			return state.Finish{}, err
 		}
 		if from != nil {
@@ -164,11 +176,6 @@ func (e *Engine) run(ctx context.Context, run state.Run, job Job, log *slog.Logg
 		// otherwise the resumed full refresh would mark it deleted.
 		prov.Generation = st.FullGeneration
 	}
-	reader, err := job.Source.Read(ctx, connectors.ReadRequest{Stream: job.Stream, Mode: job.Mode, From: from, PageSize: job.PageSize})
-	if err != nil {
-		return state.Finish{}, err // connectors name the stream and the operation
-	}
-	defer reader.Close()
 
 	// A run that loses its lease stops: another run has the stream.
 	ctx, lost := context.WithCancelCause(ctx)
@@ -177,6 +184,62 @@ func (e *Engine) run(ctx context.Context, run state.Run, job Job, log *slog.Logg
 	defer stopHeartbeat()
 	go e.heartbeat(hbCtx, run.ID, lost)
 
+	w := &writer{e: e, run: run, job: job, prov: prov, full: full}
+	var final connectors.Checkpoint
+	for {
+		committed := w.committed
+		var err error
+		final, err = e.pipeline(ctx, job, from, w)
+		if err == nil {
+			break
+		}
+		if cause := context.Cause(ctx); cause != nil && errors.Is(cause, state.ErrBusy) {
+			return state.Finish{}, cause
+		}
+		if w.committed > committed {
+			p.settle()
+		}
+		if err := p.retry(ctx, err); err != nil {
+			return state.Finish{}, err
+		}
+		// Resume where the state store says the run got: after a fault, a
+		// batch whose commit was cut off may or may not have committed.
+		if err := p.do(ctx, func() (err error) { from, err = e.resumePoint(ctx, job.Ref, full); return err }); err != nil {
+			return state.Finish{}, err
+		}
+	}
+	fin := state.Finish{Checkpoint: final, FullDone: full, Generation: prov.Generation,
+		CheckpointIfUnset: full, ReadSource: job.Mode != Retry}
+	if full {
+		err := p.do(ctx, func() error {
+			if err := e.checkNotEmpty(ctx, job, prov); err != nil {
+				return err
+			}
+			if err := e.checkDeletions(ctx, job, prov); err != nil {
+				return err
+			}
+			n, err := e.National.MarkDeleted(ctx, prov)
+			if err != nil {
+				return fmt.Errorf("mark deleted records of %s: %w", job.Ref, err)
+			}
+			fin.Deleted = n
+			return nil
+		})
+		if err != nil {
+			return state.Finish{}, err
+		}
+	}
+	return fin, nil
+}
+
+// pipeline reads the stream from a checkpoint to its end through the map
+// stage and the writer, and returns the reader's final checkpoint.
+func (e *Engine) pipeline(ctx context.Context, job Job, from connectors.Checkpoint, w *writer) (connectors.Checkpoint, error) {
+	reader, err := job.Source.Read(ctx, connectors.ReadRequest{Stream: job.Stream, Mode: job.Mode, From: from, PageSize: job.PageSize})
+	if err != nil {
+		return nil, err // connectors name the stream and the operation
+	}
+	defer reader.Close()
 	g, gctx := errgroup.WithContext(ctx)
 	records := make(chan connectors.Record, job.Batch.Size)
 	mapped := make(chan item, job.Batch.Size)
@@ -212,33 +275,23 @@ func (e *Engine) run(ctx context.Context, run state.Run, job Job, log *slog.Logg
 		}
 		return nil
 	})
-	w := &writer{e: e, run: run, job: job, prov: prov, full: full}
 	g.Go(func() error { return w.loop(gctx, mapped) })
 	if err := g.Wait(); err != nil {
-		if cause := context.Cause(ctx); cause != nil && errors.Is(cause, state.ErrBusy) {
-			return state.Finish{}, cause
-		}
-		return state.Finish{}, err
+		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
-		return state.Finish{}, context.Cause(ctx)
+		return nil, context.Cause(ctx)
 	}
-	fin := state.Finish{Checkpoint: reader.Final(), FullDone: full, Generation: prov.Generation,
-		CheckpointIfUnset: full, ReadSource: job.Mode != Retry}
+	return reader.Final(), nil
+}
+
+// resumePoint is the checkpoint of the stream's last committed batch.
+func (e *Engine) resumePoint(ctx context.Context, ref state.Ref, full bool) (connectors.Checkpoint, error) {
+	st, err := e.State.State(ctx, ref)
 	if full {
-		if err := e.checkNotEmpty(ctx, job, prov); err != nil {
-			return state.Finish{}, err
-		}
-		if err := e.checkDeletions(ctx, job, prov); err != nil {
-			return state.Finish{}, err
-		}
-		n, err := e.National.MarkDeleted(ctx, prov)
-		if err != nil {
-			return state.Finish{}, fmt.Errorf("mark deleted records of %s: %w", job.Ref, err)
-		}
-		fin.Deleted = n
+		return st.FullCheckpoint, err
 	}
-	return fin, nil
+	return st.Checkpoint, err
 }
 
 // ErrEmptyFullRefresh is returned when a full refresh read no record at all

@@ -45,6 +45,11 @@ type harness struct {
 	// maxDelete and allowDeletions are the job's deletion guard.
 	maxDelete      float64
 	allowDeletions bool
+	// retry is the job's RetryTransientFor.
+	retry time.Duration
+	// srcDSN and storeDSN are the department's database and lienthong's
+	// stores.
+	srcDSN, storeDSN string
 }
 
 // storeDialects are the national and state store backends every behaviour
@@ -77,7 +82,8 @@ func newHarnessOn(t *testing.T, dialect string) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { src.Close() })
-	db, err := database.Open(ctx, storeDSN(t, dialect))
+	stores := storeDSN(t, dialect)
+	db, err := database.Open(ctx, stores)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,6 +114,7 @@ func newHarnessOn(t *testing.T, dialect string) *harness {
 		ref:    state.Ref{Department: "tu-phap", Source: "ho-tich", Stream: "khai-sinh"},
 		stream: connectors.Stream{Name: "khai-sinh", Table: "khai_sinh", PrimaryKey: []string{"id"}, Cursor: "ngay_cap_nhat"},
 		batch:  100, page: 70, maxDelete: 0.1,
+		srcDSN: srcDSN, storeDSN: stores,
 	}
 }
 
@@ -128,7 +135,7 @@ func (h *harness) exec(q string, args ...any) {
 func (h *harness) run(ctx context.Context, mode connectors.Mode) (state.Run, error) {
 	return h.eng.Run(ctx, engine.Job{Ref: h.ref, Source: h.src, Stream: h.stream, Mode: mode, Mapper: h.mapper,
 		PageSize: h.page, Batch: engine.BatchPolicy{Size: h.batch, Period: time.Second},
-		MaxDeleteRatio: h.maxDelete, AllowDeletions: h.allowDeletions})
+		MaxDeleteRatio: h.maxDelete, AllowDeletions: h.allowDeletions, RetryTransientFor: h.retry})
 }
 
 func (h *harness) mustRun(mode connectors.Mode) state.Run {

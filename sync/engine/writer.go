@@ -22,6 +22,8 @@ type writer struct {
 	full bool
 
 	batch []item
+	// committed counts the batches committed, across the run's attempts.
+	committed int
 	// judged is set once a batch holding a record the mapping did not skip
 	// was looked at: only such a record can show that the mapping fits.
 	judged bool
@@ -62,6 +64,8 @@ func mappingMismatch(b state.Batch) error {
 }
 
 func (w *writer) loop(ctx context.Context, in <-chan item) error {
+	// A new attempt after a fault starts with an empty batch: the records
+	// of the one that failed are read again.
 	w.batch = make([]item, 0, w.job.Batch.Size)
 	timer := time.NewTimer(w.job.Batch.Period)
 	timer.Stop()
@@ -177,6 +181,7 @@ func (w *writer) flush(ctx context.Context) error {
 	if err := w.e.State.CommitBatch(done, w.run.ID, w.job.Ref, b); err != nil {
 		return err
 	}
+	w.committed++
 	w.count(b, mapped, res)
 	w.e.Metrics.BatchDuration.WithLabelValues(w.labels()...).Observe(time.Since(start).Seconds())
 	w.batch = w.batch[:0]
