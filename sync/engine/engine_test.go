@@ -50,6 +50,9 @@ type harness struct {
 	// srcDSN and storeDSN are the department's database and lienthong's
 	// stores.
 	srcDSN, storeDSN string
+	// storeDB is the stores' database, for what the stores' API does not
+	// show.
+	storeDB *database.DB
 }
 
 // storeDialects are the national and state store backends every behaviour
@@ -114,7 +117,7 @@ func newHarnessOn(t *testing.T, dialect string) *harness {
 		ref:    state.Ref{Department: "tu-phap", Source: "ho-tich", Stream: "khai-sinh"},
 		stream: connectors.Stream{Name: "khai-sinh", Table: "khai_sinh", PrimaryKey: []string{"id"}, Cursor: "ngay_cap_nhat"},
 		batch:  100, page: 70, maxDelete: 0.1,
-		srcDSN: srcDSN, storeDSN: stores,
+		srcDSN: srcDSN, storeDSN: stores, storeDB: db,
 	}
 }
 
