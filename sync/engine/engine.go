@@ -8,7 +8,14 @@
 // state-store transaction, its checkpoint, counts and rejects; a crash
 // between the two replays the batch, which the idempotent national write
 // finds unchanged. Every record read ends as exactly one of inserted,
-// updated, unchanged or rejected.
+// updated, unchanged, rejected or skipped.
+//
+// A transient fault of the source or the stores (internal/transient) is
+// waited out: the run reopens its reader from the last committed
+// checkpoint, within the job's RetryTransientFor. Guards stop runs that
+// would flood or empty the stores: CheckColumns before reading, the first
+// batch's mapping test, and a full refresh's empty-read and
+// MaxDeleteRatio tests before it marks deletions.
 //
 // The package must not know connector kinds, database dialects or the
 // configuration file: the caller opens sources and compiles mappings.

@@ -59,7 +59,7 @@ func mappingMismatch(b state.Batch) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("%w: no record of the first batch (%d read, %d skipped) could be mapped: %s; compare the mapping's columns with the stream's (lienthong discover, lienthong mapping test --stream)",
+	return fmt.Errorf("%w: no record of the first batch (%d read, %d skipped) could be mapped: %s; compare the mapping's columns with the stream's (lienthong check, lienthong discover, lienthong mapping test --stream)",
 		ErrMappingMismatch, b.Counts.Read, b.Counts.Skipped, b.Rejects[0].Message)
 }
 
