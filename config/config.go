@@ -138,6 +138,16 @@ type Stream struct {
 	PageSize int `yaml:"page_size"`
 	// Batch overrides the default batching policy.
 	Batch *Batch `yaml:"batch"`
+	// MaxDeleteRatio is the largest share of the stream's live records a
+	// full refresh may mark deleted without sync --allow-deletions; above
+	// it the run fails and marks nothing. Default 0.1; 1 lets a full
+	// refresh delete any share.
+	MaxDeleteRatio float64 `yaml:"max_delete_ratio"`
+	// RetryTransientFor is how long a run keeps retrying after a
+	// transient fault of a database it talks to (a dropped connection, a
+	// restart, a failover), resuming from its last committed batch, before
+	// it fails. Default 5m; 0 fails on the first fault.
+	RetryTransientFor time.Duration `yaml:"retry_transient_for"`
 }
 
 // StreamRef identifies a stream within a configuration.

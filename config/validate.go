@@ -21,6 +21,10 @@ const (
 	// A deleted national record keeps its data a month, long enough to
 	// investigate a wrong deletion; its source still holds what comes back.
 	defaultDeletedRetention = 30 * 24 * time.Hour
+	// A full refresh that would delete more than a tenth of a stream is
+	// far more often a source answering short than a real loss.
+	defaultMaxDeleteRatio    = 0.1
+	defaultRetryTransientFor = 5 * time.Minute
 )
 
 // Stream modes, as written in the file.
@@ -57,6 +61,12 @@ func (d *document) setDefaults(c *Config) {
 				sPath := index(srcPath+".streams", k)
 				if !d.has(sPath + ".page_size") {
 					s.PageSize = defaultPageSize
+				}
+				if !d.has(sPath + ".max_delete_ratio") {
+					s.MaxDeleteRatio = defaultMaxDeleteRatio
+				}
+				if !d.has(sPath + ".retry_transient_for") {
+					s.RetryTransientFor = defaultRetryTransientFor
 				}
 				if s.Mode == "" {
 					s.Mode = modeFullRefresh
@@ -218,6 +228,12 @@ func (d *document) validateStream(s *Stream, sql bool, path string, streams name
 	}
 	if s.Batch != nil {
 		d.checkBatch(path+".batch", *s.Batch)
+	}
+	if s.MaxDeleteRatio <= 0 || s.MaxDeleteRatio > 1 {
+		d.addAt(path+".max_delete_ratio", fmt.Sprintf("must be greater than 0 and at most 1 (a share of the stream's records, e.g. 0.1), not %g", s.MaxDeleteRatio))
+	}
+	if s.RetryTransientFor < 0 {
+		d.addAt(path+".retry_transient_for", "must not be negative (0 fails a run on its first transient fault)")
 	}
 }
 

@@ -125,6 +125,11 @@ type Store interface {
 	// them).
 	// Call it only after a full read of that generation completed.
 	MarkDeleted(ctx context.Context, p Provenance) (int64, error)
+	// Unseen counts the live records of the stream whose generation stamp
+	// is not p.Generation: what MarkDeleted would mark now. The engine
+	// asks before marking, to refuse a full refresh that would delete far
+	// more than a source loses between two reads.
+	Unseen(ctx context.Context, p Provenance) (int64, error)
 	// Touch stamps the full-refresh generation on the live records of the
 	// given source keys without changing them. A full refresh calls it for
 	// the records it read but could not deliver (rejected): they still

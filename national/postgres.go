@@ -434,6 +434,23 @@ func (s *pgStore) MarkDeleted(ctx context.Context, p Provenance) (int64, error) 
 	return n, nil
 }
 
+// pgUnseen counts what pgMarkDeleted would mark.
+const pgUnseen = `
+SELECT count(*) FROM national_records
+WHERE department = $1 AND source = $2 AND stream = $3
+  AND deleted_at IS NULL AND seen_generation <> $4::bigint`
+
+func (s *pgStore) Unseen(ctx context.Context, p Provenance) (int64, error) {
+	if err := checkGeneration(p); err != nil {
+		return 0, err
+	}
+	var n int64
+	if err := s.db.QueryRowContext(ctx, pgUnseen, p.Department, p.Source, p.Stream, p.Generation).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count unseen records in %s/%s/%s: %w", p.Department, p.Source, p.Stream, err)
+	}
+	return n, nil
+}
+
 const pgDocumentColumns = `kind, natural_key, data, department, source, stream, source_key,
     last_synced_at, deleted_at IS NOT NULL`
 

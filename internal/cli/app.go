@@ -119,13 +119,16 @@ type syncOptions struct {
 	fullRefresh bool
 	// allowEmpty lets a full refresh that reads nothing delete everything.
 	allowEmpty bool
+	// allowDeletions lets a full refresh delete more than the stream's
+	// max_delete_ratio.
+	allowDeletions bool
 }
 
 // syncStreams runs each stream in turn and returns the ledger entries. A
 // failed stream does not stop the others; the errors are joined.
 func (a *app) syncStreams(ctx context.Context, refs []config.StreamRef, o syncOptions) ([]state.Run, error) {
 	return a.eachStream(ctx, refs, o.fullRefresh, true, "", func(eng *engine.Engine, job engine.Job) (state.Run, error) {
-		job.AllowEmpty = o.allowEmpty
+		job.AllowEmpty, job.AllowDeletions = o.allowEmpty, o.allowDeletions
 		return eng.Run(ctx, job)
 	})
 }
@@ -279,6 +282,9 @@ func (a *app) job(ctx context.Context, ref config.StreamRef, fullRefresh, needSo
 		Mapper:   m,
 		PageSize: ref.Stream.PageSize,
 		Batch:    engine.BatchPolicy{Size: b.Size, Period: b.Period},
+
+		MaxDeleteRatio:    ref.Stream.MaxDeleteRatio,
+		RetryTransientFor: ref.Stream.RetryTransientFor,
 	}, nil
 }
 

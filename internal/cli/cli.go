@@ -26,7 +26,7 @@ Usage:
 
 Commands:
   migrate     apply pending migrations to the national and state stores
-  sync        sync streams: lienthong sync [--stream NAME] [--full-refresh [--allow-empty]] [--metrics-file F]
+  sync        sync streams: lienthong sync [--stream NAME] [--full-refresh [--allow-empty] [--allow-deletions]] [--metrics-file F]
   runs        show the run ledger: lienthong runs [--stream NAME] [--limit N] [--json]
   rejects     list rejected records: lienthong rejects [--stream NAME] [--reason CODE] [--limit N] [--json]
               re-process them through the current mappings: lienthong rejects retry [--stream NAME] [--reason CODE]
