@@ -30,6 +30,8 @@ type Config struct {
 	// AdminUnits are the official administrative-unit lists that mappings
 	// resolve province and commune names and codes against.
 	AdminUnits AdminUnits `yaml:"admin_units"`
+	// Serve configures the long-running service, lienthong serve.
+	Serve Serve `yaml:"serve"`
 	// Departments are the departments (sở, ngành) that deliver data.
 	Departments []Department `yaml:"departments"`
 }
@@ -124,6 +126,19 @@ type Stream struct {
 	PageSize int `yaml:"page_size"`
 	// Batch overrides the default batching policy.
 	Batch *Batch `yaml:"batch"`
+	// Schedule is when lienthong serve runs the stream, in cron syntax with
+	// an optional seconds field ("0 */15 * * * *", "30 2 * * *") or a
+	// descriptor ("@hourly", "@every 10m"). Empty: only one-shot syncs.
+	Schedule string `yaml:"schedule"`
+	// TimeZone is the zone Schedule is read in; default serve.timezone.
+	TimeZone string `yaml:"timezone"`
+	// Timeout bounds one run under serve: past it the run is cancelled, its
+	// committed batches stay and the ledger says timed_out.
+	Timeout time.Duration `yaml:"timeout"`
+	// MaxRuntime bounds a scheduled slot from its time to its end, over its
+	// retries and its waits for a busy stream; default: until the stream's
+	// next slot.
+	MaxRuntime time.Duration `yaml:"max_runtime"`
 }
 
 // StreamRef identifies a stream within a configuration.

@@ -34,6 +34,7 @@ func (d *document) setDefaults(c *Config) {
 	if !d.has("batch.period") {
 		c.Batch.Period = defaultBatchPeriod
 	}
+	d.setServeDefaults(c)
 	for i := range c.Departments {
 		for j := range c.Departments[i].Sources {
 			src := &c.Departments[i].Sources[j]
@@ -74,6 +75,7 @@ var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 // secrets and files are resolved elsewhere.
 func (d *document) validate(c *Config) {
 	d.checkBatch("batch", c.Batch)
+	d.validateServe(c)
 	if u := c.AdminUnits; d.has("admin_units") {
 		// A lookup reads a record's unit in the era of its date, so both
 		// eras and the way between them are needed.
