@@ -116,6 +116,7 @@ func (e *Engine) Run(ctx context.Context, job Job) (state.Run, error) {
 	if err != nil {
 		return run, errors.Join(runErr, err)
 	}
+	e.Metrics.Deleted.WithLabelValues(labels...).Add(float64(final.Deleted))
 	log.Info("run ended", "status", final.Status, "read", final.Read, "inserted", final.Inserted,
 		"updated", final.Updated, "unchanged", final.Unchanged, "rejected", final.Rejected, "deleted", final.Deleted,
 		"seconds", time.Since(start).Seconds())
@@ -153,6 +154,7 @@ func (e *Engine) run(ctx context.Context, run state.Run, job Job, log *slog.Logg
 		return state.Finish{}, err // connectors name the stream and the operation
 	}
 	defer reader.Close()
+	reader = e.timeReads(reader, job)
 
 	// A run that loses its lease stops: another run has the stream.
 	ctx, lost := context.WithCancelCause(ctx)
