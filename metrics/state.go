@@ -63,7 +63,7 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		ss := statuses[state.Ref{Department: s.Department, Source: s.Source, Stream: s.Stream}]
 		ch <- prometheus.MustNewConstMetric(c.rejects, prometheus.GaugeValue, float64(ss.RejectsOutstanding), s.labels()...)
 		ch <- prometheus.MustNewConstMetric(c.failures, prometheus.GaugeValue, float64(ss.ConsecutiveFailures), s.labels()...)
-		if t, ok := CursorTime(ss.Checkpoint); ok {
+		if t, ok := CursorTime(ss.Checkpoint, s.Zone); ok {
 			ch <- prometheus.MustNewConstMetric(c.cursor, prometheus.GaugeValue, float64(t.UnixMilli())/1000, s.labels()...)
 		}
 	}
@@ -71,10 +71,13 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 
 // CursorTime reads the newest cursor value delivered from a checkpoint
 // whose "cursor" field holds a date or timestamp as text (the SQL and HTTP
-// connectors keep theirs so). A value printed without a zone is taken in
-// the process's local zone (TZ), as the department's database most likely
-// wrote it in the province's.
-func CursorTime(checkpoint json.RawMessage) (time.Time, bool) {
+// connectors keep theirs so). A value printed without a zone is read in
+// zone (nil: UTC): a department's database most likely wrote it in the
+// province's.
+func CursorTime(checkpoint json.RawMessage, zone *time.Location) (time.Time, bool) {
+	if zone == nil {
+		zone = time.UTC
+	}
 	checkpoint = bytes.TrimSpace(checkpoint)
 	if len(checkpoint) == 0 || checkpoint[0] != '{' {
 		return time.Time{}, false
@@ -89,7 +92,7 @@ func CursorTime(checkpoint json.RawMessage) (time.Time, bool) {
 	if !ok {
 		return time.Time{}, false
 	}
-	t, err := time.ParseInLocation(layout, *cp.Cursor, time.Local)
+	t, err := time.ParseInLocation(layout, *cp.Cursor, zone)
 	if err != nil {
 		return time.Time{}, false
 	}

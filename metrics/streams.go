@@ -13,6 +13,9 @@ type Stream struct {
 	// Interval is the longest gap the stream's schedule leaves between two
 	// runs; 0 when it runs only on demand.
 	Interval time.Duration
+	// Zone is where a cursor timestamp printed without a zone is read
+	// (the province's); nil means UTC.
+	Zone *time.Location
 }
 
 func (s Stream) labels(extra ...string) []string {

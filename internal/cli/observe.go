@@ -3,6 +3,9 @@ package cli
 import (
 	"context"
 	"fmt"
+	"time"
+
+	"github.com/robfig/cron/v3"
 
 	"github.com/lienthong/lienthong/connectors"
 	"github.com/lienthong/lienthong/metrics"
@@ -29,13 +32,45 @@ func (a *app) observe() error {
 	return metrics.RegisterBuildInfo(a.registry, Version)
 }
 
-// metricStreams lists the configured streams for the metrics.
+// metricStreams lists the configured streams for the metrics, with the
+// longest gap each one's schedule leaves and the zone its timestamps
+// without a zone are read in (the schedule's).
 func (a *app) metricStreams() []metrics.Stream {
 	var out []metrics.Stream
 	for _, r := range a.cfg.Streams() {
-		out = append(out, metrics.Stream{Department: r.Department.Name, Source: r.Source.Name, Stream: r.Stream.Name})
+		s := metrics.Stream{Department: r.Department.Name, Source: r.Source.Name, Stream: r.Stream.Name, Zone: time.Local}
+		zone := r.Stream.TimeZone
+		if zone == "" {
+			zone = a.cfg.Serve.TimeZone
+		}
+		if loc, err := time.LoadLocation(zone); err == nil && zone != "" {
+			s.Zone = loc
+		}
+		// Parse validated the schedule; one that fails here has none.
+		if sched, err := a.cfg.ScheduleFor(r.Stream); err == nil && sched != nil {
+			s.Interval = longestGap(sched, time.Now())
+		}
+		out = append(out, s)
 	}
 	return out
+}
+
+// longestGap is the longest time between two activations of a schedule in
+// the eight days from now: a week covers weekday-only schedules, whose
+// gap over the weekend is what staleness must allow.
+func longestGap(sched cron.Schedule, now time.Time) time.Duration {
+	var gap time.Duration
+	end := now.Add(8 * 24 * time.Hour)
+	prev := sched.Next(now)
+	for i := 0; i < 5000 && !prev.IsZero() && prev.Before(end); i++ {
+		next := sched.Next(prev)
+		if next.IsZero() {
+			break
+		}
+		gap = max(gap, next.Sub(prev))
+		prev = next
+	}
+	return gap
 }
 
 // openObserved opens a source for a sync: its HTTP requests, if it makes
