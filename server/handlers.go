@@ -32,12 +32,19 @@ func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
 	for name, check := range s.Ready {
 		wg.Go(func() {
 			res := "ok"
+			defer func() {
+				// A check runs outside the handler's goroutine, beyond
+				// recoverPanics: a panicking check fails, not the process.
+				if v := recover(); v != nil {
+					res = fmt.Sprintf("check panicked: %v", v)
+				}
+				mu.Lock()
+				results[name] = res
+				mu.Unlock()
+			}()
 			if err := check(ctx); err != nil {
 				res = err.Error()
 			}
-			mu.Lock()
-			results[name] = res
-			mu.Unlock()
 		})
 	}
 	wg.Wait()
