@@ -342,3 +342,28 @@ func TestStoreDown(t *testing.T) {
 		t.Errorf("detail leaks the driver's error: %q", p.Detail)
 	}
 }
+
+// TestStoreChecks: migrated stores are ready; a store one migration behind
+// the binary, or closed, is not.
+func TestStoreChecks(t *testing.T) {
+	eachDialect(t, func(t *testing.T, e *env) {
+		checks := server.StoreChecks(e.db, e.st)
+		for name, check := range checks {
+			if err := check(t.Context()); err != nil {
+				t.Errorf("%s on migrated stores: %v", name, err)
+			}
+		}
+		if _, err := e.db.ExecContext(t.Context(), e.db.Rebind(`DELETE FROM lienthong_migrations WHERE set_name = ? AND version = 1`), "state"); err != nil {
+			t.Fatal(err)
+		}
+		if err := checks["migrations"](t.Context()); err == nil || !strings.Contains(err.Error(), "1 state migrations pending") {
+			t.Errorf("migrations check with one pending: %v", err)
+		}
+		e.db.Close()
+		for _, name := range []string{"national_store", "state_store"} {
+			if err := checks[name](t.Context()); err == nil {
+				t.Errorf("%s passed on a closed database", name)
+			}
+		}
+	})
+}
