@@ -56,19 +56,23 @@ func (a *app) metricStreams() []metrics.Stream {
 }
 
 // longestGap is the longest time between two activations of a schedule in
-// the eight days from now: a week covers weekday-only schedules, whose
-// gap over the weekend is what staleness must allow.
+// the eight days from now: a week covers weekday-only schedules, whose gap
+// over the weekend is what staleness must allow.
 func longestGap(sched cron.Schedule, now time.Time) time.Duration {
 	var gap time.Duration
 	end := now.Add(8 * 24 * time.Hour)
 	prev := sched.Next(now)
-	for i := 0; i < 5000 && !prev.IsZero() && prev.Before(end); i++ {
+	// At least one gap, however far apart the activations (a monthly
+	// schedule's is its month).
+	for i := 0; i < 5000 && !prev.IsZero(); i++ {
 		next := sched.Next(prev)
 		if next.IsZero() {
 			break
 		}
 		gap = max(gap, next.Sub(prev))
-		prev = next
+		if prev = next; !prev.Before(end) {
+			break
+		}
 	}
 	return gap
 }
