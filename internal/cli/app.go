@@ -83,7 +83,7 @@ func openConfig(ctx context.Context, cfg *config.Config, env Env) (*app, error) 
 		a.close()
 		return nil, err
 	}
-	if err := a.observe(); err != nil {
+	if err := a.observe(ctx); err != nil {
 		a.close()
 		return nil, err
 	}

@@ -15,10 +15,17 @@ import (
 // configured stream's series from the start (so the one-shot sync's
 // textfile and a fresh serve both show every stream), the state store's
 // view of the streams (rejects outstanding, failed runs in a row, the
-// newest cursor delivered), the stores' reachability and the build info.
-func (a *app) observe() error {
+// newest cursor delivered), each stream's last success from the ledger,
+// the stores' reachability and the build info.
+func (a *app) observe(ctx context.Context) error {
 	streams := a.metricStreams()
 	a.metrics.Init(streams)
+	// A replica that just started reports when each stream last
+	// succeeded, whichever replica ran it, so staleness alerts neither
+	// lose the series nor see it jump.
+	for _, r := range a.cfg.Streams() {
+		a.presetLastSuccess(ctx, r)
+	}
 	probes := map[string]func(context.Context) error{
 		"state":    a.state.Ping,
 		"national": a.dbs[0].PingContext,
