@@ -175,6 +175,7 @@ func (a *app) scheduler(ctx context.Context) (*schedule.Scheduler, error) {
 		PlanInterval:      envDuration("LIENTHONG_PLAN_INTERVAL"),
 		PollInterval:      envDuration("LIENTHONG_POLL_INTERVAL"),
 		BusyWait:          envDuration("LIENTHONG_BUSY_WAIT"),
+		OrphanAfter:       envDuration("LIENTHONG_ORPHAN_AFTER"),
 	})
 }
 

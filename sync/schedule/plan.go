@@ -3,15 +3,16 @@ package schedule
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/lienthong/lienthong/internal/database"
-	"github.com/lienthong/lienthong/sync/state"
 )
 
 // PlanArgs is the planner's job, enqueued by River's leader every plan
@@ -33,7 +34,7 @@ func (w *planWorker) Work(ctx context.Context, _ *river.Job[PlanArgs]) error {
 			errs = append(errs, err)
 		}
 	}
-	if err := w.s.resumeLapsed(ctx); err != nil {
+	if err := w.s.resumeOrphans(ctx, time.Now()); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
@@ -108,57 +109,58 @@ func (s *Scheduler) plan(ctx context.Context, st Stream, now time.Time) error {
 	return nil
 }
 
-// resumeLapsed finds runs whose replica died and enqueues, for each, a job
-// that takes its stream over (StartRun marks the dead run abandoned) and
-// ends its slot, without waiting for River to find the dead job.
-func (s *Scheduler) resumeLapsed(ctx context.Context) error {
-	lapsed, err := s.o.State.Lapsed(ctx)
-	if err != nil {
-		return err
-	}
-	for _, run := range lapsed {
-		if _, ok := s.streams[run.Ref]; !ok {
-			continue // not scheduled here: its next sync takes it over
-		}
-		slot, err := s.slotOfDeadRun(ctx, run)
-		if err != nil {
-			return err
-		}
-		args := SyncArgs{Department: run.Department, Source: run.Source, Stream: run.Stream, Slot: slot, Resume: run.ID}
-		res, err := s.client.Insert(ctx, args, &river.InsertOpts{Queue: queueSync, UniqueOpts: river.UniqueOpts{ByArgs: true}})
-		if err != nil {
-			return fmt.Errorf("enqueue take-over of run %d: %w", run.ID, err)
-		}
-		if !res.UniqueSkippedAsDuplicate {
-			s.log.Warn("run's replica died; its stream is taken over", "run", run.ID, "department", run.Department,
-				"source", run.Source, "stream", run.Ref.String(), "host", run.Host, "pid", run.PID, "slot", slotString(slot), "job", res.Job.ID)
-		}
-	}
-	return nil
-}
-
-// slotOfDeadRun finds the slot whose job started a dead run: the stream's
-// sync job that River still thinks running, attempted last before the run
-// started. Zero when there is none (the run was a one-shot sync).
-func (s *Scheduler) slotOfDeadRun(ctx context.Context, run state.Run) (time.Time, error) {
+// resumeOrphans finds the sync jobs whose replica died while it held them
+// and enqueues, for each, a job that ends its slot on a live replica: its
+// run, if it started one, is marked abandoned by the next StartRun, which
+// resumes from the last committed batch. River would retry the dead job
+// itself, but only past the job's timeout.
+//
+// A job is orphaned when River says it is running, it was taken more than
+// OrphanAfter ago, and the ledger holds no live run of its stream that it
+// could have started (a run started before the job was taken is another
+// job's; a lapsed one is dead).
+func (s *Scheduler) resumeOrphans(ctx context.Context, now time.Time) error {
 	res, err := s.client.JobList(ctx, river.NewJobListParams().Kinds(SyncArgs{}.Kind()).
 		States(rivertype.JobStateRunning).First(1000))
 	if err != nil {
-		return time.Time{}, fmt.Errorf("list running jobs: %w", err)
+		return fmt.Errorf("list running jobs: %w", err)
 	}
-	var best *rivertype.JobRow
-	var slot time.Time
+	if len(res.Jobs) == 0 {
+		return nil
+	}
+	running, err := s.o.State.Running(ctx)
+	if err != nil {
+		return err
+	}
 	for _, j := range res.Jobs {
 		var a SyncArgs
-		if err := unmarshalArgs(j, &a); err != nil || a.ref() != run.Ref || j.AttemptedAt == nil {
+		if err := json.Unmarshal(j.EncodedArgs, &a); err != nil || j.AttemptedAt == nil || now.Sub(*j.AttemptedAt) < s.o.OrphanAfter {
 			continue
 		}
-		if j.AttemptedAt.After(run.StartedAt) {
+		if _, ok := s.streams[a.ref()]; !ok {
 			continue
 		}
-		if best == nil || j.AttemptedAt.After(*best.AttemptedAt) {
-			best, slot = j, a.Slot
+		alive := false
+		for _, r := range running {
+			// A second of slack: River's clock and the ledger's may be
+			// two readings of one host's.
+			if r.Ref == a.ref() && !r.Lapsed && !r.StartedAt.Before(j.AttemptedAt.Add(-time.Second)) {
+				alive = true
+			}
+		}
+		if alive {
+			continue
+		}
+		args := SyncArgs{Department: a.Department, Source: a.Source, Stream: a.Stream, Slot: a.Slot, Resume: j.ID}
+		ins, err := s.client.Insert(ctx, args, &river.InsertOpts{Queue: queueSync, UniqueOpts: river.UniqueOpts{ByArgs: true}})
+		if err != nil {
+			return fmt.Errorf("enqueue take-over of job %d: %w", j.ID, err)
+		}
+		if !ins.UniqueSkippedAsDuplicate {
+			s.log.Warn("a replica died holding a job; a live replica takes its slot over", "department", a.Department,
+				"source", a.Source, "stream", a.ref().String(), "slot", slotString(a.Slot), "dead_job", j.ID,
+				"dead_replica", strings.Join(j.AttemptedBy, ","), "job", ins.Job.ID)
 		}
 	}
-	return slot, nil
+	return nil
 }

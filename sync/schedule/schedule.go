@@ -13,9 +13,10 @@
 //
 // One run of a stream at a time is the state store's rule (one running run
 // per stream, held by a lease): a job that finds its stream busy snoozes. A
-// replica that dies mid-run leaves a run whose lease lapses; the planner
-// finds it (state.Store.Lapsed) and enqueues a job that takes the stream
-// over from its last committed batch, for the dead run's slot.
+// replica that dies mid-run leaves a job River thinks running and a run whose
+// lease lapses; the planner finds the job (no live run of it in the ledger,
+// state.Store.Running) and enqueues one that ends its slot on a live
+// replica, resuming from the dead run's last committed batch.
 //
 // The package must not know the configuration file, connector kinds or the
 // command line.
@@ -120,6 +121,10 @@ type Options struct {
 	// BusyWait is how long a job whose stream is busy waits before it tries
 	// again; default 5s.
 	BusyWait time.Duration
+	// OrphanAfter is how long a job must have been running before the
+	// planner, finding no live run of it in the ledger, takes its slot over;
+	// it covers the time a job takes to open its source; default 30s.
+	OrphanAfter time.Duration
 }
 
 // Scheduler runs the scheduled streams of one replica.
@@ -161,6 +166,7 @@ func New(o Options) (*Scheduler, error) {
 	o.Lookahead = cmpOr(o.Lookahead, time.Minute)
 	o.PollInterval = cmpOr(o.PollInterval, time.Second)
 	o.BusyWait = cmpOr(o.BusyWait, 5*time.Second)
+	o.OrphanAfter = cmpOr(o.OrphanAfter, 30*time.Second)
 	if o.MaxConcurrentRuns <= 0 {
 		o.MaxConcurrentRuns = 1
 	}

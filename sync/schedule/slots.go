@@ -3,11 +3,8 @@ package schedule
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"time"
-
-	"github.com/riverqueue/river/rivertype"
 
 	"github.com/lienthong/lienthong/internal/database"
 	"github.com/lienthong/lienthong/sync/state"
@@ -52,10 +49,6 @@ func (s *Scheduler) recordSlot(ctx context.Context, ref state.Ref, slot time.Tim
 // Slots lists how the slots of every stream ended, by stream and slot.
 func (s *Scheduler) Slots(ctx context.Context) ([]SlotRecord, error) {
 	return Slots(ctx, s.o.DB)
-}
-
-func unmarshalArgs(j *rivertype.JobRow, a *SyncArgs) error {
-	return json.Unmarshal(j.EncodedArgs, a)
 }
 
 // Slots lists how the slots of every stream ended, by stream and slot, from

@@ -19,8 +19,8 @@ type SyncArgs struct {
 	// Slot is the slot's scheduled time (UTC); zero for a job that only
 	// takes over a dead run's stream.
 	Slot time.Time `json:"slot"`
-	// Resume is the dead run this job takes the stream over from; 0 for
-	// the slot's own job.
+	// Resume is the job, held by a replica that died, whose slot this job
+	// ends; 0 for the slot's own job.
 	Resume int64 `json:"resume,omitempty"`
 }
 
@@ -69,7 +69,7 @@ func (w *syncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
 	}
 	log := s.log.With("department", ref.Department, "source", ref.Source, "job", job.ID, "slot", slotString(a.Slot), "attempt", job.Attempt)
 	if a.Resume != 0 {
-		log = log.With("resumes", a.Resume)
+		log = log.With("takes_over_job", a.Resume)
 	}
 	if !a.Slot.IsZero() {
 		done, err := s.slotEnded(ctx, ref, a.Slot)

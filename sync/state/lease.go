@@ -10,11 +10,18 @@ import (
 // stays, and the next run resumes from its last committed batch.
 const StatusTimedOut = "timed_out"
 
-// Lapsed lists the running runs whose process is gone, by the rule StartRun
-// uses to take a stream over: no heartbeat for LeaseTTL or, on this host,
-// its PID no longer answers. A scheduler starts their streams again instead
-// of waiting for their next slot.
-func (s *Store) Lapsed(ctx context.Context) ([]Run, error) {
+// RunningRun is a run the ledger says is running.
+type RunningRun struct {
+	Run
+	// Lapsed says its process is gone, by the rule StartRun uses to take a
+	// stream over: no heartbeat for LeaseTTL or, on this host, its PID no
+	// longer answers.
+	Lapsed bool
+}
+
+// Running lists the running runs, and which of them lapsed: a scheduler
+// tells from them whether a job's replica died mid-run.
+func (s *Store) Running(ctx context.Context) ([]RunningRun, error) {
 	var rows []struct {
 		holder
 		Ref
@@ -24,11 +31,10 @@ func (s *Store) Lapsed(ctx context.Context) ([]Run, error) {
 		return nil, fmt.Errorf("list running runs: %w", err)
 	}
 	now := s.clock(ctx, s.db)
-	var out []Run
-	for _, r := range rows {
-		if !s.alive(r.holder, now) {
-			out = append(out, Run{ID: r.ID, Ref: r.Ref, Status: StatusRunning, StartedAt: r.StartedAt, Host: r.Host, PID: r.PID})
-		}
+	out := make([]RunningRun, len(rows))
+	for i, r := range rows {
+		out[i] = RunningRun{Run: Run{ID: r.ID, Ref: r.Ref, Status: StatusRunning, StartedAt: r.StartedAt, Host: r.Host, PID: r.PID},
+			Lapsed: !s.alive(r.holder, now)}
 	}
 	return out, nil
 }
