@@ -383,10 +383,10 @@ func checkServeLedger(t *testing.T, db *sql.DB, cutoff time.Time) {
 }
 
 type ledgerRun struct {
-	id                                                   int64
-	stream, status                                       string
-	started                                              time.Time
-	ended                                                sql.NullTime
+	id                                                    int64
+	stream, status                                        string
+	started                                               time.Time
+	ended                                                 sql.NullTime
 	read, inserted, updated, unchanged, rejected, skipped int64
 }
 
