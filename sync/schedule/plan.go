@@ -13,6 +13,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/lienthong/lienthong/internal/database"
+	"github.com/lienthong/lienthong/sync/state"
 )
 
 // PlanArgs is the planner's job, enqueued by River's leader every plan
@@ -28,16 +29,35 @@ type planWorker struct {
 }
 
 func (w *planWorker) Work(ctx context.Context, _ *river.Job[PlanArgs]) error {
+	return errors.Join(w.s.Plan(ctx, time.Now()), w.s.resumeOrphans(ctx, time.Now()))
+}
+
+// Plan enqueues every stream's slots up to now plus the lookahead; the
+// leader's planner job calls it every plan interval. Slots already planned
+// are not enqueued again, whoever plans and however often.
+func (s *Scheduler) Plan(ctx context.Context, now time.Time) error {
 	var errs []error
-	for _, st := range w.s.o.Streams {
-		if err := w.s.plan(ctx, st, time.Now()); err != nil {
+	for _, st := range s.o.Streams {
+		if err := s.plan(ctx, st, now); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	if err := w.s.resumeOrphans(ctx, time.Now()); err != nil {
-		errs = append(errs, err)
-	}
 	return errors.Join(errs...)
+}
+
+// Enqueue enqueues one slot of a stream now, as the planner does at the
+// slot's time; a slot already enqueued is not enqueued again.
+func (s *Scheduler) Enqueue(ctx context.Context, ref state.Ref, slot time.Time) error {
+	if _, ok := s.streams[ref]; !ok {
+		return fmt.Errorf("stream %s is not scheduled", ref)
+	}
+	slot = slot.UTC()
+	_, err := s.client.Insert(ctx, SyncArgs{Department: ref.Department, Source: ref.Source, Stream: ref.Stream, Slot: slot},
+		&river.InsertOpts{Queue: queueSync, ScheduledAt: slot, UniqueOpts: river.UniqueOpts{ByArgs: true}})
+	if err != nil {
+		return fmt.Errorf("enqueue slot %s of %s: %w", slotString(slot), ref, err)
+	}
+	return nil
 }
 
 // maxSlotsPerPlan bounds the slots one plan walks, so a schedule of every

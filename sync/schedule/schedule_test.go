@@ -2,6 +2,7 @@ package schedule_test
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"os"
 	"sort"
@@ -202,5 +203,189 @@ func checkNoOverlap(t *testing.T, runs []state.Run) {
 				t.Errorf("%s: run %d started at %s while run %d (started %s, ended %v) was running", ref, rs[i].ID, rs[i].StartedAt, prev.ID, prev.StartedAt, prev.EndedAt)
 			}
 		}
+	}
+}
+
+// newScheduler starts a scheduler of one stream every second on dsn's
+// stores, running run, and stops it when the test ends.
+func newScheduler(t *testing.T, qdb *database.DB, st *state.Store, run schedule.RunFunc, o schedule.Options) (*schedule.Scheduler, state.Ref) {
+	t.Helper()
+	every, err := config.ParseSchedule("* * * * * *", "UTC")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := state.Ref{Department: "d", Source: "s", Stream: "x"}
+	o.DB, o.State, o.Run, o.Log = qdb, st, run, logger(t)
+	if len(o.Streams) == 0 {
+		o.Streams = []schedule.Stream{{Ref: ref, Schedule: every, Timeout: 10 * time.Second, MaxRuntime: 30 * time.Second}}
+	}
+	o.PlanInterval, o.PollInterval, o.BusyWait = 300*time.Millisecond, 100*time.Millisecond, 200*time.Millisecond
+	o.MaxConcurrentRuns = max(o.MaxConcurrentRuns, 1)
+	s, err := schedule.New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	t.Cleanup(func() { once.Do(func() { s.Stop(context.Background()) }) })
+	return s, ref
+}
+
+func waitSlots(t *testing.T, s *schedule.Scheduler, n int) []schedule.SlotRecord {
+	t.Helper()
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		slots, err := s.Slots(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(slots) >= n {
+			return slots
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d slots ended in a minute, want %d", len(slots), n)
+		}
+	}
+}
+
+// TestTimeout: a run past its timeout is cancelled, the ledger says
+// timed_out and so does its slot; the next slot runs.
+func TestTimeout(t *testing.T) {
+	qdb, st := store(t, testdb.Postgres(t))
+	every, _ := config.ParseSchedule("* * * * * *", "UTC")
+	ref := state.Ref{Department: "d", Source: "s", Stream: "slow"}
+	s, _ := newScheduler(t, qdb, st, ledgerRun(st, time.Hour), schedule.Options{
+		Streams: []schedule.Stream{{Ref: ref, Schedule: every, Timeout: 500 * time.Millisecond, MaxRuntime: time.Minute}}})
+	slots := waitSlots(t, s, 2)
+	for _, sl := range slots[:2] {
+		if sl.Status != schedule.SlotTimedOut || sl.RunID == 0 {
+			t.Errorf("slot %s: %s (run %d), want timed_out", sl.Slot, sl.Status, sl.RunID)
+			continue
+		}
+		run, err := st.Run(context.Background(), sl.RunID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if run.Status != state.StatusTimedOut || run.EndedAt == nil {
+			t.Errorf("run %d: %s, want timed_out", run.ID, run.Status)
+		}
+	}
+}
+
+// TestRetry: a run that fails is retried with backoff, as many times as the
+// policy says, and its slot is recorded failed once.
+func TestRetry(t *testing.T) {
+	qdb, st := store(t, testdb.Postgres(t))
+	var mu sync.Mutex
+	var tries []time.Time
+	failing := func(ctx context.Context, ref state.Ref, log *slog.Logger) (state.Run, error) {
+		run, err := st.StartRun(ctx, ref, "incremental")
+		if err != nil {
+			return state.Run{}, err
+		}
+		st.FinishRun(ctx, run.ID, ref, state.Finish{Status: state.StatusFailed, Error: "source down"})
+		mu.Lock()
+		defer mu.Unlock()
+		tries = append(tries, time.Now())
+		return run, errors.New("source down")
+	}
+	every, _ := config.ParseSchedule("0 0 * * * *", "UTC") // hourly: no slot due during the test
+	ref := state.Ref{Department: "d", Source: "s", Stream: "failing"}
+	s, _ := newScheduler(t, qdb, st, failing, schedule.Options{
+		Streams: []schedule.Stream{{Ref: ref, Schedule: every, Timeout: 10 * time.Second}},
+		Retry:   schedule.Retry{Attempts: 3, Backoff: 300 * time.Millisecond, MaxBackoff: time.Second}})
+	// Enqueue one slot now, as the planner would at its time.
+	slot := time.Now().UTC().Truncate(time.Second)
+	if err := s.Enqueue(context.Background(), ref, slot); err != nil {
+		t.Fatal(err)
+	}
+	slots := waitSlots(t, s, 1)
+	if sl := slots[0]; sl.Status != schedule.SlotFailed || sl.Attempt != 3 || !sl.Slot.Equal(slot) {
+		t.Errorf("slot: %+v, want failed at attempt 3", sl)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(tries) != 3 {
+		t.Fatalf("%d attempts, want 3", len(tries))
+	}
+	if gap := tries[2].Sub(tries[1]); gap < 600*time.Millisecond {
+		t.Errorf("second retry %s after the first; the backoff doubles to 600ms", gap)
+	}
+	time.Sleep(time.Second)
+	if slots, _ := s.Slots(context.Background()); len(slots) != 1 {
+		t.Errorf("%d slot records after the last attempt, want 1", len(slots))
+	}
+}
+
+// TestPlanOnce: replicas planning the same streams at once enqueue each
+// slot once.
+func TestPlanOnce(t *testing.T) {
+	qdb, st := store(t, testdb.Postgres(t))
+	every, _ := config.ParseSchedule("* * * * * *", "UTC")
+	ref := state.Ref{Department: "d", Source: "s", Stream: "x"}
+	streams := []schedule.Stream{{Ref: ref, Schedule: every, Timeout: time.Second}}
+	var ss []*schedule.Scheduler
+	for range 3 {
+		s, err := schedule.New(schedule.Options{DB: qdb, State: st, Streams: streams, Run: ledgerRun(st, 0), Lookahead: 20 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ss = append(ss, s)
+	}
+	now := time.Now()
+	var wg sync.WaitGroup
+	for i := range 30 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := ss[i%3].Plan(context.Background(), now.Add(time.Duration(i)*100*time.Millisecond)); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	var n, distinct int
+	if err := qdb.QueryRow(`SELECT count(*), count(DISTINCT args->>'slot') FROM river_job WHERE kind = 'lienthong_sync'`).Scan(&n, &distinct); err != nil {
+		t.Fatal(err)
+	}
+	if n != distinct || n < 20 || n > 24 {
+		t.Errorf("%d jobs for %d slots; want each of the ~22 slots in the window once", n, distinct)
+	}
+}
+
+// TestShutdownGrace: Stop lets a run go on for the grace, then cancels it;
+// the ledger says it failed (interrupted) and its slot's job goes back to
+// the queue for another replica, without spending an attempt (a snooze
+// gives it back: attempt 0).
+func TestShutdownGrace(t *testing.T) {
+	qdb, st := store(t, testdb.Postgres(t))
+	s, _ := newScheduler(t, qdb, st, ledgerRun(st, time.Hour), schedule.Options{ShutdownGrace: 500 * time.Millisecond})
+	for deadline := time.Now().Add(30 * time.Second); s.Status().Active == 0; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no run started")
+		}
+	}
+	if err := s.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	runs, err := st.Runs(context.Background(), state.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range runs {
+		if r.Status == state.StatusRunning {
+			t.Errorf("run %d still running after Stop", r.ID)
+		}
+	}
+	var available int
+	if err := qdb.QueryRow(`SELECT count(*) FROM river_job WHERE kind = 'lienthong_sync' AND state = 'available' AND attempt = 0 AND attempted_at IS NOT NULL`).Scan(&available); err != nil {
+		t.Fatal(err)
+	}
+	if available == 0 {
+		t.Error("the interrupted slot's job is not back in the queue")
+	}
+	if slots, _ := s.Slots(context.Background()); len(slots) != 0 {
+		t.Errorf("an interrupted slot was recorded ended: %+v", slots)
 	}
 }
