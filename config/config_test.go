@@ -770,6 +770,9 @@ func TestExample(t *testing.T) {
 	if s.Mode != "incremental" || s.LookBack != "10m" || s.Kind != "birth_registration" {
 		t.Errorf("khai-sinh: mode %q, look_back %q, kind %q", s.Mode, s.LookBack, s.Kind)
 	}
+	if sched, err := c.ScheduleFor(s); err != nil || sched == nil || s.Timeout != time.Hour {
+		t.Errorf("khai-sinh: schedule %q (%v), timeout %s", s.Schedule, err, s.Timeout)
+	}
 	if refs[0].Source.ResolvedDSN != secret {
 		t.Error("ho-tich DSN not resolved from HOTICH_DSN")
 	}
