@@ -6,6 +6,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -338,6 +340,7 @@ func TestServeSQLite(t *testing.T) {
 		err := db.QueryRow(`SELECT count(*) FROM schedule_slots WHERE slot >= ?`, cutoff.UTC()).Scan(&n)
 		return err == nil && n >= len(serveStreams)
 	})
+	checkHTTP(t, r)
 	stopReplica(t, r)
 	runs := readRuns(t, db, "SELECT id, stream, status, started_at, ended_at, read, inserted, updated, unchanged, rejected, skipped FROM runs")
 	checkRuns(t, runs)
@@ -539,4 +542,45 @@ func checkRunLogs(t *testing.T, r *replica) {
 	if runLines == 0 {
 		t.Errorf("replica %s logged no run", r.name)
 	}
+}
+
+// checkHTTP: the replica's listener answers ready, and its metrics say it
+// leads the scheduler (it is the only replica).
+func checkHTTP(t *testing.T, r *replica) {
+	t.Helper()
+	var addr string
+	for _, l := range strings.Split(r.stderr.String(), "\n") {
+		var line struct{ Msg, Listen string }
+		if json.Unmarshal([]byte(l), &line) == nil && line.Msg == "serving" {
+			addr = line.Listen
+		}
+	}
+	if addr == "" {
+		t.Fatal("the replica logged no listen address")
+	}
+	get := func(path string) (int, string) {
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := get("/readyz"); code != http.StatusOK {
+		t.Errorf("/readyz: %d %s", code, body)
+	}
+	if _, body := get("/metrics"); !strings.Contains(body, "\nlienthong_scheduler_leader 1\n") {
+		t.Errorf("/metrics does not say this replica leads:\n%s", grepLines(body, "lienthong_scheduler"))
+	}
+}
+
+func grepLines(s, substr string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, substr) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
