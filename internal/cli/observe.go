@@ -2,13 +2,18 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/robfig/cron/v3"
 
 	"github.com/lienthong/lienthong/connectors"
 	"github.com/lienthong/lienthong/metrics"
+	"github.com/lienthong/lienthong/server"
+	"github.com/lienthong/lienthong/sync/schedule"
 )
 
 // observe sets up the metrics every command that syncs exposes: each
@@ -90,4 +95,29 @@ func (a *app) openObserved(ctx context.Context, r sourceRef) (connectors.Source,
 	c := sourceConfig(a.cfg, r, a.log)
 	c.HTTP = a.metrics.HTTPSource(r.dept.Name, r.src.Name)
 	return connectors.Open(ctx, c)
+}
+
+// serveCollectors adds the Go runtime and process collectors, for the
+// long-running service only: in the one-shot sync's textfile, node_exporter
+// would find its own go_ and process_ series twice.
+func (a *app) serveCollectors() error {
+	for _, c := range []prometheus.Collector{collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
+		if err := a.registry.Register(c); err != nil {
+			return fmt.Errorf("register runtime metrics: %w", err)
+		}
+	}
+	return nil
+}
+
+// readiness is what /readyz checks: the stores answer and are migrated,
+// and the scheduler runs.
+func (a *app) readiness(sched *schedule.Scheduler) map[string]func(context.Context) error {
+	checks := server.StoreChecks(a.dbs[0], a.state)
+	checks["scheduler"] = func(context.Context) error {
+		if !sched.Status().Running {
+			return errors.New("the scheduler is not running")
+		}
+		return nil
+	}
+	return checks
 }

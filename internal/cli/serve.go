@@ -52,6 +52,9 @@ func runServe(ctx context.Context, args []string, env Env) error {
 	}
 	defer a.close()
 	a.log = log
+	if err := a.serveCollectors(); err != nil {
+		return err
+	}
 	sched, err := a.scheduler(ctx)
 	if err != nil {
 		return err
@@ -66,16 +69,8 @@ func runServe(ctx context.Context, args []string, env Env) error {
 		National: a.national,
 		Gatherer: a.registry,
 		Streams:  a.streamInfos(),
-		Ready: map[string]func(context.Context) error{
-			"state store": a.state.Ping,
-			"scheduler": func(context.Context) error {
-				if !sched.Status().Running {
-					return errors.New("the scheduler is not running")
-				}
-				return nil
-			},
-		},
-		Log: log.With("component", "http"),
+		Ready:    a.readiness(sched),
+		Log:      log.With("component", "http"),
 	}))
 	httpDone := make(chan error, 1)
 	go func() { httpDone <- srv.Serve(ln) }()
