@@ -138,16 +138,8 @@ func (a *app) scheduler(ctx context.Context) (*schedule.Scheduler, error) {
 	if len(streams) == 0 {
 		return nil, errors.New("no stream has a schedule: give the streams serve should run a \"schedule\" (cron syntax) in the configuration")
 	}
-	db, err := database.Open(ctx, a.cfg.StateDSN())
+	db, _, err := a.openQueue(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("job queue: %w", err)
-	}
-	a.dbs = append(a.dbs, db)
-	if db.Dialect == database.SQLite {
-		// River's SQLite driver runs its statements one at a time.
-		db.SetMaxOpenConns(1)
-	}
-	if _, err := schedule.Migrate(ctx, db); err != nil {
 		return nil, err
 	}
 	if a.cfg.AdminUnits.Configured() && a.units == nil {
@@ -172,6 +164,26 @@ func (a *app) scheduler(ctx context.Context) (*schedule.Scheduler, error) {
 		BusyWait:          envDuration("LIENTHONG_BUSY_WAIT"),
 		OrphanAfter:       envDuration("LIENTHONG_ORPHAN_AFTER"),
 	})
+}
+
+// openQueue opens the job queue's own pool of the state store and applies
+// its migrations (River's and the scheduler's), returning how many it
+// applied.
+func (a *app) openQueue(ctx context.Context) (*database.DB, int, error) {
+	db, err := database.Open(ctx, a.cfg.StateDSN())
+	if err != nil {
+		return nil, 0, fmt.Errorf("job queue: %w", err)
+	}
+	a.dbs = append(a.dbs, db)
+	if db.Dialect == database.SQLite {
+		// River's SQLite driver runs its statements one at a time.
+		db.SetMaxOpenConns(1)
+	}
+	n, err := schedule.Migrate(ctx, db)
+	if err != nil {
+		return nil, 0, fmt.Errorf("migrate job queue: %w", err)
+	}
+	return db, n, nil
 }
 
 // envDuration reads a tuning knob the tests shorten; unset or invalid

@@ -3,6 +3,7 @@ package cli_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	"github.com/lienthong/lienthong/examples"
+	"github.com/lienthong/lienthong/internal/cli"
 	"github.com/lienthong/lienthong/internal/fixture"
 	"github.com/lienthong/lienthong/internal/testdb"
 )
@@ -583,4 +585,41 @@ func grepLines(s, substr string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestMigrateJobQueue: lienthong migrate applies the job queue's
+// migrations with the stores', once.
+func TestMigrateJobQueue(t *testing.T) {
+	path := testdb.SQLite(t)
+	cfg, env := serveProject(t, path)
+	vars := map[string]string{}
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		vars[k] = v
+	}
+	run := func() string {
+		var out, errOut bytes.Buffer
+		if code := cli.Main(context.Background(), []string{"migrate", "--config", cfg},
+			cli.Env{Stdout: &out, Stderr: &errOut, Getenv: func(k string) string { return vars[k] }}); code != 0 {
+			t.Fatalf("migrate: exit %d: %s", code, errOut.String())
+		}
+		return out.String()
+	}
+	if out := run(); strings.HasPrefix(out, "applied 0 ") {
+		t.Fatalf("first migrate: %s", out)
+	}
+	if out := run(); !strings.HasPrefix(out, "applied 0 ") {
+		t.Errorf("second migrate: %s", out)
+	}
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, table := range []string{"river_job", "river_leader", "schedule_slots", "schedule_streams"} {
+		var n int
+		if err := db.QueryRow(`SELECT count(*) FROM ` + table).Scan(&n); err != nil {
+			t.Errorf("table %s after migrate: %v", table, err)
+		}
+	}
 }

@@ -65,7 +65,12 @@ func (w *syncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
 	ref := a.ref()
 	st, ok := s.streams[ref]
 	if !ok {
-		return river.JobCancel(fmt.Errorf("stream %s is no longer scheduled", ref))
+		// During a rolling change of the configuration another replica may
+		// know the stream: leave a recent slot to it.
+		if !a.Slot.IsZero() && time.Since(a.Slot) < time.Hour {
+			return river.JobSnooze(10 * time.Second)
+		}
+		return river.JobCancel(fmt.Errorf("stream %s is not scheduled in this replica's configuration", ref))
 	}
 	log := s.log.With("department", ref.Department, "source", ref.Source, "job", job.ID, "slot", slotString(a.Slot), "attempt", job.Attempt)
 	if a.Resume != 0 {
