@@ -20,7 +20,6 @@ import (
 	"github.com/goccy/go-yaml"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	dto "github.com/prometheus/client_model/go"
 
 	"github.com/lienthong/lienthong/config"
 	"github.com/lienthong/lienthong/internal/database"
@@ -159,7 +158,7 @@ func knownMetrics(t *testing.T) map[string]bool {
 	known := map[string]bool{"up": true}
 	for _, mf := range mfs {
 		known[mf.GetName()] = true
-		if mf.GetType() == dto.MetricType_HISTOGRAM {
+		if mf.GetType().String() == "HISTOGRAM" {
 			for _, s := range []string{"_bucket", "_sum", "_count"} {
 				known[mf.GetName()+s] = true
 			}
