@@ -58,7 +58,8 @@ func eachDialect(t *testing.T, f func(t *testing.T, st *state.Store)) {
 }
 
 // ledger leaves a history on the state store: a run of births that
-// delivered up to a cursor and rejected two records, then two failed runs.
+// delivered up to a cursor and rejected two records, then a failed run
+// and one that timed out.
 func ledger(t *testing.T, st *state.Store) {
 	t.Helper()
 	ctx := context.Background()
@@ -79,13 +80,19 @@ func ledger(t *testing.T, st *state.Store) {
 	if err := st.FinishRun(ctx, run.ID, ref, state.Finish{Status: state.StatusSucceeded, ReadSource: true}); err != nil {
 		t.Fatal(err)
 	}
-	for range 2 {
+	for i := range 2 {
 		run, err := st.StartRun(ctx, ref, "incremental")
 		if err != nil {
 			t.Fatal(err)
 		}
 		if err := st.FinishRun(ctx, run.ID, ref, state.Finish{Status: state.StatusFailed, Error: "source down"}); err != nil {
 			t.Fatal(err)
+		}
+		if i == 1 {
+			// A run cancelled at its time limit is a failure too.
+			if err := st.MarkTimedOut(ctx, run.ID, time.Minute); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 }
@@ -231,7 +238,7 @@ func TestStateCollector(t *testing.T) {
 		ledger(t, st)
 		c := metrics.NewStateCollector(st, []metrics.Stream{births, cards})
 		want := `
-# HELP lienthong_stream_consecutive_failures Runs of the stream that failed or were abandoned since its last successful run.
+# HELP lienthong_stream_consecutive_failures Runs of the stream that failed, were abandoned or timed out since its last successful run.
 # TYPE lienthong_stream_consecutive_failures gauge
 lienthong_stream_consecutive_failures{department="bhxh",source="the-bhyt",stream="the"} 0
 lienthong_stream_consecutive_failures{department="tu-phap",source="ho-tich",stream="khai-sinh"} 2
@@ -256,7 +263,7 @@ lienthong_stream_rejects_outstanding{department="tu-phap",source="ho-tich",strea
 			t.Fatal(err)
 		}
 		if err := testutil.CollectAndCompare(c, strings.NewReader(`
-# HELP lienthong_stream_consecutive_failures Runs of the stream that failed or were abandoned since its last successful run.
+# HELP lienthong_stream_consecutive_failures Runs of the stream that failed, were abandoned or timed out since its last successful run.
 # TYPE lienthong_stream_consecutive_failures gauge
 lienthong_stream_consecutive_failures{department="bhxh",source="the-bhyt",stream="the"} 0
 lienthong_stream_consecutive_failures{department="tu-phap",source="ho-tich",stream="khai-sinh"} 0

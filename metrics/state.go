@@ -34,7 +34,7 @@ func NewStateCollector(st *state.Store, streams []Stream) prometheus.Collector {
 		rejects: prometheus.NewDesc("lienthong_stream_rejects_outstanding",
 			"Rejected records of the stream not yet fixed (delivered since or gone from the source).", streamLabels, nil),
 		failures: prometheus.NewDesc("lienthong_stream_consecutive_failures",
-			"Runs of the stream that failed or were abandoned since its last successful run.", streamLabels, nil),
+			"Runs of the stream that failed, were abandoned or timed out since its last successful run.", streamLabels, nil),
 		cursor: prometheus.NewDesc("lienthong_stream_cursor_timestamp_seconds",
 			"Newest cursor value delivered (the stream's checkpoint), as Unix time; only for streams whose cursor is a date or timestamp. Freshness is time() minus this.",
 			streamLabels, nil),

@@ -23,8 +23,8 @@ type StreamStatus struct {
 	Checkpoint json.RawMessage `json:"checkpoint,omitempty"`
 	// RejectsOutstanding counts the stream's rejects not yet fixed.
 	RejectsOutstanding int64 `json:"rejects_outstanding"`
-	// ConsecutiveFailures counts the runs that failed or were abandoned
-	// since the last one that succeeded.
+	// ConsecutiveFailures counts the runs that failed, were abandoned or
+	// timed out since the last one that succeeded.
 	ConsecutiveFailures int64 `json:"consecutive_failures"`
 }
 
@@ -75,7 +75,7 @@ func (s *Store) StreamStatuses(ctx context.Context) (map[Ref]StreamStatus, error
 	}
 	counts = counts[:0]
 	if err := s.db.SelectContext(ctx, &counts, `SELECT department, source, stream, COUNT(*) AS n FROM runs r
-		WHERE status IN ('failed', 'abandoned') AND id > COALESCE((SELECT MAX(id) FROM runs s
+		WHERE status IN ('failed', 'abandoned', 'timed_out') AND id > COALESCE((SELECT MAX(id) FROM runs s
 			WHERE s.department = r.department AND s.source = r.source AND s.stream = r.stream AND s.status = 'succeeded'), 0)
 		GROUP BY department, source, stream`); err != nil {
 		return nil, fmt.Errorf("count failed runs: %w", err)
