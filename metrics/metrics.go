@@ -5,6 +5,12 @@
 // Label values come from configuration (department, source, stream), from
 // fixed stage and outcome names, or from stable reject reason codes, never
 // from record content, so cardinality stays bounded by the configuration.
+//
+// Counters and histograms are fed by the engine, the connectors and the
+// scheduler as things happen; what the state store already knows (rejects
+// outstanding, failures in a row, the newest cursor delivered) is read from
+// it at scrape time by NewStateCollector instead, so it cannot drift and is
+// the same on every replica. docs/METRICS.md lists every metric.
 package metrics
 
 import (
