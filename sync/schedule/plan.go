@@ -96,6 +96,9 @@ func (s *Scheduler) plan(ctx context.Context, st Stream, now time.Time) error {
 		from = until.Time
 	}
 	horizon := now.Add(s.o.Lookahead)
+	if !horizon.After(from) {
+		return nil // planned further already (by a replica whose clock runs ahead)
+	}
 	var params []river.InsertManyParams
 	missed := 0
 	for t, i := st.Schedule.Next(from), 0; !t.After(horizon) && i < maxSlotsPerPlan; t, i = st.Schedule.Next(t), i+1 {

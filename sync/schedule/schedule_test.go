@@ -111,7 +111,8 @@ func testScheduler(t *testing.T, dsn string) {
 	refs := []state.Ref{{Department: "d", Source: "s", Stream: "a"}, {Department: "d", Source: "s", Stream: "b"}}
 	var streams []schedule.Stream
 	for _, r := range refs {
-		streams = append(streams, schedule.Stream{Ref: r, Schedule: every, Timeout: 10 * time.Second})
+		// A slot made due late waits for the one before it, not skipped.
+		streams = append(streams, schedule.Stream{Ref: r, Schedule: every, Timeout: 10 * time.Second, MaxRuntime: 30 * time.Second})
 	}
 	s, err := schedule.New(schedule.Options{DB: qdb, State: st, Streams: streams, Run: ledgerRun(st, 200*time.Millisecond),
 		MaxConcurrentRuns: 2, ShutdownGrace: 5 * time.Second, Retry: schedule.Retry{Attempts: 2, Backoff: time.Second},
