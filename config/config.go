@@ -34,6 +34,20 @@ type Config struct {
 	Serve Serve `yaml:"serve"`
 	// Departments are the departments (sở, ngành) that deliver data.
 	Departments []Department `yaml:"departments"`
+	// Rejects says how long a rejected record, whole raw record with its
+	// names and ID numbers, is kept once its source row is no longer read.
+	// Default retention: 90 days.
+	Rejects RetentionPolicy `yaml:"rejects"`
+	// DeletedRecords says how long a national record marked deleted keeps
+	// its personal data before only its provenance is left. Default
+	// retention: 30 days.
+	DeletedRecords RetentionPolicy `yaml:"deleted_records"`
+}
+
+// RetentionPolicy bounds how long personal data that is no longer needed
+// is kept. Durations accept days: "90d".
+type RetentionPolicy struct {
+	Retention time.Duration `yaml:"retention"`
 }
 
 // Store names a database of lienthong's own.

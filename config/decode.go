@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"reflect"
 	"slices"
 	"strconv"
@@ -77,7 +78,7 @@ func decode(file string, data []byte) (*Config, *document, error) {
 	}
 	// The walk has checked the shape; Strict is kept so that anything the
 	// walk does not know about still fails rather than being ignored.
-	if err := yaml.NodeToValue(body, cfg, yaml.Strict()); err != nil {
+	if err := yaml.NodeToValue(body, cfg, yaml.Strict(), yaml.CustomUnmarshaler(unmarshalDuration)); err != nil {
 		return nil, d, d.yamlError(err)
 	}
 	unshare(cfg)
@@ -150,6 +151,36 @@ func expandedSize(n ast.Node, anchors map[string]int) int {
 
 var durationType = reflect.TypeFor[time.Duration]()
 
+// parseDuration reads a duration as time.ParseDuration does, and also a
+// whole number of days ("90d"): retention periods are counted in days, and
+// "2160h" is no way to write a quarter.
+func parseDuration(s string) (time.Duration, error) {
+	days, ok := strings.CutSuffix(s, "d")
+	if !ok {
+		return time.ParseDuration(s)
+	}
+	n, err := strconv.ParseInt(days, 10, 64)
+	const day = 24 * time.Hour
+	if err != nil || n < 0 || n > int64(math.MaxInt64/day) {
+		return 0, fmt.Errorf("invalid duration %q: days are a whole number, such as \"90d\"", s)
+	}
+	return time.Duration(n) * day, nil
+}
+
+// unmarshalDuration decodes a time.Duration with parseDuration.
+func unmarshalDuration(d *time.Duration, b []byte) error {
+	var s string
+	if err := yaml.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	v, err := parseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = v
+	return nil
+}
+
 // walk checks node n against Go type t, records the line of every key path
 // it visits and adds an error for each mismatch.
 func (d *document) walk(n ast.Node, t reflect.Type, path string) {
@@ -198,8 +229,8 @@ func (d *document) walk(n ast.Node, t reflect.Type, path string) {
 			d.add(lineOf(n), path, fmt.Sprintf("want a duration such as \"2s\" or \"10m\", got %s", describe(n)))
 			return
 		}
-		if _, err := time.ParseDuration(s.Value); err != nil {
-			d.add(lineOf(n), path, fmt.Sprintf("invalid duration %q: write a number and a unit, such as \"2s\", \"500ms\" or \"10m\"", s.Value))
+		if _, err := parseDuration(s.Value); err != nil {
+			d.add(lineOf(n), path, fmt.Sprintf("invalid duration %q: write a number and a unit, such as \"2s\", \"500ms\", \"10m\" or \"90d\"", s.Value))
 		}
 	case t.Kind() == reflect.Struct:
 		d.walkMapping(n, t, path)

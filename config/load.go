@@ -27,6 +27,23 @@ type parseOptions struct {
 	withoutSourceSecrets bool
 	// only, when set, limits secret resolution to one "department/source".
 	only string
+	// kinds, when set, are the connector kinds the program knows.
+	kinds []string
+}
+
+// KnownKinds names the connector kinds the program was built with, so a
+// source of another kind (a typo, a connector not imported) is reported
+// with its file and line rather than when a sync opens it. The kinds come
+// from the caller (connectors.Kinds) because this package must not import
+// the connectors.
+//
+// Like secrets, kinds are checked on the sources whose secrets are
+// resolved: every source, or only the one OnlySourceSecret names, or none
+// with WithoutSourceSecrets. A command that reads only lienthong's own
+// stores, or syncs the other departments, is not stopped by one source's
+// mistake.
+func KnownKinds(kinds ...string) ParseOption {
+	return func(o *parseOptions) { o.kinds = kinds }
 }
 
 // OnlySourceSecret resolves the secret of one source ("department/source")
@@ -68,6 +85,9 @@ func Parse(path string, data []byte, getenv func(string) string, opts ...ParseOp
 	d.validate(c)
 	resolvePaths(c, filepath.Dir(path))
 	d.resolveSecrets(c, getenv, !o.withoutSourceSecrets, o.only)
+	if len(o.kinds) > 0 && !o.withoutSourceSecrets {
+		d.checkKinds(c, o.kinds, o.only)
+	}
 	if len(d.errs) > 0 {
 		slices.SortStableFunc(d.errs, func(a, b error) int {
 			var ea, eb *Error

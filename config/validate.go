@@ -3,7 +3,9 @@ package config
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -13,6 +15,12 @@ const (
 	defaultBatchSize   = 1000
 	defaultBatchPeriod = 2 * time.Second
 	defaultPageSize    = 5000
+	// A department has a quarter to fix a rejected row before its raw
+	// record, names and ID numbers included, is purged.
+	defaultRejectsRetention = 90 * 24 * time.Hour
+	// A deleted national record keeps its data a month, long enough to
+	// investigate a wrong deletion; its source still holds what comes back.
+	defaultDeletedRetention = 30 * 24 * time.Hour
 )
 
 // Stream modes, as written in the file.
@@ -35,6 +43,12 @@ func (d *document) setDefaults(c *Config) {
 		c.Batch.Period = defaultBatchPeriod
 	}
 	d.setServeDefaults(c)
+	if !d.has("rejects.retention") {
+		c.Rejects.Retention = defaultRejectsRetention
+	}
+	if !d.has("deleted_records.retention") {
+		c.DeletedRecords.Retention = defaultDeletedRetention
+	}
 	for i := range c.Departments {
 		for j := range c.Departments[i].Sources {
 			src := &c.Departments[i].Sources[j]
@@ -76,6 +90,14 @@ var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 func (d *document) validate(c *Config) {
 	d.checkBatch("batch", c.Batch)
 	d.validateServe(c)
+	for _, r := range []struct {
+		key string
+		p   RetentionPolicy
+	}{{"rejects.retention", c.Rejects}, {"deleted_records.retention", c.DeletedRecords}} {
+		if r.p.Retention <= 0 {
+			d.addAt(r.key, `must be greater than 0, such as "90d"`)
+		}
+	}
 	if u := c.AdminUnits; d.has("admin_units") {
 		// A lookup reads a record's unit in the era of its date, so both
 		// eras and the way between them are needed.
@@ -126,6 +148,31 @@ func (d *document) validateSource(src *Source, path string, sources names) {
 	streams := names{}
 	for k := range src.Streams {
 		d.validateStream(&src.Streams[k], sqlKinds[src.Kind], index(path+".streams", k), streams)
+	}
+}
+
+// checkKinds reports sources of a kind not in known, with the likely typo
+// or the list of known kinds. only, when set, limits the check to one
+// "department/source".
+func (d *document) checkKinds(c *Config, known []string, only string) {
+	for i := range c.Departments {
+		for j := range c.Departments[i].Sources {
+			src := &c.Departments[i].Sources[j]
+			if src.Kind == "" || slices.Contains(known, src.Kind) || (only != "" && only != c.Departments[i].Name+"/"+src.Name) {
+				continue
+			}
+			msg := fmt.Sprintf("unknown connector kind %q", src.Kind)
+			best, bestDist := "", 3 // a farther kind is not a typo
+			for _, k := range known {
+				if dist := editDistance(src.Kind, k); dist < bestDist {
+					best, bestDist = k, dist
+				}
+			}
+			if best != "" {
+				msg += fmt.Sprintf(" (did you mean %q?)", best)
+			}
+			d.addAt(index(index("departments", i)+".sources", j)+".kind", msg+"; known kinds: "+strings.Join(known, ", "))
+		}
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/expr-lang/expr/vm"
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/lienthong/lienthong/mapping/vn"
 	"github.com/lienthong/lienthong/schema"
 )
 
@@ -47,6 +48,17 @@ type frame struct {
 	// program, so one of each serves every call.
 	scratch []any
 	stack   []any
+	// partials are the partial dates date() read in this record, so that
+	// a field that needs a full date is refused quoting the value as the
+	// source wrote it ("00/00/2016"), not as it became ("2016").
+	partials []partialRead
+}
+
+// partialRead is a partial date read from a source's text in a slot.
+type partialRead struct {
+	slot      int
+	raw       string
+	precision vn.Precision
 }
 
 // failure is a normaliser failure (or a missing column) in a slot.
@@ -155,7 +167,7 @@ func load8(s string, i int) uint64 {
 // its field, so a department sees them all at once.
 func (m *Mapper) Map(src map[string]any) Result {
 	f := m.frames.Get().(*frame)
-	f.src, f.fails, f.stack = src, f.fails[:0], f.stack[:0]
+	f.src, f.fails, f.stack, f.partials = src, f.fails[:0], f.stack[:0], f.partials[:0]
 	defer func() {
 		f.src = nil
 		clear(f.vals)
@@ -238,6 +250,9 @@ func (m *Mapper) Map(src map[string]any) Result {
 	}
 	rec := schema.Record{Kind: m.Kind.Name, Data: data}
 	schemaVs := m.Kind.ValidateFields(fields)
+	if len(f.partials) > 0 {
+		m.explainPartial(f, schemaVs)
+	}
 	if len(vs) == 0 {
 		return Result{Record: rec, Violations: schemaVs}
 	}
@@ -249,6 +264,49 @@ func (m *Mapper) Map(src map[string]any) Result {
 		}
 	}
 	return Result{Record: rec, Violations: vs}
+}
+
+// explainPartial rewrites the schema's bad_date violations of fields that
+// need a full date but got a partial one from date(): the message quotes
+// the source's value and says the record kind needs day, month and year,
+// rather than quoting the year the value became.
+func (m *Mapper) explainPartial(f *frame, vs []schema.Violation) {
+	for k := range vs {
+		v := &vs[k]
+		if v.Code != schema.ReasonBadDate {
+			continue
+		}
+		for _, i := range m.fields {
+			e := &m.elements[i]
+			if e.field != v.Field || m.Kind.Fields[e.index].Partial {
+				continue
+			}
+			p := m.partialOf(f, e.slot)
+			if p == nil {
+				continue
+			}
+			what := "a year without day and month"
+			if p.precision == vn.PrecisionMonth {
+				what = "a month and year without a day"
+			}
+			fd := &m.Kind.Fields[e.index]
+			v.Message = fmt.Sprintf("%s (%s) %q is %s: a %s needs a full date (day, month and year)", fd.Name, fd.Label, p.raw, what, m.Kind.Name)
+		}
+	}
+}
+
+// partialOf returns the partial date read in a slot or in a let it uses.
+func (m *Mapper) partialOf(f *frame, slot int) *partialRead {
+	for i := range f.partials {
+		p := &f.partials[i]
+		if p.slot == slot {
+			return p
+		}
+		if _, uses := slices.BinarySearch(m.deps[slot], p.slot); uses {
+			return p
+		}
+	}
+	return nil
 }
 
 func hasField(vs []schema.Violation, field string) bool {
@@ -281,7 +339,7 @@ func (m *Mapper) run(f *frame) []any {
 	} else if _, err := f.vm.Run(m.prog, f); err == nil {
 		return f.vals
 	}
-	f.fails = f.fails[:0]
+	f.fails, f.partials = f.fails[:0], f.partials[:0]
 	vals := f.vals
 	clear(vals)
 	for i, p := range m.each {

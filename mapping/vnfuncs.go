@@ -190,13 +190,13 @@ func prepareDate(_ *compiler, call *ast.CallNode) (siteFunc, error) {
 				failWith(f, s, err)
 				return ""
 			}
-			return dateText(d)
+			return f.dateRead(s, v, d)
 		}
 		invalid := ""
 		for _, l := range layouts {
 			d, ok, why := l.parse(v)
 			if ok {
-				return dateText(d)
+				return f.dateRead(s, v, d)
 			}
 			if invalid == "" {
 				invalid = why
@@ -208,7 +208,7 @@ func prepareDate(_ *compiler, call *ast.CallNode) (siteFunc, error) {
 				failWith(f, s, err)
 				return ""
 			}
-			return dateText(d)
+			return f.dateRead(s, v, d)
 		}
 		if invalid != "" {
 			f.fail(s.slot, vn.ReasonBadDate, fmt.Sprintf("date %q: %s", v, invalid))
@@ -250,6 +250,15 @@ type dateYear [12 * 31]atomic.Pointer[any]
 var internedDates [internTo - internFrom]atomic.Pointer[dateYear]
 
 // dateText is the date's text (vn.Date.String), boxed.
+// dateRead returns a date's text and remembers a partial one with the
+// source's text it came from (see frame.partials).
+func (f *frame) dateRead(s *site, raw string, d vn.Date) any {
+	if d.Precision != vn.PrecisionDay {
+		f.partials = append(f.partials, partialRead{slot: s.slot, raw: raw, precision: d.Precision})
+	}
+	return dateText(d)
+}
+
 func dateText(d vn.Date) any {
 	if d.Precision != vn.PrecisionDay || d.Year < internFrom || d.Year >= internTo ||
 		d.Month < 1 || d.Month > 12 || d.Day < 1 || d.Day > 31 {

@@ -143,6 +143,10 @@ type Store interface {
 	Prefill(ctx context.Context, idNumber string) ([]Document, error)
 	// Count returns the number of live records of a stream, for reports.
 	Count(ctx context.Context, department, source, stream string) (int64, error)
+	// Anonymise removes the personal data of the stream's records marked
+	// deleted before the given time, and returns how many it changed. See
+	// retention.go for what a record keeps.
+	Anonymise(ctx context.Context, department, source, stream string, before time.Time) (int64, error)
 }
 
 // New returns the national store kept in db, in db's dialect.

@@ -1,7 +1,8 @@
 // Package conformance is the test suite every connector passes: the same
 // scenarios (an empty source, one row, many rows sharing a cursor value, NULL
 // cursors, inserts and updates between runs, deletions under full refresh,
-// Vietnamese text, a read that fails halfway and resumes) run against each
+// Vietnamese text, a read that fails halfway and resumes, the columns a
+// connector lists before a read) run against each
 // connector reading a real peer: a database, an HTTP server, a folder of
 // files, a child process.
 //
@@ -57,6 +58,10 @@ type Caps struct {
 	// read since the last resumable position (Singer's STATE granularity).
 	// Records are never missed either way.
 	AtLeastOnce bool
+	// Columns: the connector implements connectors.ColumnLister and can
+	// tell this peer's columns (ok is true). A connector that implements
+	// it is checked whenever it can tell, whatever Columns says.
+	Columns bool
 }
 
 // Peer is a department system of one connector kind, for the suite.
@@ -111,6 +116,7 @@ var scenarios = []scenario{
 	{"deletes under full refresh", "full-refresh reads", func(c Caps) bool { return c.FullRefresh }, testDeletes},
 	{"Vietnamese text", "", always, testVietnamese},
 	{"failure halfway and resume", "", always, testResume},
+	{"columns listed before a read", "", always, testColumns},
 }
 
 // session reads a peer as the engine does, carrying the checkpoint over.
@@ -363,4 +369,66 @@ func text(v any) string {
 		return ""
 	}
 	return fmt.Sprint(v)
+}
+
+// testColumns checks a ColumnLister against what Read delivers: the
+// columns listed before a read, on an empty peer and on one with rows, are
+// exactly the fields of the records read.
+func testColumns(t *testing.T, p Peer) {
+	s := open(t, p, 3)
+	cl, ok := s.src.(connectors.ColumnLister)
+	if !ok {
+		if p.Caps().Columns {
+			t.Fatal("the peer's Caps say it lists columns, and its source is no connectors.ColumnLister")
+		}
+		t.Log("the connector does not list columns")
+		return
+	}
+	ctx := context.Background()
+	list := func(when string) ([]string, bool) {
+		t.Helper()
+		cols, ok, err := cl.Columns(ctx, s.stream)
+		if err != nil {
+			t.Fatalf("columns %s: %v", when, err)
+		}
+		if !ok && p.Caps().Columns {
+			t.Fatalf("columns %s: not ok, and the peer's Caps say the connector can tell", when)
+		}
+		seen := map[string]bool{}
+		for _, c := range cols {
+			if seen[c] {
+				t.Fatalf("columns %s: %q listed twice in %q", when, c, cols)
+			}
+			seen[c] = true
+		}
+		return cols, ok
+	}
+	before, okBefore := list("of an empty peer")
+	p.Put(t, rows(1, 5, 1, 10)...)
+	cols, ok := list("with rows")
+	if !ok {
+		t.Log("the connector can not tell this peer's columns")
+		return
+	}
+	if okBefore && strings.Join(before, ",") != strings.Join(cols, ",") {
+		t.Fatalf("columns changed when rows arrived: %q, then %q", before, cols)
+	}
+	recs := s.read(connectors.Incremental, 0)
+	wantIDs(t, "records after listing the columns", recs, idRange(1, 5)...)
+	fields := map[string]bool{}
+	for _, r := range recs {
+		for name := range r.Fields {
+			fields[name] = true
+		}
+	}
+	got := make([]string, 0, len(fields))
+	for name := range fields {
+		got = append(got, name)
+	}
+	sort.Strings(got)
+	listed := append([]string{}, cols...)
+	sort.Strings(listed)
+	if strings.Join(got, ",") != strings.Join(listed, ",") {
+		t.Fatalf("Columns listed %q, and the records read hold fields %q", cols, got)
+	}
 }

@@ -81,7 +81,7 @@ func sqlPeer(kind string) conformance.NewPeer {
 }
 
 func (p *sqlDB) Caps() conformance.Caps {
-	return conformance.Caps{NullCursor: true, FullRefresh: true, Updates: true}
+	return conformance.Caps{NullCursor: true, FullRefresh: true, Updates: true, Columns: true}
 }
 
 func (p *sqlDB) Open(t *testing.T, pageSize int) (connectors.Source, connectors.Stream) {

@@ -50,14 +50,15 @@ func newTapPeer(t *testing.T) conformance.Peer {
 }
 
 // Caps: the tap resumes by STATE, so a failed read replays the records
-// after the last STATE it handed over.
+// after the last STATE it handed over. It offers --discover, so the
+// connector lists its columns.
 func (p *tapPeer) Caps() conformance.Caps {
-	return conformance.Caps{NullCursor: true, FullRefresh: true, Updates: true, AtLeastOnce: true}
+	return conformance.Caps{NullCursor: true, FullRefresh: true, Updates: true, AtLeastOnce: true, Columns: true}
 }
 
 func (p *tapPeer) Open(t *testing.T, _ int) (connectors.Source, connectors.Stream) {
 	src, err := connectors.Open(context.Background(), connectors.Config{Name: "peer", Kind: "exec", DSN: "unused", Dir: bin, Log: peerLog(t),
-		Options: map[string]any{"command": "./peertap", "env": map[string]any{"PEER_FILE": p.file}}})
+		Options: map[string]any{"command": "./peertap", "discover": true, "env": map[string]any{"PEER_FILE": p.file}}})
 	if err != nil {
 		t.Fatal(err)
 	}

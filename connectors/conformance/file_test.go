@@ -82,7 +82,7 @@ func newFilePeer(t *testing.T) conformance.Peer {
 // changed and put again lands in a new file, which is read, so Updates
 // holds. Reads resume at the row, exactly.
 func (p *filePeer) Caps() conformance.Caps {
-	return conformance.Caps{NullCursor: false, FullRefresh: true, Updates: true}
+	return conformance.Caps{NullCursor: false, FullRefresh: true, Updates: true, Columns: true}
 }
 
 func (p *filePeer) Open(t *testing.T, _ int) (connectors.Source, connectors.Stream) {
@@ -199,6 +199,24 @@ func (b byMode) Check(ctx context.Context, st connectors.Stream) error {
 		return err
 	}
 	return b.Source.Check(ctx, b.snapshot)
+}
+
+// Columns lists the change files' columns, which must be the snapshots'
+// too.
+func (b byMode) Columns(ctx context.Context, st connectors.Stream) ([]string, bool, error) {
+	cl := b.Source.(connectors.ColumnLister)
+	cols, ok, err := cl.Columns(ctx, st)
+	if err != nil || !ok {
+		return cols, ok, err
+	}
+	snap, ok, err := cl.Columns(ctx, b.snapshot)
+	if err != nil || !ok {
+		return snap, ok, err
+	}
+	if !slices.Equal(cols, snap) {
+		return nil, false, fmt.Errorf("the change files' columns %q differ from the snapshots' %q", cols, snap)
+	}
+	return cols, true, nil
 }
 
 func (b byMode) Read(ctx context.Context, req connectors.ReadRequest) (connectors.Reader, error) {

@@ -29,6 +29,7 @@ const apiToken = "conformance-token-7f3a91"
 // stream's page_size, which is the suite's.
 const apiOptions = `
 base_url: %s/api/v1
+allow_networks: [127.0.0.0/8]   # the test server listens on loopback
 auth:
   type: bearer
 headers: {Accept-Language: vi}

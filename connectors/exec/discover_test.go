@@ -92,3 +92,25 @@ func TestDiscoverOff(t *testing.T) {
 		t.Fatalf("err = %v, want ErrNoDiscovery saying to set discover: true", err)
 	}
 }
+
+// TestColumns lists a stream's columns from the catalog, in the program's
+// order, when the program discovers; without discovery it can not tell.
+func TestColumns(t *testing.T) {
+	src, _ := source(t, map[string]any{"command": "./tap", "discover": true})
+	cols, ok, err := src.Columns(t.Context(), births)
+	if err != nil || !ok {
+		t.Fatalf("columns %q, ok %v, err %v", cols, ok, err)
+	}
+	want := []string{"so_dang_ky", "ho_ten", "ngay_sinh", "cap_nhat", "noi_sinh", "can_nang", "so_cccd", "cha_me", "ghi_chu"}
+	if !slices.Equal(cols, want) {
+		t.Errorf("columns %q, want %q", cols, want)
+	}
+	_, _, err = src.Columns(t.Context(), connectors.Stream{Name: "x", Table: "deaths"})
+	if !errors.Is(err, exec.ErrInvalidStream) || !strings.Contains(err.Error(), `catalog has no stream "deaths"`) {
+		t.Errorf("missing stream: err = %v", err)
+	}
+	off, _ := source(t, map[string]any{"command": "./tap"})
+	if cols, ok, err := off.Columns(t.Context(), births); ok || err != nil {
+		t.Errorf("without discovery: columns %q, ok %v, err %v; want not ok", cols, ok, err)
+	}
+}

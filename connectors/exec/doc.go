@@ -133,7 +133,9 @@
 // # Optional interfaces
 //
 // Source implements connectors.Discoverer; Discover fails with
-// ErrNoDiscovery unless discover is true.
+// ErrNoDiscovery unless discover is true. It implements
+// connectors.ColumnLister from the same catalog: a stream's schema
+// properties; without discover it can not tell (ok is false).
 //
 // # Must not
 //

@@ -27,8 +27,9 @@ func init() {
 }
 
 var (
-	_ connectors.Source     = (*Source)(nil)
-	_ connectors.Discoverer = (*Source)(nil)
+	_ connectors.Source       = (*Source)(nil)
+	_ connectors.Discoverer   = (*Source)(nil)
+	_ connectors.ColumnLister = (*Source)(nil)
 )
 
 // DefaultTimeout bounds one run of the program when the source's

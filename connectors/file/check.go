@@ -13,6 +13,11 @@ import (
 // spreadsheet. Reads report such a file as one malformed_file record.
 var ErrMalformedFile = errors.New("file: malformed file")
 
+// ErrOutsideLink is returned, wrapped, by Check when a file matching the
+// stream's pattern is a symbolic link leading outside the drop folder.
+// Reads never follow such a link; they log it and read the other files.
+var ErrOutsideLink = errors.New("file: symbolic link leads outside the drop folder")
+
 // Check verifies that the folder can be listed, that a complete file
 // matches the stream's pattern (ErrNoFile says none is ready yet, and
 // why), and that the newest one opens and its header has the stream's key
@@ -32,6 +37,11 @@ func (s *Source) check(ctx context.Context, st connectors.Stream) error {
 	l, err := s.list(p)
 	if err != nil {
 		return err
+	}
+	defer l.close()
+	if len(l.outside) > 0 {
+		return fmt.Errorf("%w: %s in %s is a symbolic link that leads outside the folder; it is never read: replace it with the file itself",
+			ErrOutsideLink, quoteAll(l.outside), s.dir)
 	}
 	ready := l.ready()
 	switch {

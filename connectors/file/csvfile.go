@@ -18,8 +18,8 @@ type csvRows struct {
 
 // openCSV opens a CSV file and decides its encoding and delimiter. It
 // reads at most the first sampleBytes beyond the header line.
-func openCSV(path string, p *plan) (*csvRows, error) {
-	f, err := os.Open(path)
+func openCSV(d dropped, p *plan) (*csvRows, error) {
+	f, err := d.open()
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package file
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"regexp"
@@ -70,6 +71,8 @@ func (s *Source) DiscoverFiles(ctx context.Context) ([]Discovered, error) {
 	if err != nil {
 		return nil, fmt.Errorf("discover source %q: %w", s.name, err)
 	}
+	l.close()
+	l.warnOutside(s.log)
 	for _, f := range l.files {
 		if ext := strings.ToLower(f.name); strings.HasSuffix(ext, ".csv") || strings.HasSuffix(ext, ".txt") ||
 			strings.HasSuffix(ext, ".tsv") || strings.HasSuffix(ext, ".xlsx") || strings.HasSuffix(ext, ".xlsm") {
@@ -117,6 +120,7 @@ func (s *Source) discover(pattern string) (Discovered, error) {
 	if err != nil {
 		return d, err
 	}
+	defer l.close()
 	d.Files = len(l.files)
 	files := l.ready()
 	if len(files) == 0 {
@@ -128,7 +132,7 @@ func (s *Source) discover(pattern string) (Discovered, error) {
 	f := files[len(files)-1]
 	d.File = f.name
 	o, err := openFile(f, p)
-	if isProblem(err) {
+	if isProblem(err) || errors.Is(err, ErrTooLarge) {
 		d.Problem = err.Error()
 		return d, nil
 	}
@@ -152,7 +156,7 @@ func (s *Source) discover(pattern string) (Discovered, error) {
 			d.EstimatedRecords = int64(rows)
 			break
 		}
-		if isProblem(err) {
+		if isProblem(err) || errors.Is(err, ErrTooLarge) {
 			d.Problem = err.Error()
 			break
 		}

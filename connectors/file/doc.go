@@ -22,6 +22,9 @@
 //	      # done_suffix: .done       # ... or once <name>.done exists (then no min_age)
 //	      history: 100               # files remembered by content hash
 //	      max_row_bytes: 1048576     # a longer CSV line or record is a malformed row
+//	      xlsx_max_unzipped_bytes: 268435456 # a workbook unzipping to more is refused
+//	      xlsx_max_rows: 1048576     # a sheet with more rows (from row 1) is refused
+//	      xlsx_max_cells: 50000000   # a sheet with more cells is refused
 //	      streams:
 //	        dan-cu:
 //	          format: xlsx
@@ -54,6 +57,12 @@
 // that changes during a read fails the read with ErrChanged and is read
 // again, in full, by a later one). Files are read in order of modification
 // time, then name; rows in file order.
+//
+// The folder is opened as an os.Root: a symbolic link that leads outside
+// it (directly, through a linked directory or through "..") is never read
+// nor hashed; reads log it by name and go on with the other files, and
+// Check fails with ErrOutsideLink. A link to another file inside the
+// folder is read like that file.
 //
 // # Modes
 //
@@ -109,6 +118,12 @@
 // out in full from the stored value, since such a number is most often an
 // ID. A formula cell reads its cached value. A row may leave out its empty
 // trailing cells.
+//
+// A workbook that unzips to more than xlsx_max_unzipped_bytes is refused
+// when opened, before anything is inflated; a sheet with more rows than
+// xlsx_max_rows or more cells than xlsx_max_cells when the read passes
+// the limit. The read fails with ErrTooLarge naming the file and the
+// limit, and the file is not counted as read: it waits for the operator.
 //
 // # Rows that can not be read
 //
@@ -172,6 +187,9 @@
 // snapshot read (in read).
 //
 // # Optional interfaces
+//
+// Source implements connectors.ColumnLister: the header of the newest
+// complete file matching the pattern, as records name their fields.
 //
 // Source implements connectors.Discoverer: files are grouped by their
 // name with digit runs replaced by * (khai-sinh-20240501.csv gives

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
@@ -24,8 +25,11 @@ var ErrNoFile = errors.New("file: no complete file")
 // it was not complete after all. The next read reads it again in full.
 var ErrChanged = errors.New("file: file changed while it was read")
 
-// dropped is one file that matches a stream's pattern.
+// dropped is one file that matches a stream's pattern. It is only ever
+// opened through root, so that a symbolic link can not lead a read out
+// of the drop folder.
 type dropped struct {
+	root  *os.Root
 	name  string
 	path  string
 	size  int64
@@ -44,9 +48,29 @@ func (d dropped) before(e dropped) bool {
 // listing is what a folder holds for a stream, in read order: modification
 // time, then name.
 type listing struct {
+	// root is the drop folder, open; close it with close.
+	root  *os.Root
 	files []dropped
 	// waiting counts matching files that are not complete yet.
 	waiting int
+	// outside are the matching names that are symbolic links leading out
+	// of the folder: refused, never read.
+	outside []string
+}
+
+// close releases the folder.
+func (l listing) close() {
+	if l.root != nil {
+		l.root.Close()
+	}
+}
+
+// warnOutside logs the links a listing refused.
+func (l listing) warnOutside(log *slog.Logger) {
+	for _, name := range l.outside {
+		log.Warn("a symbolic link in the drop folder leads outside it; it is refused and never read: replace it with the file itself",
+			"file", name)
+	}
 }
 
 func (l listing) ready() []dropped {
@@ -60,18 +84,28 @@ func (l listing) ready() []dropped {
 }
 
 // list reads the folder once. Hidden files, Excel's lock files (~$name) and
-// done markers are never data, whatever the pattern says.
+// done markers are never data, whatever the pattern says. The folder is
+// opened as an os.Root: a symbolic link is followed only while it stays
+// inside the folder, so a link to a file elsewhere (directly, through a
+// linked directory or through "..") is refused here, and can not be
+// swapped in later either, as every file is opened through the same root.
+// The caller closes the listing.
 func (s *Source) list(p *plan) (listing, error) {
-	entries, err := os.ReadDir(s.dir)
+	root, err := os.OpenRoot(s.dir)
 	if err != nil {
-		return listing{}, fmt.Errorf("list folder %s: %w (check that it exists and that lienthong may read it)", s.dir, err)
+		return listing{}, fmt.Errorf("open folder %s: %w (check that it exists and that lienthong may read it)", s.dir, err)
+	}
+	l := listing{root: root}
+	entries, err := fs.ReadDir(root.FS(), ".")
+	if err != nil {
+		l.close()
+		return listing{}, fmt.Errorf("list folder %s: %w (check that lienthong may read it)", s.dir, err)
 	}
 	names := make(map[string]bool, len(entries))
 	for _, e := range entries {
 		names[e.Name()] = true
 	}
 	now := s.now()
-	var l listing
 	for _, e := range entries {
 		name := e.Name()
 		if strings.HasPrefix(name, ".") || strings.HasPrefix(name, "~$") ||
@@ -82,18 +116,24 @@ func (s *Source) list(p *plan) (listing, error) {
 			continue
 		}
 		path := filepath.Join(s.dir, name)
-		// Stat follows a symbolic link to the file it names.
-		fi, err := os.Stat(path)
+		// Stat follows a symbolic link to the file it names, within the
+		// folder only.
+		fi, err := root.Stat(name)
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				continue // removed since the listing, or a dangling link
 			}
+			if e.Type()&fs.ModeSymlink != 0 {
+				l.outside = append(l.outside, name)
+				continue
+			}
+			l.close()
 			return listing{}, fmt.Errorf("stat %s: %w", path, err)
 		}
 		if !fi.Mode().IsRegular() {
 			continue
 		}
-		d := dropped{name: name, path: path, size: fi.Size(), mtime: fi.ModTime().UTC()}
+		d := dropped{root: root, name: name, path: path, size: fi.Size(), mtime: fi.ModTime().UTC()}
 		if p.doneSuffix != "" {
 			d.ready = names[name+p.doneSuffix]
 		} else {
@@ -111,7 +151,7 @@ func (s *Source) list(p *plan) (listing, error) {
 // unchanged reports whether a file still has the size and modification
 // time it was listed with. A writer that is not done changes one of them.
 func (d dropped) unchanged() (bool, error) {
-	fi, err := os.Stat(d.path)
+	fi, err := d.root.Stat(d.name)
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil
 	}
@@ -121,10 +161,14 @@ func (d dropped) unchanged() (bool, error) {
 	return fi.Size() == d.size && fi.ModTime().UTC().Equal(d.mtime), nil
 }
 
+// open opens the file for reading, through the folder's root.
+func (d dropped) open() (*os.File, error) { return d.root.Open(d.name) }
+
 // hashFile returns the hex SHA-256 of a file's content. It reads in
 // chunks so that a cancelled context stops it on a large file.
-func hashFile(ctx context.Context, path string) (string, error) {
-	f, err := os.Open(path)
+func hashFile(ctx context.Context, d dropped) (string, error) {
+	path := d.path
+	f, err := d.open()
 	if err != nil {
 		return "", err
 	}

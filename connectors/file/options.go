@@ -28,6 +28,21 @@ const (
 	DefaultHistory = 100
 	// DefaultMaxRowBytes bounds one CSV line or record.
 	DefaultMaxRowBytes = 1 << 20
+	// DefaultXLSXMaxUnzippedBytes bounds what an Excel workbook may unzip
+	// to. A workbook is a zip of XML: a 2 MB file of repeated cells can
+	// unzip to gigabytes, and excelize holds every part but the sheets and
+	// the shared strings in memory. 256 MiB is a sheet of some 200,000
+	// rows by 30 columns.
+	DefaultXLSXMaxUnzippedBytes = 256 << 20
+	// DefaultXLSXMaxRows is Excel's own row limit: a sheet with more rows
+	// was not written by Excel.
+	DefaultXLSXMaxRows = 1 << 20
+	// DefaultXLSXMaxCells bounds the cells read from one sheet, so that a
+	// sheet of a few huge rows is refused as one of many rows is.
+	DefaultXLSXMaxCells = 50_000_000
+	// minXLSXMaxUnzippedBytes is the least xlsx_max_unzipped_bytes: an
+	// empty workbook unzips to some 10 KB.
+	minXLSXMaxUnzippedBytes = 1 << 20
 )
 
 // Formats a stream's files can be in.
@@ -50,6 +65,11 @@ type fileOptions struct {
 	MinAge      string `json:"min_age"`
 	History     *int   `json:"history"`
 	MaxRowBytes *int   `json:"max_row_bytes"`
+	// The xlsx_ limits refuse a workbook that would cost too much to
+	// read: see settings.
+	XLSXMaxUnzippedBytes *int64 `json:"xlsx_max_unzipped_bytes"`
+	XLSXMaxRows          *int64 `json:"xlsx_max_rows"`
+	XLSXMaxCells         *int64 `json:"xlsx_max_cells"`
 }
 
 // streamOptions are a stream's own settings. Snapshot is only allowed here:
@@ -83,6 +103,10 @@ type settings struct {
 	history     int
 	maxRowBytes int
 	snapshot    bool
+	// xlsxMaxUnzipped, xlsxMaxRows and xlsxMaxCells refuse a workbook
+	// that unzips to more bytes, or whose sheet has more rows (counted
+	// from row 1) or cells, than they allow.
+	xlsxMaxUnzipped, xlsxMaxRows, xlsxMaxCells int64
 }
 
 var streamNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
@@ -113,7 +137,8 @@ func decodeOptions(raw map[string]any, dsn, dir string) (*options, string, error
 			return nil, "", bad("option %q: want %s, got a %s", field, kindWords(te.Type.Kind().String()), te.Value)
 		case strings.HasPrefix(err.Error(), "json: unknown field "):
 			return nil, "", bad("unknown option %s; the file connector takes dir, format, sheet, header, delimiter, "+
-				"encoding, done_suffix, min_age, history, max_row_bytes and streams (which also takes snapshot)",
+				"encoding, done_suffix, min_age, history, max_row_bytes, xlsx_max_unzipped_bytes, xlsx_max_rows, xlsx_max_cells "+
+				"and streams (which also takes snapshot)",
 				strings.TrimPrefix(err.Error(), "json: unknown field "))
 		}
 		return nil, "", bad("%v", err)
@@ -171,7 +196,8 @@ func (f fileOptions) settle(base fileOptions, snapshot bool, where string) (sett
 		}
 		return def
 	}
-	s := settings{snapshot: snapshot, header: 1, history: DefaultHistory, maxRowBytes: DefaultMaxRowBytes}
+	s := settings{snapshot: snapshot, header: 1, history: DefaultHistory, maxRowBytes: DefaultMaxRowBytes,
+		xlsxMaxUnzipped: DefaultXLSXMaxUnzippedBytes, xlsxMaxRows: DefaultXLSXMaxRows, xlsxMaxCells: DefaultXLSXMaxCells}
 	fail := func(key, format string, args ...any) (settings, error) {
 		return settings{}, fmt.Errorf("%s.%s: %s", where, key, fmt.Sprintf(format, args...))
 	}
@@ -234,6 +260,29 @@ func (f fileOptions) settle(base fileOptions, snapshot bool, where string) (sett
 			return fail("max_row_bytes", "must be at least 1024, got %d", *m)
 		}
 		s.maxRowBytes = *m
+	}
+	limits := []struct {
+		key       string
+		own, base *int64
+		least     int64
+		to        *int64
+	}{
+		{"xlsx_max_unzipped_bytes", f.XLSXMaxUnzippedBytes, base.XLSXMaxUnzippedBytes, minXLSXMaxUnzippedBytes, &s.xlsxMaxUnzipped},
+		{"xlsx_max_rows", f.XLSXMaxRows, base.XLSXMaxRows, 1, &s.xlsxMaxRows},
+		{"xlsx_max_cells", f.XLSXMaxCells, base.XLSXMaxCells, 1, &s.xlsxMaxCells},
+	}
+	for _, l := range limits {
+		v := l.own
+		if v == nil {
+			v = l.base
+		}
+		if v == nil {
+			continue
+		}
+		if *v < l.least {
+			return fail(l.key, "must be at least %d, got %d", l.least, *v)
+		}
+		*l.to = *v
 	}
 	return s, nil
 }

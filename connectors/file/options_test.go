@@ -23,17 +23,19 @@ func TestOptions(t *testing.T) {
 		check func(t *testing.T, s settings)
 	}{
 		{name: "defaults", opts: map[string]any{"dir": "drop"}, check: func(t *testing.T, s settings) {
-			want := settings{format: formatAuto, header: 1, minAge: DefaultMinAge, history: DefaultHistory, maxRowBytes: DefaultMaxRowBytes}
+			want := settings{format: formatAuto, header: 1, minAge: DefaultMinAge, history: DefaultHistory, maxRowBytes: DefaultMaxRowBytes,
+				xlsxMaxUnzipped: DefaultXLSXMaxUnzippedBytes, xlsxMaxRows: DefaultXLSXMaxRows, xlsxMaxCells: DefaultXLSXMaxCells}
 			if s != want {
 				t.Errorf("settings = %+v; want %+v", s, want)
 			}
 		}},
 		{name: "dsn holds the folder", dsn: "drop"},
 		{name: "all set", opts: map[string]any{"dir": "drop", "format": "CSV", "header": 2, "delimiter": "tab", "encoding": "TCVN3",
-			"done_suffix": ".ok", "history": 5, "max_row_bytes": 4096},
+			"done_suffix": ".ok", "history": 5, "max_row_bytes": 4096,
+			"xlsx_max_unzipped_bytes": 2 << 20, "xlsx_max_rows": 1000, "xlsx_max_cells": 9000},
 			check: func(t *testing.T, s settings) {
 				want := settings{format: formatCSV, header: 2, delimiter: '\t', encoding: vn.TCVN3, declared: true,
-					doneSuffix: ".ok", history: 5, maxRowBytes: 4096}
+					doneSuffix: ".ok", history: 5, maxRowBytes: 4096, xlsxMaxUnzipped: 2 << 20, xlsxMaxRows: 1000, xlsxMaxCells: 9000}
 				if s != want {
 					t.Errorf("settings = %+v; want %+v", s, want)
 				}
@@ -45,7 +47,8 @@ func TestOptions(t *testing.T) {
 			"streams": map[string]any{"s": map[string]any{"encoding": "auto", "snapshot": true, "header": 4}}},
 			check: func(t *testing.T, s settings) {
 				want := settings{format: formatAuto, header: 4, minAge: time.Minute, history: DefaultHistory,
-					maxRowBytes: DefaultMaxRowBytes, snapshot: true}
+					maxRowBytes: DefaultMaxRowBytes, snapshot: true,
+					xlsxMaxUnzipped: DefaultXLSXMaxUnzippedBytes, xlsxMaxRows: DefaultXLSXMaxRows, xlsxMaxCells: DefaultXLSXMaxCells}
 				if s != want {
 					t.Errorf("settings = %+v; want %+v", s, want)
 				}
@@ -66,6 +69,10 @@ func TestOptions(t *testing.T) {
 		{name: "bad min_age", opts: map[string]any{"dir": "d", "min_age": "30"}, want: `options.min_age: "30" is not a duration`},
 		{name: "history zero", opts: map[string]any{"dir": "d", "history": 0}, want: "options.history: must be 1 or more"},
 		{name: "small max_row_bytes", opts: map[string]any{"dir": "d", "max_row_bytes": 10}, want: "options.max_row_bytes"},
+		{name: "small xlsx_max_unzipped_bytes", opts: map[string]any{"dir": "d", "xlsx_max_unzipped_bytes": 1000}, want: "options.xlsx_max_unzipped_bytes: must be at least 1048576"},
+		{name: "xlsx_max_rows zero", opts: map[string]any{"dir": "d", "streams": map[string]any{"s": map[string]any{"xlsx_max_rows": 0}}},
+			want: "options.streams.s.xlsx_max_rows: must be at least 1"},
+		{name: "xlsx_max_cells negative", opts: map[string]any{"dir": "d", "xlsx_max_cells": -5}, want: "options.xlsx_max_cells"},
 		{name: "bad stream name", opts: map[string]any{"dir": "d", "streams": map[string]any{"Khai Sinh": map[string]any{}}}, want: `"Khai Sinh" is not a stream name`},
 		{name: "bad stream option", opts: map[string]any{"dir": "d", "streams": map[string]any{"s": map[string]any{"header": -1}}},
 			want: "options.streams.s.header"},

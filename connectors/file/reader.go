@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"os"
 
 	"github.com/lienthong/lienthong/connectors"
 )
@@ -29,6 +30,8 @@ type reader struct {
 	// resumes is gone.
 	newest *dropped
 	cur    *current
+	// root is the drop folder the read's files are opened through.
+	root *os.Root
 
 	final  connectors.Checkpoint
 	closed bool
@@ -73,14 +76,19 @@ func (s *Source) newReader(req connectors.ReadRequest) (*reader, error) {
 		return nil, err
 	}
 	r := &reader{src: s, p: p, full: req.Mode == connectors.FullRefresh, cp: cp, resume: cp.Reading,
-		log: s.log.With("stream", req.Stream.Name)}
+		log: s.log.With("stream", req.Stream.Name), root: l.root}
 	r.cp.Reading = nil
+	l.warnOutside(r.log)
 	ready := l.ready()
 	if l.waiting > 0 {
 		r.log.Info("files not complete yet are left for a later read", "waiting", l.waiting, "pattern", p.pattern)
 	}
 	if r.full {
-		return r, r.planFull(ready)
+		if err := r.planFull(ready); err != nil {
+			l.close()
+			return nil, err
+		}
+		return r, nil
 	}
 	r.cp.trim(p.history)
 	old := 0
@@ -271,7 +279,7 @@ func (r *reader) openNext(ctx context.Context) (bool, error) {
 		if !r.full && r.cp.listed(d) {
 			continue
 		}
-		sha, err := hashFile(ctx, d.path)
+		sha, err := hashFile(ctx, d)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue // taken away since the listing
 		}
@@ -383,13 +391,17 @@ func (r *reader) finish() {
 // no file half read.
 func (r *reader) Final() connectors.Checkpoint { return r.final }
 
-// Close closes the file being read, if any.
+// Close closes the file being read, if any, and the folder.
 func (r *reader) Close() error {
-	r.closed = true
-	if r.cur != nil && r.cur.o != nil {
-		err := r.cur.o.close()
-		r.cur = nil
-		return err
+	if r.closed {
+		return nil
 	}
-	return nil
+	r.closed = true
+	var err error
+	if r.cur != nil && r.cur.o != nil {
+		err = r.cur.o.close()
+		r.cur = nil
+	}
+	r.root.Close()
+	return err
 }

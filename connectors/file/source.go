@@ -24,8 +24,9 @@ func init() {
 }
 
 var (
-	_ connectors.Source     = (*Source)(nil)
-	_ connectors.Discoverer = (*Source)(nil)
+	_ connectors.Source       = (*Source)(nil)
+	_ connectors.Discoverer   = (*Source)(nil)
+	_ connectors.ColumnLister = (*Source)(nil)
 )
 
 // Source reads the files a department drops into one folder. It holds no
@@ -82,6 +83,22 @@ type opened struct {
 // openFile opens one file by its format and reads its header. A
 // *fileProblem error means the content is unusable.
 func openFile(d dropped, p *plan) (*opened, error) {
+	o, err := openRows(d, p)
+	if err != nil {
+		return nil, err
+	}
+	t, err := newTable(d.name, o.src, p, o.format == formatCSV)
+	if err != nil {
+		o.src.close()
+		return nil, err
+	}
+	o.table = t
+	return o, nil
+}
+
+// openRows opens one file by its format, its header not read yet: the
+// opened's table holds only src.
+func openRows(d dropped, p *plan) (*opened, error) {
 	format := p.format
 	if format == formatAuto {
 		switch strings.ToLower(filepath.Ext(d.name)) {
@@ -95,28 +112,21 @@ func openFile(d dropped, p *plan) (*opened, error) {
 			return nil, problemf("the format of %q is not known from its extension: set format to csv or xlsx", d.name)
 		}
 	}
-	o := &opened{format: format}
-	var src rowSource
+	o := &opened{format: format, table: &table{file: d.name}}
 	switch format {
 	case formatCSV:
-		c, err := openCSV(d.path, p)
+		c, err := openCSV(d, p)
 		if err != nil {
 			return nil, err
 		}
-		o.enc, o.delim, src = c.encoding(), c.delim, c
+		o.enc, o.delim, o.src = c.encoding(), c.delim, c
 	case formatXLSX:
-		x, err := openXLSX(d.path, p)
+		x, err := openXLSX(d, p)
 		if err != nil {
 			return nil, err
 		}
-		src = x
+		o.src = x
 	}
-	t, err := newTable(d.name, src, p, format == formatCSV)
-	if err != nil {
-		src.close()
-		return nil, err
-	}
-	o.table = t
 	return o, nil
 }
 

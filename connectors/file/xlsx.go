@@ -2,6 +2,7 @@ package file
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -11,15 +12,31 @@ import (
 	"github.com/lienthong/lienthong/mapping/vn"
 )
 
+// ErrTooLarge is returned, wrapped, when an Excel workbook is over one of
+// the stream's xlsx_ limits: it unzips to more bytes, or its sheet has
+// more rows or cells, than they allow. The read fails and the file is not
+// counted as read: it stays for the operator, who raises the limit for a
+// genuine workbook or has the department export it otherwise.
+var ErrTooLarge = errors.New("file: workbook over the stream's limits")
+
 // xlsxOptions makes Excel's locale-dependent date formats (the built-in
 // short date and date-time, which Excel shows as the viewer's Windows
-// settings say) come out as ISO dates rather than excelize's US default.
-var xlsxOptions = excelize.Options{ShortDatePattern: "yyyy-mm-dd", LongTimePattern: "hh:mm:ss"}
+// settings say) come out as ISO dates rather than excelize's US default,
+// and bounds what the workbook may unzip to. Sheets and shared strings
+// over unzipXMLInMemory are spilled to temporary files rather than held.
+func xlsxOptions(p *plan) excelize.Options {
+	return excelize.Options{ShortDatePattern: "yyyy-mm-dd", LongTimePattern: "hh:mm:ss",
+		UnzipSizeLimit: p.xlsxMaxUnzipped, UnzipXMLSizeLimit: min(p.xlsxMaxUnzipped, unzipXMLInMemory)}
+}
+
+// unzipXMLInMemory is excelize's default UnzipXMLSizeLimit.
+const unzipXMLInMemory = 16 << 20
 
 // xlsxRows reads one sheet with excelize's streaming row iterator, which
 // holds one row at a time (excelize spills large sheets to a temporary
 // file instead of memory).
 type xlsxRows struct {
+	file  string
 	f     *excelize.File
 	sheet string
 	rows  *excelize.Rows
@@ -30,14 +47,38 @@ type xlsxRows struct {
 	// time a shown value needs them and kept in step with rows.
 	raw   *excelize.Rows
 	rawAt int
+	// cells counts the cells read, against maxCells; maxRows bounds n.
+	nCells, maxCells, maxRows int64
 }
 
-func openXLSX(path string, p *plan) (*xlsxRows, error) {
-	f, err := excelize.OpenFile(path, xlsxOptions)
+// openXLSX opens a workbook through the drop folder's root. excelize
+// unzips it whole when it opens it: its limit is checked against the
+// sizes the zip declares (archive/zip refuses an entry that inflates
+// beyond its declared size), so an oversized workbook is refused before
+// anything is inflated. The compressed file is held in memory while it is
+// opened, and it is no larger than the limit.
+func openXLSX(d dropped, p *plan) (*xlsxRows, error) {
+	tooBig := func() error {
+		return fmt.Errorf("%w: workbook %s unzips to more than xlsx_max_unzipped_bytes (%d bytes); it is not read, and stays unread: "+
+			"raise xlsx_max_unzipped_bytes in the source's options if it is a genuine export, or have the department send it as CSV",
+			ErrTooLarge, d.name, p.xlsxMaxUnzipped)
+	}
+	if d.size > p.xlsxMaxUnzipped {
+		return nil, tooBig()
+	}
+	file, err := d.open()
 	if err != nil {
+		return nil, err
+	}
+	defer file.Close()
+	f, err := excelize.OpenReader(io.LimitReader(file, p.xlsxMaxUnzipped+1), xlsxOptions(p))
+	if err != nil {
+		if strings.Contains(err.Error(), "unzip size exceeds") {
+			return nil, tooBig()
+		}
 		return nil, problemf("not a readable Excel (.xlsx) file: %v", err)
 	}
-	x := &xlsxRows{f: f, sheet: p.sheet, headerRow: p.header}
+	x := &xlsxRows{file: d.name, f: f, sheet: p.sheet, headerRow: p.header, maxRows: p.xlsxMaxRows, maxCells: p.xlsxMaxCells}
 	sheets := f.GetSheetList()
 	if x.sheet == "" {
 		if len(sheets) == 0 {
@@ -57,15 +98,32 @@ func openXLSX(path string, p *plan) (*xlsxRows, error) {
 	return x, nil
 }
 
+// advance moves to the sheet's next row, refusing one beyond
+// xlsx_max_rows before its cells are read.
+func (x *xlsxRows) advance() (bool, error) {
+	if !x.rows.Next() {
+		return false, nil
+	}
+	x.n++
+	if int64(x.n) > x.maxRows {
+		return false, fmt.Errorf("%w: sheet %q of workbook %s has more than xlsx_max_rows (%d) rows; it is not read further, and stays unread: "+
+			"raise xlsx_max_rows in the source's options if it is a genuine export", ErrTooLarge, x.sheet, x.file, x.maxRows)
+	}
+	return true, nil
+}
+
 func (x *xlsxRows) header() ([]string, error) {
 	for x.n < x.headerRow {
-		if !x.rows.Next() {
+		ok, err := x.advance()
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
 			if err := x.rows.Error(); err != nil {
 				return nil, problemf("sheet %q: %v", x.sheet, err)
 			}
 			return nil, problemf("sheet %q has %d rows; the header should be on row %d", x.sheet, x.n, x.headerRow)
 		}
-		x.n++
 	}
 	cells, err := x.cells()
 	if err != nil {
@@ -75,8 +133,14 @@ func (x *xlsxRows) header() ([]string, error) {
 }
 
 func (x *xlsxRows) next() (row, error) {
-	for x.rows.Next() {
-		x.n++
+	for {
+		ok, err := x.advance()
+		if err != nil {
+			return row{}, err
+		}
+		if !ok {
+			break
+		}
 		cells, err := x.cells()
 		if err != nil {
 			return row{}, err
@@ -100,6 +164,10 @@ func (x *xlsxRows) cells() ([]string, error) {
 	cells, err := x.rows.Columns()
 	if err != nil {
 		return nil, problemf("sheet %q row %d: %v", x.sheet, x.n, err)
+	}
+	if x.nCells += int64(len(cells)); x.nCells > x.maxCells {
+		return nil, fmt.Errorf("%w: sheet %q of workbook %s has more than xlsx_max_cells (%d) cells by row %d; it is not read further, and stays unread: "+
+			"raise xlsx_max_cells in the source's options if it is a genuine export", ErrTooLarge, x.sheet, x.file, x.maxCells, x.n)
 	}
 	var raw []string
 	for i, c := range cells {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -72,8 +73,21 @@ type fakeAPI struct {
 }
 
 func newAPI(t testing.TB, style string) *fakeAPI {
+	return newAPIAt(t, style, "127.0.0.1:0")
+}
+
+// newAPIAt starts the fake API listening at addr ("127.0.0.2:0" is
+// another loopback address than the other servers').
+func newAPIAt(t testing.TB, style, addr string) *fakeAPI {
 	a := &fakeAPI{t: t, style: style, sorted: true, extra: map[string]http.HandlerFunc{}}
-	a.srv = httptest.NewServer(http.HandlerFunc(a.serve))
+	a.srv = httptest.NewUnstartedServer(http.HandlerFunc(a.serve))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.srv.Listener.Close()
+	a.srv.Listener = ln
+	a.srv.Start()
 	t.Cleanup(a.srv.Close)
 	return a
 }
@@ -253,6 +267,8 @@ func (a *fakeAPI) options(extra map[string]any) map[string]any {
 		"records_path": "data.items",
 		"pagination":   pag,
 		"retry":        map[string]any{"max": 3, "wait_min": "5ms", "wait_max": "20ms"},
+		// The test server listens on loopback.
+		"allow_networks": []any{"127.0.0.0/8"},
 	}
 	if a.key != "" {
 		o["auth"] = map[string]any{"type": "api_key", "param": "api_key"}

@@ -96,7 +96,7 @@ func (s *Source) fetchToken(ctx context.Context) (string, time.Time, error) {
 		form.Set("client_id", a.clientID)
 		form.Set("client_secret", s.secret)
 	}
-	req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodPost, a.tokenURL.String(), []byte(form.Encode()))
+	req, err := retryablehttp.NewRequestWithContext(withTokenRequest(ctx), http.MethodPost, a.tokenURL.String(), []byte(form.Encode()))
 	if err != nil {
 		return "", time.Time{}, fmt.Errorf("build token request: %v", err)
 	}

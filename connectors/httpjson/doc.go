@@ -26,6 +26,8 @@
 //	    options:
 //	      base_url: https://api.sotuphap.hatinh.gov.vn/v1   # required; https unless allow_http
 //	      allow_http: false                # true allows a secret over plain http (department LAN); loopback always allowed
+//	      allow_networks: [10.20.0.0/16]   # loopback and private networks the source may connect to (default: none)
+//	      redirects: same_origin           # same_origin (default), same_host, none or any
 //	      headers: {Accept-Language: vi}   # extra request headers, nothing secret
 //	      auth:
 //	        type: oauth2                   # none (default), bearer, basic, api_key or oauth2
@@ -81,6 +83,39 @@
 // a stream is read; an entry for a stream the source does not have is
 // never used.
 //
+// # Networks and redirects
+//
+// Every connection the source opens (to base_url, the token endpoint, a
+// next link, a redirect, a retry) is checked by internal/netguard once
+// its name is resolved, so neither a DNS name nor a redirect gets round
+// the check. Public addresses are allowed. Loopback, private (10/8,
+// 172.16/12, 192.168/16, fc00::/7), shared (100.64/10) and reserved
+// addresses are refused unless allow_networks lists a network holding
+// them: a department API on the province's private network is listed
+// ("allow_networks: [10.20.0.0/16]"). Link-local addresses (169.254/16,
+// fe80::/10), cloud metadata services (169.254.169.254, 100.100.100.200,
+// fd00:ec2::254, ...), 0.0.0.0, ::, multicast and broadcast are always
+// refused, even when a listed network covers them (Open logs a warning for
+// a listed network that can allow nothing). IPv4-mapped IPv6 addresses
+// are judged by their IPv4 address. An IP address written in base_url or
+// token_url is judged when the options are decoded. A refused connection
+// fails the run at once (no retries) with an error wrapping
+// netguard.ErrRefused that names the host, its address and the option to
+// change. Proxies from the environment (HTTPS_PROXY) are not used: through
+// one, the check would see the proxy's address, not the API's.
+//
+// redirects says which redirects a request follows (at most 10):
+// same_origin (the default) only to the same scheme, host and port;
+// same_host to any port or scheme of the same host name; any anywhere the
+// network check allows; none never. A redirect the policy refuses fails
+// the run with an error wrapping ErrRedirect. Whatever the policy, a
+// request that leaves the first request's origin carries no credentials:
+// the Authorization and Cookie headers, the API key header and the API
+// key parameter are taken off (net/http alone would keep them for another
+// port or a subdomain, and would keep an API key header anywhere), and
+// no request carries a Referer. The OAuth2 token request, whose body may
+// hold the client secret, never follows a redirect off its own origin.
+//
 // # Requests
 //
 // Every request goes through go-retryablehttp. 429, 408 and 5xx answers
@@ -93,14 +128,23 @@
 // with a *StatusError: the method, the URL without credentials (no user
 // info; "xxxxx" for the API key parameter, for any parameter whose name
 // suggests a credential, and for any value holding the secret), the
-// status, the attempts and the first 200 bytes of the body with the secret
-// blanked. A 401 under OAuth2 fetches a new token and sends the request
+// status, the attempts and a hint about the body, never the body itself:
+// an error page may echo a citizen's name or ID number, and errors go
+// into the run ledger and the logs. The hint is the body's media type and
+// length and, from a JSON error body, the first of code, error_code,
+// errorCode, error, error.code, error.type and message whose value reads
+// as a code: ASCII letters and digits in parts joined by _ . - or :, at
+// most 48 characters, not starting with a common Vietnamese family name
+// followed by more words ("nguyen_van_an"); with more than four digits,
+// its digit runs are masked ("CCCD_#"); secrets are blanked first. Free
+// text, e-mail addresses and Vietnamese words are never shown. A 401 under OAuth2 fetches a new token and sends the request
 // once more; the token is otherwise cached until shortly before expires_in
 // runs out (or until a 401, without expires_in).
 //
 // A response that can not be read fails the run with a *ResponseError
 // (wrapping ErrBadResponse, or ErrResponseTooLarge past
-// max_response_bytes) that shows the same URL, status and body start: a
+// max_response_bytes) that shows the same URL and status and the body's
+// media type and length (its records are not shown): a
 // body that is not JSON or not UTF-8 (JSON must be; a TCVN3 or
 // Windows-1258 body is not silently mangled), no field at records_path, a
 // value there that is not an array (null is an empty page), a record that
@@ -214,7 +258,9 @@
 // # Must not
 //
 // The package must not send a request the options did not ask for, follow
-// a next link to another host with the credentials, hold more than one page
-// of records, or put the secret, an access token or an API key into an
-// error, a log or a checkpoint.
+// a next link or a redirect to another origin with the credentials, open a
+// connection that internal/netguard did not check, hold more than one
+// page of records, put the secret, an access token or an API key into an
+// error, a log or a checkpoint, or copy a response body into an error or
+// a log.
 package httpjson

@@ -21,20 +21,23 @@ var (
 	// ErrInvalidStream is returned, wrapped, when a stream's configuration
 	// can not be read by this connector.
 	ErrInvalidStream = errors.New("httpjson: invalid stream")
+	// ErrRedirect is returned, wrapped, when the API answers with a
+	// redirect that options.redirects does not follow.
+	ErrRedirect = errors.New("httpjson: redirect not followed")
 )
 
-// bodyExcerpt is how much of a body an error shows.
-const bodyExcerpt = 200
-
 // StatusError is a response whose status is not a success, after any
-// retries. URL has its credentials removed and Body is the start of the
-// body, with secrets blanked.
+// retries. URL has its credentials removed. The body is not kept: an
+// error page may hold citizens' data, and errors go into the run ledger.
 type StatusError struct {
 	Method     string
 	URL        string
 	StatusCode int
 	Attempts   int
-	Body       string
+	// Hint describes the body without its content: its media type, its
+	// length, and a JSON error code that reads as one ("invalid_token"),
+	// never free text.
+	Hint string
 	// Cause is why the retries stopped early, if they did.
 	Cause error
 }
@@ -47,7 +50,7 @@ func (e *StatusError) Error() string {
 	if e.Cause != nil {
 		msg += " (" + e.Cause.Error() + ")"
 	}
-	msg += fmt.Sprintf("; body starts %q", e.Body)
+	msg += "; " + e.Hint
 	if hint := statusHint(e.StatusCode); hint != "" {
 		msg += "; " + hint
 	}
@@ -69,18 +72,19 @@ func statusHint(code int) string {
 }
 
 // ResponseError is a successful response that can not be read. URL has its
-// credentials removed and Body is the start of the body, with secrets
-// blanked. It wraps ErrBadResponse or ErrResponseTooLarge.
+// credentials removed. The body, which holds records, is not kept. It
+// wraps ErrBadResponse or ErrResponseTooLarge.
 type ResponseError struct {
 	Method     string
 	URL        string
 	StatusCode int
-	Body       string
-	Err        error
+	// Hint describes the body by its media type and length.
+	Hint string
+	Err  error
 }
 
 func (e *ResponseError) Error() string {
-	return fmt.Sprintf("%s %s: status %d: %v; body starts %q", e.Method, e.URL, e.StatusCode, e.Err, e.Body)
+	return fmt.Sprintf("%s %s: status %d: %v; %s", e.Method, e.URL, e.StatusCode, e.Err, e.Hint)
 }
 
 func (e *ResponseError) Unwrap() error { return e.Err }

@@ -22,6 +22,7 @@ var (
 	ParseRetryAfter = parseRetryAfter
 	NextLink        = nextLink
 	ConvertNumber   = convertNumber
+	CodeText        = codeText
 )
 
 // DecodeOptions decodes options as Open does.

@@ -113,8 +113,9 @@ func TestRetryAfterTooLong(t *testing.T) {
 }
 
 // TestPermanentFailure: a status that is not retried, or retries running
-// out, fails the run with the URL without credentials, the status and the
-// start of the body, with the secret blanked even where the API echoed it.
+// out, fails the run with the URL without credentials, the status and a
+// description of the body instead of its text, with the secret blanked
+// even where the API echoed it.
 func TestPermanentFailure(t *testing.T) {
 	long := strings.Repeat("Lỗi máy chủ. ", 40)
 	tests := []struct {
@@ -123,19 +124,29 @@ func TestPermanentFailure(t *testing.T) {
 		body     string
 		requests int
 		want     []string
+		notWant  []string
 	}{
 		{"500 until retries run out", http.StatusInternalServerError, long, 4,
-			[]string{"status 500 Internal Server Error after 4 attempts", "Lỗi máy chủ."}},
+			[]string{"status 500 Internal Server Error after 4 attempts", fmt.Sprintf("body not shown (text/plain, %d bytes)", len(long))}, []string{"Lỗi"}},
 		{"404", http.StatusNotFound, `{"error":"không tìm thấy"}`, 1,
-			[]string{"status 404", "không tìm thấy", "check base_url and the stream's table"}},
+			[]string{"status 404", "body not shown (application/json, 30 bytes)", "check base_url and the stream's table"}, []string{"không"}},
 		{"401 echoing the key", http.StatusUnauthorized, `{"error":"invalid key ` + apiKey + `"}`, 1,
-			[]string{"status 401", `invalid key xxxxx`, "check the source's secret"}},
+			[]string{"status 401", "body not shown (application/json, ", "check the source's secret"}, []string{"invalid key"}},
+		{"401 with a code", http.StatusUnauthorized, `{"error":"invalid_token","error_description":"hết hạn"}`, 1,
+			[]string{"status 401", `error "invalid_token"`}, []string{"hết hạn"}},
+		{"401 echoing the key as a code", http.StatusUnauthorized, `{"code":"` + apiKey + `"}`, 1,
+			[]string{"status 401", `code "xxxxx"`}, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			api := newAPI(t, stylePage)
 			api.key = apiKey
 			api.hook = func(w http.ResponseWriter, r *http.Request, n int) bool {
+				if strings.HasPrefix(tc.body, "{") {
+					w.Header().Set("Content-Type", "application/json; charset=utf-8")
+				} else {
+					w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+				}
 				w.WriteHeader(tc.status)
 				fmt.Fprint(w, tc.body)
 				return true
@@ -155,13 +166,10 @@ func TestPermanentFailure(t *testing.T) {
 					t.Errorf("error lacks %q:\n%s", w, msg)
 				}
 			}
-			for _, secret := range []string{apiKey, "also-secret-looking"} {
+			for _, secret := range append(tc.notWant, apiKey, "also-secret-looking") {
 				if strings.Contains(msg, secret) {
 					t.Errorf("error shows %q:\n%s", secret, msg)
 				}
-			}
-			if len(se.Body) > 200 {
-				t.Errorf("body excerpt of %d bytes, want at most 200: %q", len(se.Body), se.Body)
 			}
 			if n := len(api.itemRequests()); n != tc.requests {
 				t.Errorf("%d requests, want %d", n, tc.requests)
@@ -172,7 +180,7 @@ func TestPermanentFailure(t *testing.T) {
 
 // TestUnreadableResponses: every response that can not be read as the
 // options describe fails the run with ErrBadResponse, the URL without the
-// API key, the status and the start of the body.
+// API key, the status and the body's length, never its records.
 func TestUnreadableResponses(t *testing.T) {
 	tests := []struct {
 		name string
@@ -197,6 +205,7 @@ func TestUnreadableResponses(t *testing.T) {
 			api := newAPI(t, stylePage)
 			api.key = apiKey
 			api.hook = func(w http.ResponseWriter, r *http.Request, n int) bool {
+				w.Header().Set("Content-Type", "application/json")
 				fmt.Fprint(w, tc.body)
 				return true
 			}
@@ -207,7 +216,11 @@ func TestUnreadableResponses(t *testing.T) {
 				t.Fatalf("err = %v, want a ResponseError wrapping ErrBadResponse", err)
 			}
 			msg := err.Error()
-			for _, w := range []string{tc.want, "status 200", "/api/v1/items?", "api_key=xxxxx", "body starts"} {
+			hint := fmt.Sprintf("body not shown (application/json, %d bytes)", len(tc.body))
+			if tc.body == "" {
+				hint = "the body is empty"
+			}
+			for _, w := range []string{tc.want, "status 200", "/api/v1/items?", "api_key=xxxxx", hint} {
 				if !strings.Contains(msg, w) {
 					t.Errorf("error lacks %q:\n%s", w, msg)
 				}
@@ -215,8 +228,13 @@ func TestUnreadableResponses(t *testing.T) {
 			if strings.Contains(msg, apiKey) {
 				t.Errorf("error shows the API key:\n%s", msg)
 			}
-			if want := strings.ToValidUTF8(tc.body, "\uFFFD"); re.Body != want {
-				t.Errorf("body excerpt %q, want the whole short body %q", re.Body, want)
+			if re.Hint != hint {
+				t.Errorf("hint %q, want %q", re.Hint, hint)
+			}
+			for _, text := range []string{"Hệ thống", "Nguy", `"ma"`, "oops"} {
+				if strings.Contains(msg, text) {
+					t.Errorf("error shows the body's %q:\n%s", text, msg)
+				}
 			}
 		})
 	}

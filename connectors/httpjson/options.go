@@ -6,11 +6,14 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/lienthong/lienthong/internal/netguard"
 )
 
 // DefaultTimeout bounds one attempt of one request, body included, when
@@ -47,16 +50,31 @@ const (
 	pageLink   = "link"
 )
 
+// Redirect policies: which redirects a request follows.
+const (
+	redirectNone       = "none"
+	redirectSameOrigin = "same_origin"
+	redirectSameHost   = "same_host"
+	redirectAny        = "any"
+)
+
+// allowNetworksOption names the option in the network guard's errors.
+const allowNetworksOption = "options.allow_networks"
+
 // options is a source's decoded and validated options.
 type options struct {
 	baseURL   *url.URL
 	headers   http.Header
 	auth      authOptions
 	allowHTTP bool
-	rateLimit float64
-	maxBytes  int64
-	retry     retryOptions
-	discover  []string
+	// allowNetworks are the loopback and private networks the source may
+	// connect to (internal/netguard); redirects is a redirect policy.
+	allowNetworks []netip.Prefix
+	redirects     string
+	rateLimit     float64
+	maxBytes      int64
+	retry         retryOptions
+	discover      []string
 	// defaults apply to every stream; streams override them by stream name.
 	defaults streamOptions
 	streams  map[string]streamOptions
@@ -173,6 +191,22 @@ func decodeOptions(raw map[string]any) (*options, error) {
 		n.fail("base_url", "missing: set it to the API's root, e.g. https://api.sotuphap.example.gov.vn/v1")
 	}
 	o.allowHTTP, _ = n.boolean("allow_http")
+	if list, ok := n.strList("allow_networks"); ok {
+		nets, err := netguard.ParseNetworks(list)
+		if err != nil {
+			n.fail("allow_networks", "%v", err)
+		}
+		o.allowNetworks = nets
+	}
+	o.redirects = redirectSameOrigin
+	if r, ok := n.str("redirects"); ok {
+		switch r {
+		case redirectNone, redirectSameOrigin, redirectSameHost, redirectAny:
+			o.redirects = r
+		default:
+			n.fail("redirects", "unknown value %q: use same_origin (the default), same_host, none or any", r)
+		}
+	}
 	if hs, ok := n.scalarMap("headers"); ok {
 		for k, v := range hs {
 			if credentialHeader.MatchString(k) {
@@ -229,6 +263,21 @@ func decodeOptions(raw map[string]any) (*options, error) {
 		}
 		if o.auth.tokenURL != nil && !secureURL(o.auth.tokenURL) {
 			n.fail("auth.token_url", "sends the client secret over plain http: use https, or set allow_http: true")
+		}
+	}
+	// An address written in a URL is judged now, not at the first read.
+	guard := netguard.New(o.allowNetworks, allowNetworksOption)
+	for _, u := range []struct {
+		key string
+		u   *url.URL
+	}{{"base_url", o.baseURL}, {"auth.token_url", o.auth.tokenURL}} {
+		if u.u == nil {
+			continue
+		}
+		if a, err := netip.ParseAddr(strings.Trim(u.u.Hostname(), "[]")); err == nil {
+			if err := guard.Check(u.u.Hostname(), a); err != nil {
+				n.fail(u.key, "%v", err)
+			}
 		}
 	}
 	checkPagination := func(path string, so streamOptions, needed bool) {

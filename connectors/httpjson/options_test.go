@@ -66,7 +66,15 @@ func TestOptionErrors(t *testing.T) {
 		{"oauth2 without token_url", with(map[string]any{"auth": map[string]any{"type": "oauth2", "client_id": "c"}}), `option "auth.token_url": missing`},
 		{"oauth2 bad client_auth", with(map[string]any{"auth": map[string]any{"type": "oauth2", "client_id": "c", "token_url": "https://sso/t", "client_auth": "jwt"}}), `option "auth.client_auth": unknown value "jwt"`},
 		{"secret over http", with(map[string]any{"base_url": "http://10.0.0.5/api", "auth": map[string]any{"type": "bearer"}}), `option "base_url": sends the secret over plain http`},
-		{"secret over http allowed", with(map[string]any{"base_url": "http://10.0.0.5/api", "allow_http": true, "auth": map[string]any{"type": "bearer"}}), ""},
+		{"secret over http allowed", with(map[string]any{"base_url": "http://10.0.0.5/api", "allow_http": true, "allow_networks": []any{"10.0.0.0/8"}, "auth": map[string]any{"type": "bearer"}}), ""},
+		{"private address not listed", with(map[string]any{"base_url": "https://10.20.0.5/api"}), `option "base_url": connection to 10.20.0.5 refused: 10.20.0.5 is private (10.0.0.0/8); if the API really lives there, list its network in options.allow_networks, e.g. [10.20.0.0/16]`},
+		{"private address listed", with(map[string]any{"base_url": "https://10.20.0.5/api", "allow_networks": []any{"10.20.0.0/16"}}), ""},
+		{"metadata address even if listed", with(map[string]any{"base_url": "http://169.254.169.254/latest", "allow_networks": []any{"169.254.0.0/16"}}), `option "base_url": connection to 169.254.169.254 refused: 169.254.169.254 is a cloud metadata service (169.254.169.254/32), which is never allowed, even though options.allow_networks lists 169.254.0.0/16`},
+		{"IPv6 loopback token URL", with(map[string]any{"auth": map[string]any{"type": "oauth2", "client_id": "c", "token_url": "https://[::1]:8443/t"}}), `option "auth.token_url": connection to ::1 refused: ::1 is loopback`},
+		{"bad network", with(map[string]any{"allow_networks": []any{"10.20.0.1/16"}}), `option "allow_networks": item 0: "10.20.0.1/16" has host bits set; did you mean 10.20.0.0/16?`},
+		{"network not a list", with(map[string]any{"allow_networks": "10.20.0.0/16"}), `option "allow_networks": want a list of strings`},
+		{"unknown redirect policy", with(map[string]any{"redirects": "follow"}), `option "redirects": unknown value "follow": use same_origin (the default), same_host, none or any`},
+		{"redirect policy", with(map[string]any{"redirects": "same_host"}), ""},
 		{"missing pagination", with(map[string]any{"pagination": nil, "streams": map[string]any{"births": map[string]any{}}}), `option "streams.births.pagination": missing`},
 		{"pagination per stream only", with(map[string]any{"pagination": nil, "streams": map[string]any{"births": map[string]any{"pagination": map[string]any{"type": "none"}}}}), ""},
 		{"unknown pagination type", with(map[string]any{"pagination": map[string]any{"type": "pages"}}), `option "pagination.type": unknown pagination type "pages"`},
@@ -148,6 +156,8 @@ func TestDocExample(t *testing.T) {
 	const example = `
 base_url: https://api.sotuphap.hatinh.gov.vn/v1
 allow_http: false
+allow_networks: [10.20.0.0/16]
+redirects: same_origin
 headers: {Accept-Language: vi}
 auth:
   type: oauth2

@@ -7,7 +7,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"unicode/utf8"
+
+	"github.com/lienthong/lienthong/internal/netguard"
 )
 
 // sensitiveParam matches query parameter names that usually carry a
@@ -77,7 +78,7 @@ func (e *scrubbedError) Unwrap() []error { return e.kinds }
 
 func sentinelsOf(err error) []error {
 	var out []error
-	for _, s := range []error{ErrBadResponse, ErrResponseTooLarge, ErrCheckpoint, ErrInvalidStream} {
+	for _, s := range []error{ErrBadResponse, ErrResponseTooLarge, ErrCheckpoint, ErrInvalidStream, ErrRedirect, netguard.ErrRefused} {
 		if errors.Is(err, s) {
 			out = append(out, s)
 		}
@@ -111,23 +112,4 @@ func (s *secrets) redactURL(u *url.URL) string {
 		}
 	}
 	return s.scrub(c.String())
-}
-
-// excerpt is the start of a body for an error: at most n bytes, cut on a
-// character boundary, invalid UTF-8 shown as U+FFFD, secrets blanked.
-func (s *secrets) excerpt(b []byte, n int) string {
-	if len(b) > n {
-		b = b[:n]
-	}
-	// The start of a character cut off at the end is the cut's doing, not
-	// the API's: drop it rather than show U+FFFD.
-	for i := len(b) - 1; i >= 0 && i >= len(b)-utf8.UTFMax; i-- {
-		if utf8.RuneStart(b[i]) {
-			if !utf8.FullRune(b[i:]) {
-				b = b[:i]
-			}
-			break
-		}
-	}
-	return s.scrub(strings.ToValidUTF8(string(b), "\uFFFD"))
 }

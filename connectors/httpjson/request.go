@@ -27,15 +27,21 @@ type response struct {
 	status int
 	header http.Header
 	body   any
-	// head is the start of the body, for errors.
-	head []byte
+	// size is the body's length, or how much of it was read when not
+	// complete; errors show it instead of the body.
+	size     int64
+	complete bool
+}
+
+// hint describes the response's body for an error.
+func (s *Source) hint(r *response) string {
+	return s.secrets.bodyHint(r.header, r.size, r.complete, nil)
 }
 
 // fail makes the error of a response that can not be read as expected.
 func (s *Source) fail(r *response, format string, args ...any) error {
-	return &ResponseError{Method: http.MethodGet, URL: r.shown, StatusCode: r.status,
-		Body: s.secrets.excerpt(r.head, bodyExcerpt),
-		Err:  fmt.Errorf("%w: %s", ErrBadResponse, s.secrets.scrub(fmt.Sprintf(format, args...)))}
+	return &ResponseError{Method: http.MethodGet, URL: r.shown, StatusCode: r.status, Hint: s.hint(r),
+		Err: fmt.Errorf("%w: %s", ErrBadResponse, s.secrets.scrub(fmt.Sprintf(format, args...)))}
 }
 
 // getJSON fetches one URL and decodes its JSON body. retryablehttp retries
@@ -124,14 +130,32 @@ func (s *Source) send(req *retryablehttp.Request) (*http.Response, error) {
 	if err == nil && resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return resp, nil
 	}
+	var re *redirectError
+	if errors.As(err, &re) {
+		// net/http hands back the redirect response, its body closed.
+		resp.Body.Close()
+		return nil, fmt.Errorf("%s %s: %w", req.Method, s.secrets.redactURL(req.URL), re)
+	}
 	defer resp.Body.Close()
-	head, _ := io.ReadAll(io.LimitReader(resp.Body, bodyExcerpt))
 	var cause error
 	if err != nil {
 		cause = s.secrets.scrubErr(err)
 	}
 	return nil, &StatusError{Method: req.Method, URL: s.secrets.redactURL(req.URL), StatusCode: resp.StatusCode,
-		Attempts: attempts, Body: s.secrets.excerpt(head, bodyExcerpt), Cause: cause}
+		Attempts: attempts, Hint: s.errorBodyHint(resp), Cause: cause}
+}
+
+// errorBodyHint reads up to hintBytes of an error answer's body and
+// describes it: the body itself never goes into an error.
+func (s *Source) errorBodyHint(resp *http.Response) string {
+	head, err := io.ReadAll(io.LimitReader(resp.Body, hintBytes+1))
+	if err == nil && len(head) <= hintBytes {
+		return s.secrets.bodyHint(resp.Header, int64(len(head)), true, head)
+	}
+	if resp.ContentLength >= 0 {
+		return s.secrets.bodyHint(resp.Header, resp.ContentLength, true, nil)
+	}
+	return s.secrets.bodyHint(resp.Header, int64(min(len(head), hintBytes)), false, nil)
 }
 
 // transportError rewrites a net/http error, whose text holds the whole
@@ -159,13 +183,12 @@ func (s *Source) decode(req *http.Request, resp *http.Response) (*response, erro
 	defer resp.Body.Close()
 	r := &response{url: req.URL, shown: s.secrets.redactURL(req.URL), status: resp.StatusCode, header: resp.Header}
 	tooLarge := func() error {
-		return &ResponseError{Method: req.Method, URL: r.shown, StatusCode: r.status, Body: s.secrets.excerpt(r.head, bodyExcerpt),
+		return &ResponseError{Method: req.Method, URL: r.shown, StatusCode: r.status, Hint: s.hint(r),
 			Err: fmt.Errorf("%w: more than max_response_bytes (%d bytes): lower pagination.size, or raise max_response_bytes",
 				ErrResponseTooLarge, s.opts.maxBytes)}
 	}
 	if resp.ContentLength > s.opts.maxBytes {
-		head, _ := io.ReadAll(io.LimitReader(resp.Body, bodyExcerpt))
-		r.head = head
+		r.size, r.complete = resp.ContentLength, true
 		return nil, tooLarge()
 	}
 	br := &bodyReader{r: resp.Body, max: s.opts.maxBytes}
@@ -180,7 +203,10 @@ func (s *Source) decode(req *http.Request, resp *http.Response) (*response, erro
 			}
 		}
 	}
-	r.head = br.head
+	r.size, r.complete = br.n, br.eof
+	if !r.complete && resp.ContentLength >= 0 {
+		r.size, r.complete = resp.ContentLength, true
+	}
 	switch {
 	case br.readErr != nil:
 		// The connection broke or timed out while the body was read.
@@ -194,7 +220,7 @@ func (s *Source) decode(req *http.Request, resp *http.Response) (*response, erro
 	case errors.Is(err, errNotUTF8):
 		return nil, s.fail(r, "the body is not valid UTF-8, which JSON must be (does the API send TCVN3 or Windows-1258?)")
 	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
-		if len(r.head) == 0 {
+		if br.n == 0 {
 			return nil, s.fail(r, "the body is empty, not JSON")
 		}
 		return nil, s.fail(r, "the body ends in the middle of the JSON value")
@@ -213,14 +239,15 @@ var (
 	errTrailing = errors.New("data after the JSON value")
 )
 
-// bodyReader caps a body's size, keeps its first bytes for errors, and
-// checks that it is UTF-8: encoding/json would silently turn invalid bytes
+// bodyReader caps a body's size, counts it for errors, and checks that
+// it is UTF-8: encoding/json would silently turn invalid bytes
 // into U+FFFD, and a legacy-encoded name must fail loudly instead.
 type bodyReader struct {
-	r    io.Reader
-	n    int64
-	max  int64
-	head []byte
+	r   io.Reader
+	n   int64
+	max int64
+	// eof: the whole body was read.
+	eof bool
 	// pend holds the start of a character split across two reads.
 	pend []byte
 	// readErr is a failure of the connection, not of the content.
@@ -232,10 +259,10 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 	if err != nil && err != io.EOF {
 		b.readErr = err
 	}
+	if err == io.EOF {
+		b.eof = true
+	}
 	if n > 0 {
-		if len(b.head) < bodyExcerpt {
-			b.head = append(b.head, p[:min(n, bodyExcerpt-len(b.head))]...)
-		}
 		b.n += int64(n)
 		if b.n > b.max {
 			return 0, errTooLarge
@@ -291,7 +318,7 @@ func (s *Source) readSmallJSON(req *http.Request, resp *http.Response, v any) er
 	}
 	if err != nil {
 		return &ResponseError{Method: req.Method, URL: s.secrets.redactURL(req.URL), StatusCode: resp.StatusCode,
-			Body: s.secrets.excerpt(br.head, bodyExcerpt), Err: fmt.Errorf("%w: %s", ErrBadResponse, s.secrets.scrub(err.Error()))}
+			Hint: s.secrets.bodyHint(resp.Header, br.n, br.eof, nil), Err: fmt.Errorf("%w: %s", ErrBadResponse, s.secrets.scrub(err.Error()))}
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package httpjson
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -10,6 +11,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
+
+	"github.com/lienthong/lienthong/internal/netguard"
 )
 
 // retryable reports whether a status is worth another attempt: throttling,
@@ -61,6 +64,10 @@ func (s *Source) checkRetry(ctx context.Context, resp *http.Response, err error)
 		return false, ctx.Err()
 	}
 	if err != nil {
+		// A refused address or redirect is refused again on every attempt.
+		if errors.Is(err, netguard.ErrRefused) || errors.Is(err, ErrRedirect) {
+			return false, nil
+		}
 		retry, _ := retryablehttp.DefaultRetryPolicy(ctx, resp, err)
 		if retry {
 			s.log.Warn("request failed, retrying", "source", s.name, "error", s.transportError(ctx, err))

@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 
 	"github.com/lienthong/lienthong/connectors"
+	"github.com/lienthong/lienthong/internal/netguard"
 )
 
 // Kind is the connector kind this package registers.
@@ -73,12 +74,19 @@ func Open(_ context.Context, cfg connectors.Config) (*Source, error) {
 	if o.auth.typ == authOAuth2 {
 		s.token = &tokenCache{}
 	}
-	transport := http.DefaultTransport.(*http.Transport).Clone()
+	for _, p := range o.allowNetworks {
+		if why, useless := netguard.Unusable(p); useless {
+			s.log.Warn("options.allow_networks lists a network that is never allowed", "source", s.name, "reason", why)
+		}
+	}
+	// Every connection, to base_url, the token endpoint, a next link or a
+	// redirect, passes the guard once its address is resolved.
+	transport := netguard.New(o.allowNetworks, allowNetworksOption).Transport(http.DefaultTransport.(*http.Transport))
 	transport.MaxIdleConnsPerHost = 4
 	s.client = &retryablehttp.Client{
 		// The timeout bounds each attempt, body included; the waits between
 		// attempts are not part of it.
-		HTTPClient:   &http.Client{Transport: transport, Timeout: s.timeout},
+		HTTPClient:   &http.Client{Transport: transport, Timeout: s.timeout, CheckRedirect: s.checkRedirect},
 		RetryMax:     o.retry.max,
 		RetryWaitMin: o.retry.waitMin,
 		RetryWaitMax: o.retry.waitMax,

@@ -13,7 +13,7 @@ import (
 	"github.com/lienthong/lienthong/internal/cursortext"
 )
 
-// ErrMissingColumn is returned, wrapped, by Check when the stream's primary
+// ErrMissingColumn is returned, wrapped, by Check and Read when the stream's primary
 // key or cursor names a column the table or query does not have.
 var ErrMissingColumn = errors.New("sqlsource: missing column")
 
@@ -35,11 +35,7 @@ func (s *Source) check(ctx context.Context, st connectors.Stream) error {
 	}
 	types, err := s.columnTypes(ctx, p)
 	if err != nil {
-		what := "table " + st.Table
-		if st.Table == "" {
-			what = "query"
-		}
-		return fmt.Errorf("run the stream's %s (check its name and the user's SELECT privilege): %w", what, err)
+		return fmt.Errorf("run %s (check its name and the user's SELECT privilege): %w", p.what, err)
 	}
 	cols := make([]string, len(types))
 	for i, t := range types {
@@ -48,22 +44,8 @@ func (s *Source) check(ctx context.Context, st connectors.Stream) error {
 	if err := checkColumns(cols); err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalidStream, err)
 	}
-	has := make(map[string]bool, len(cols))
-	for _, c := range cols {
-		has[c] = true
-	}
-	missing := func(role, field, col string) error {
-		return fmt.Errorf("%w: %s column %q is not among the stream's columns (%s); fix %s in the stream's configuration, "+
-			"or select the column in the query (names are case-sensitive)",
-			ErrMissingColumn, role, col, strings.Join(cols, ", "), field)
-	}
-	for _, k := range st.PrimaryKey {
-		if !has[k] {
-			return missing("primary key", "primary_key", k)
-		}
-	}
-	if st.Cursor != "" && !has[st.Cursor] {
-		return missing("cursor", "cursor", st.Cursor)
+	if err := requireColumns(p, st, cols); err != nil {
+		return err
 	}
 	if err := p.bindTypes(types); err != nil {
 		return err
@@ -119,15 +101,20 @@ func (s *Source) columnTypes(ctx context.Context, p *plan) ([]*sql.ColumnType, e
 	return types, err
 }
 
-// typePlan binds a read's plan to the types of its columns, on the dialect
-// that needs them.
-func (s *Source) typePlan(ctx context.Context, p *plan) error {
-	if p.typed {
-		return nil
-	}
+// typePlan learns the stream's columns before a read: it checks that the
+// primary key and cursor columns exist, and binds the plan to their types
+// on the dialect that needs them. It costs one query with LIMIT 0.
+func (s *Source) typePlan(ctx context.Context, p *plan, st connectors.Stream) error {
 	types, err := s.columnTypes(ctx, p)
 	if err != nil {
-		return fmt.Errorf("run the stream with no rows, for its column types: %w", err)
+		return fmt.Errorf("run %s with no rows, for its columns (check its name and the user's SELECT privilege): %w", p.what, err)
+	}
+	cols := make([]string, len(types))
+	for i, t := range types {
+		cols[i] = t.Name()
+	}
+	if err := requireColumns(p, st, cols); err != nil {
+		return err
 	}
 	return p.bindTypes(types)
 }

@@ -100,7 +100,16 @@
 //
 // # Optional interfaces
 //
-// Source implements connectors.Discoverer.
+// Source implements connectors.Discoverer, connectors.ColumnLister (the
+// names of the stream's LIMIT 0 result) and connectors.Advisor (a table
+// without an index whose leading columns are the cursor and primary key,
+// or the primary key for a stream without cursor; InnoDB and SQLite rowid
+// tables append the primary key to every index).
+//
+// Every read runs the stream with LIMIT 0 first, and fails with
+// ErrMissingColumn naming the column, its role, the table and its columns
+// when the cursor or a primary key column is not there. A DSN that does
+// not parse is refused saying which part is wrong, never quoting it.
 //
 // # Must not
 //

@@ -53,7 +53,7 @@ func mysqlConfig(dsn string) (cfg *mysqldriver.Config, err error) {
 	}()
 	cfg, err = mysqldriver.ParseDSN(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("parse mysql DSN (want user:password@tcp(host:3306)/database?param=value or a mysql:// URL): %w", err)
+		return nil, fmt.Errorf("parse mysql DSN (want user:password@tcp(host:3306)/database?param=value or a mysql:// URL): %s", mysqlDSNProblem(dsn, err))
 	}
 	// Dates arrive as time.Time, the type Record promises; the driver's
 	// Loc (UTC unless the DSN sets loc) gives zone-less DATETIMEs a zone.
@@ -93,12 +93,14 @@ func mysqlConfig(dsn string) (cfg *mysqldriver.Config, err error) {
 func mysqlURLToDSN(raw string) (string, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		// url.Error quotes the whole URL, password included.
-		var uerr *url.Error
-		if errors.As(err, &uerr) {
-			err = uerr.Err
+		// url.Error quotes the whole URL, password included, and its
+		// inner error the piece it stopped at, which may be part of the
+		// password: say which part is wrong instead.
+		why := urlProblem(raw[len("mysql://"):])
+		if why == "" {
+			why = "it is not a URL"
 		}
-		return "", fmt.Errorf("parse mysql URL (want mysql://user:password@host:3306/database?param=value): %w", err)
+		return "", fmt.Errorf("parse mysql URL (want mysql://user:password@host:3306/database?param=value): %s", why)
 	}
 	var b strings.Builder
 	if u.User != nil {

@@ -93,7 +93,7 @@ func (s *Source) newReader(ctx context.Context, req connectors.ReadRequest) (*re
 	if err != nil {
 		return nil, err
 	}
-	if err := s.typePlan(ctx, p); err != nil {
+	if err := s.typePlan(ctx, p, req.Stream); err != nil {
 		return nil, err
 	}
 	r := &reader{src: s, p: p, pageSize: req.PageSize, full: req.Mode == connectors.FullRefresh}

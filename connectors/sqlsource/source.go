@@ -41,8 +41,10 @@ func factory(d dialect) connectors.Factory {
 }
 
 var (
-	_ connectors.Source     = (*Source)(nil)
-	_ connectors.Discoverer = (*Source)(nil)
+	_ connectors.Source       = (*Source)(nil)
+	_ connectors.Discoverer   = (*Source)(nil)
+	_ connectors.ColumnLister = (*Source)(nil)
+	_ connectors.Advisor      = (*Source)(nil)
 )
 
 // DefaultTimeout bounds one query when the source's configuration sets no
@@ -152,8 +154,9 @@ func openPostgres(dsn string) (*sqlx.DB, error) {
 	pcfg, err := pq.NewConfig(dsn)
 	if err != nil {
 		// The parser's message quotes the DSN, cut wherever it stopped: a
-		// password with an unescaped "/" or "#" would show in part.
-		return nil, errors.New("the postgres DSN does not parse: percent-encode special characters (/ # ? @ %) in the user and password, or write it in key=value form")
+		// password with an unescaped "/" or "#" would show in part. The
+		// message says which part is wrong instead.
+		return nil, errors.New("the postgres DSN does not parse: " + postgresDSNProblem(dsn, err))
 	}
 	// A department DBA looking at pg_stat_activity should see who is reading.
 	if pcfg.ApplicationName == "" {

@@ -39,6 +39,11 @@ type plan struct {
 	// from is the relation with its alias: `"s"."t" AS lt_src` or
 	// `(<query>) AS lt_src`.
 	from string
+	// what names the relation in errors: `table "ho_tich"` or `the
+	// stream's query`.
+	what string
+	// table is the configured table name, "" for a query.
+	table string
 	// cursor is nil when the stream has none.
 	cursor *column
 	keys   []column
@@ -95,6 +100,7 @@ func newPlan(d dialect, s connectors.Stream) (*plan, error) {
 			return nil, bad("table: %v", err)
 		}
 		p.from = rel + " AS lt_src"
+		p.table, p.what = s.Table, fmt.Sprintf("table %q", s.Table)
 	case s.Query != "":
 		q, err := cleanQuery(s.Query)
 		if err != nil {
@@ -103,6 +109,7 @@ func newPlan(d dialect, s connectors.Stream) (*plan, error) {
 		// The newlines keep a trailing -- comment in the query from
 		// swallowing the closing parenthesis.
 		p.from = "(\n" + q + "\n) AS lt_src"
+		p.what = "the stream's query"
 	default:
 		return nil, bad("set a table or a query")
 	}

@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
+	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -29,6 +32,9 @@ type app struct {
 	registry *prometheus.Registry
 	metrics  *metrics.Metrics
 	log      *slog.Logger
+	// con is the command's standard error, where progress is drawn; nil
+	// when the command was not started by Main.
+	con *console
 	// applied counts the migrations open applied.
 	applied int
 	// units are the administrative-unit lists, loaded on first use.
@@ -55,11 +61,15 @@ func loadConfig(path string, env Env, opts ...config.ParseOption) (*config.Confi
 	if err != nil {
 		return nil, fmt.Errorf("read configuration: %w (give --config or set LIENTHONG_CONFIG)", err)
 	}
+	// Kinds are checked on the sources whose secrets are resolved, so a
+	// typo is reported at its line and only where that source is used.
+	opts = append(opts, config.KnownKinds(connectors.Kinds()...))
 	return config.Parse(path, data, env.Getenv, opts...)
 }
 
 func openConfig(ctx context.Context, cfg *config.Config, env Env) (*app, error) {
 	a := &app{cfg: cfg, registry: prometheus.NewRegistry(), log: logger(env.Stderr), getenv: env.Getenv}
+	a.con, _ = env.Stderr.(*console)
 	var err error
 	if a.metrics, err = metrics.New(a.registry); err != nil {
 		return nil, err
@@ -118,7 +128,7 @@ type syncOptions struct {
 // syncStreams runs each stream in turn and returns the ledger entries. A
 // failed stream does not stop the others; the errors are joined.
 func (a *app) syncStreams(ctx context.Context, refs []config.StreamRef, o syncOptions) ([]state.Run, error) {
-	return a.eachStream(ctx, refs, o.fullRefresh, true, func(eng *engine.Engine, job engine.Job) (state.Run, error) {
+	return a.eachStream(ctx, refs, o.fullRefresh, true, "", func(eng *engine.Engine, job engine.Job) (state.Run, error) {
 		job.AllowEmpty = o.allowEmpty
 		return eng.Run(ctx, job)
 	})
@@ -128,14 +138,14 @@ func (a *app) syncStreams(ctx context.Context, refs []config.StreamRef, o syncOp
 // given) through its current mapping.
 func (a *app) retryStreams(ctx context.Context, refs []config.StreamRef, reason string) ([]state.Run, error) {
 	// The department system is not read: the rejects hold the raw records.
-	return a.eachStream(ctx, refs, false, false, func(eng *engine.Engine, job engine.Job) (state.Run, error) {
+	return a.eachStream(ctx, refs, false, false, reason, func(eng *engine.Engine, job engine.Job) (state.Run, error) {
 		return eng.RetryRejects(ctx, job, reason)
 	})
 }
 
-func (a *app) eachStream(ctx context.Context, refs []config.StreamRef, fullRefresh, openSources bool,
+func (a *app) eachStream(ctx context.Context, refs []config.StreamRef, fullRefresh, openSources bool, reason string,
 	run func(*engine.Engine, engine.Job) (state.Run, error)) ([]state.Run, error) {
-	eng := &engine.Engine{National: a.national, State: a.state, Metrics: a.metrics, Log: a.log}
+	eng := a.engine()
 	sources := map[*config.Source]connectors.Source{}
 	defer func() {
 		for _, s := range sources {
@@ -148,14 +158,24 @@ func (a *app) eachStream(ctx context.Context, refs []config.StreamRef, fullRefre
 		job, err := a.job(ctx, ref, fullRefresh, openSources, sources)
 		if err != nil {
 			// The run never started (no source, no mapping): monitoring
-			// must still see a failed attempt.
-			labels := []string{ref.Department.Name, ref.Source.Name, ref.Stream.Name}
-			a.metrics.Runs.WithLabelValues(labels...).Inc()
-			a.metrics.RunFailures.WithLabelValues(labels...).Inc()
-			errs = append(errs, fmt.Errorf("%s: %w", ref.FullName(), err))
+			// and the ledger must still see a failed attempt.
+			r, err := a.failedAttempt(ctx, ref, attemptMode(ref, fullRefresh, openSources), err)
+			if r.ID != 0 {
+				runs = append(runs, r)
+			}
+			errs = append(errs, err)
 			continue
 		}
+		var p *progress
+		if a.con != nil && a.con.terminal {
+			p = startProgress(a.con, ref.FullName(), time.Now())
+			a.estimate(ctx, p, jobInfo{ref: job.Ref, mode: job.Mode, stream: job.Stream, source: job.Source, retry: !openSources, reason: reason})
+			job.Progress = p.set
+		}
 		r, err := run(eng, job)
+		if p != nil {
+			p.finish(time.Now())
+		}
 		if r.ID != 0 {
 			runs = append(runs, r)
 		}
@@ -167,6 +187,54 @@ func (a *app) eachStream(ctx context.Context, refs []config.StreamRef, fullRefre
 		}
 	}
 	return runs, errors.Join(errs...)
+}
+
+// failedAttempt records a stream whose run could not start: in the metrics,
+// in the ledger as a failed run (so `runs` does not go on showing the last
+// success) and in the log at error level. The error, as stored, shown and
+// returned, holds no secret of the source.
+func (a *app) failedAttempt(ctx context.Context, ref config.StreamRef, mode connectors.Mode, cause error) (state.Run, error) {
+	labels := []string{ref.Department.Name, ref.Source.Name, ref.Stream.Name}
+	a.metrics.Runs.WithLabelValues(labels...).Inc()
+	a.metrics.RunFailures.WithLabelValues(labels...).Inc()
+	msg := scrubSource(cause.Error(), ref.Source)
+	sref := state.Ref{Department: ref.Department.Name, Source: ref.Source.Name, Stream: ref.Stream.Name}
+	r, err := a.state.RecordFailedAttempt(context.WithoutCancel(ctx), sref, string(mode), msg)
+	a.log.Error("run could not start", "run", r.ID, "stream", sref.String(), "mode", mode, "error", msg)
+	if err != nil {
+		return r, fmt.Errorf("%s: %s (%w)", ref.FullName(), msg, err)
+	}
+	return r, fmt.Errorf("run %d of %s: %s", r.ID, ref.FullName(), msg)
+}
+
+// attemptMode is the mode a stream's run would have had.
+func attemptMode(ref config.StreamRef, fullRefresh, readSource bool) connectors.Mode {
+	switch {
+	case !readSource:
+		return engine.Retry
+	case fullRefresh:
+		return connectors.FullRefresh
+	}
+	return connectors.Mode(ref.Stream.Mode)
+}
+
+// scrubSource cuts a source's secret out of a text: the passwords of its
+// DSN and, when the DSN is a secret with no shape to find a password in (an
+// API token), the whole DSN.
+func scrubSource(text string, src *config.Source) string {
+	dsn := src.ResolvedDSN
+	if dsn == "" {
+		return text
+	}
+	text = database.Scrub(text, dsn)
+	fromSecret := src.DSNEnv != "" || src.DSNFile != ""
+	if fromSecret && len(dsn) >= 4 {
+		text = strings.ReplaceAll(text, dsn, database.Redact(dsn))
+		if database.Redact(dsn) == dsn && !strings.Contains(dsn, "://") && !strings.Contains(dsn, "=") {
+			text = strings.ReplaceAll(text, dsn, "xxxxx")
+		}
+	}
+	return text
 }
 
 func (a *app) job(ctx context.Context, ref config.StreamRef, fullRefresh, needSource bool, sources map[*config.Source]connectors.Source) (engine.Job, error) {
@@ -193,7 +261,7 @@ func (a *app) job(ctx context.Context, ref config.StreamRef, fullRefresh, needSo
 	}
 	src, ok := sources[ref.Source]
 	if !ok && needSource {
-		if err := a.resolveSecret(ref); err != nil {
+		if err := a.resolveSource(ref); err != nil {
 			return engine.Job{}, err
 		}
 		src, err = a.openObserved(ctx, sourceRef{ref.Department, ref.Source})
@@ -218,13 +286,15 @@ func (a *app) job(ctx context.Context, ref config.StreamRef, fullRefresh, needSo
 	}, nil
 }
 
-// resolveSecret fills in the secret of a stream's source when the
-// configuration was loaded without secrets: each stream needs its own
-// source's secret only, so one department's missing password does not stop
-// the others' syncs.
-func (a *app) resolveSecret(ref config.StreamRef) error {
+// resolveSource fills in the secret of a stream's source, and checks its
+// connector kind, when the configuration was loaded without secrets: each
+// stream needs its own source's secret only, so one department's missing
+// password (or mistyped kind) does not stop the others' syncs. The errors
+// are the configuration's, with file and line.
+func (a *app) resolveSource(ref config.StreamRef) error {
 	src := ref.Source
-	if src.ResolvedDSN != "" || (src.DSN == "" && src.DSNEnv == "" && src.DSNFile == "") {
+	noSecret := src.ResolvedDSN != "" || (src.DSN == "" && src.DSNEnv == "" && src.DSNFile == "")
+	if noSecret && slices.Contains(connectors.Kinds(), src.Kind) {
 		return nil
 	}
 	c, err := loadConfig(a.cfg.Path, Env{Getenv: a.getenv}, config.OnlySourceSecret(ref.Department.Name+"/"+src.Name))

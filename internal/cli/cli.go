@@ -11,7 +11,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"strings"
 )
@@ -33,16 +32,25 @@ Commands:
   runs        show the run ledger: lienthong runs [--stream NAME] [--limit N] [--json]
   rejects     list rejected records: lienthong rejects [--stream NAME] [--reason CODE] [--limit N] [--json]
               re-process them through the current mappings: lienthong rejects retry [--stream NAME] [--reason CODE]
+  purge       apply the retention now (each sync does when it ends): lienthong purge [--stream NAME] [--json]
   check       check a source can be read: lienthong check SOURCE [--json]
   discover    list a source's streams, columns, suggested keys: lienthong discover SOURCE [--json]
   mapping     test a mapping on sample records, no database needed:
               lienthong mapping test --mapping FILE --input SAMPLE.csv|.jsonl [--json]
               lienthong mapping test --stream NAME [--limit N]   (the stream's first records, live)
   demo        sync a generated Hà Tĩnh civil-status database into an embedded store
-  version     print the version
+  version     print the version (also: lienthong --version)
 
 Every command but demo and version reads the configuration from --config
 (default: $LIENTHONG_CONFIG, else ./lienthong.yaml).
+
+Log flags, before the command or among its flags:
+  --log-format text|json   key=value lines (default) or one JSON object a line
+  --log-level LEVEL        debug, info (default), warn or error
+
+On a terminal, sync and rejects retry show each stream's progress on
+standard error (records read, rate, elapsed; total and time left when the
+source can estimate it); into a file or a pipe they do not.
 `
 
 // Env is what a command may touch besides its arguments.
@@ -56,11 +64,30 @@ func Main(ctx context.Context, args []string, env Env) int {
 	if env.Getenv == nil {
 		env.Getenv = os.Getenv
 	}
+	con := newConsole(env.Stderr)
+	env.Stderr = con
+	// Flags before the command: the log settings, and --version.
+	global := flag.NewFlagSet("lienthong", flag.ContinueOnError)
+	global.SetOutput(io.Discard)
+	con.logFlags(global)
+	version := global.Bool("version", false, "print the version")
+	if err := global.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(env.Stdout, usage)
+			return 0
+		}
+		fmt.Fprintf(env.Stderr, "lienthong: %v\n\n%s", err, usage)
+		return 2
+	}
+	args = global.Args()
+	if *version {
+		args = []string{"version"}
+	}
 	if len(args) == 0 {
 		fmt.Fprint(env.Stderr, usage)
 		return 2
 	}
-	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if args[0] == "help" {
 		fmt.Fprint(env.Stdout, usage)
 		return 0
 	}
@@ -75,6 +102,7 @@ func Main(ctx context.Context, args []string, env Env) int {
 		"check":    runCheck,
 		"mapping":  runMapping,
 		"discover": runDiscover,
+		"purge":    runPurge,
 		"version":  func(context.Context, []string, Env) error { fmt.Fprintln(env.Stdout, "lienthong", Version); return nil },
 	}
 	fn, ok := commands[cmd]
@@ -117,6 +145,9 @@ func flags(name string, env Env) (*flag.FlagSet, *string) {
 		def = "lienthong.yaml"
 	}
 	cfg := fs.String("config", def, "configuration `file`")
+	if c, ok := env.Stderr.(*console); ok {
+		c.logFlags(fs)
+	}
 	return fs, cfg
 }
 
@@ -131,8 +162,4 @@ func parse(fs *flag.FlagSet, args []string) error {
 		return usageError{fmt.Errorf("unexpected argument %q", strings.Join(fs.Args(), " "))}
 	}
 	return nil
-}
-
-func logger(w io.Writer) *slog.Logger {
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
 }

@@ -143,8 +143,11 @@ func runRejects(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
+	if err := a.checkReason(ctx, *reason); err != nil {
+		return err
+	}
 	f.Reason, f.Limit = *reason, *limit
-	rejects, err := a.state.Rejects(ctx, f)
+	rejects, err := a.rejectsInOrder(ctx, f)
 	if err != nil {
 		return err
 	}
@@ -185,14 +188,15 @@ func writeJSON(w io.Writer, v any) error {
 
 func printRuns(w io.Writer, runs []state.Run) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "RUN\tSTREAM\tMODE\tSTATUS\tSTARTED\tSECONDS\tREAD\tINSERTED\tUPDATED\tUNCHANGED\tREJECTED\tSKIPPED\tDELETED\tNULL CURSOR\t")
+	fmt.Fprintln(tw, "RUN\tSTREAM\tMODE\tSTATUS\tSTARTED\tSECONDS\tREAD\tINSERTED\tUPDATED\tUNCHANGED\tREJECTED\tSKIPPED\tDELETED\tNULL CURSOR\tPURGED REJECTS\tANONYMISED\t")
 	for _, r := range runs {
 		secs := "-"
 		if r.EndedAt != nil {
 			secs = fmt.Sprintf("%.1f", r.EndedAt.Sub(r.StartedAt).Seconds())
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t\n", r.ID, r.Ref, r.Mode, r.Status,
-			r.StartedAt.Local().Format(time.DateTime), secs, r.Read, r.Inserted, r.Updated, r.Unchanged, r.Rejected, r.Skipped, r.Deleted, r.NullCursor)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t\n", r.ID, r.Ref, r.Mode, r.Status,
+			r.StartedAt.Local().Format(time.DateTime), secs, r.Read, r.Inserted, r.Updated, r.Unchanged, r.Rejected, r.Skipped, r.Deleted, r.NullCursor,
+			r.PurgedRejects, r.Anonymised)
 	}
 	tw.Flush()
 	for _, r := range runs {
@@ -236,6 +240,9 @@ func runRejectsRetry(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	return runStreams(ctx, env, *cfgPath, *stream, *asJSON, func(ctx context.Context, a *app, refs []config.StreamRef) ([]state.Run, error) {
+		if err := a.checkReason(ctx, *reason); err != nil {
+			return nil, err
+		}
 		return a.retryStreams(ctx, refs, *reason)
 	})
 }

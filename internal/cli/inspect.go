@@ -232,8 +232,8 @@ func splitArg(args []string) (string, []string) {
 }
 
 // flagTakesValue says whether a flag written without "=" consumes the next
-// argument; only --config does among check's and discover's flags.
+// argument: --config and the log flags do among check's and discover's.
 func flagTakesValue(arg string) bool {
 	name := strings.TrimLeft(arg, "-")
-	return (name == "config") && !strings.Contains(arg, "=")
+	return (name == "config" || name == "log-format" || name == "log-level") && !strings.Contains(arg, "=")
 }

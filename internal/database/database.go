@@ -62,7 +62,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	}
 	if d == Postgres && strings.Contains(dsn, "://") {
 		if _, err := url.Parse(dsn); err != nil {
-			return nil, errors.New("the postgres store DSN does not parse: percent-encode special characters (/ # ? @ %) in the user and password")
+			return nil, fmt.Errorf("the postgres store DSN does not parse: %s", urlProblem(dsn))
 		}
 	}
 	var (
@@ -198,13 +198,19 @@ func secrets(dsn string) []string {
 // scrub returns err with every password of dsn cut out of its text. The
 // result does not wrap err: its chain would still hold the password.
 func scrub(err error, dsn string) error {
-	msg := err.Error()
+	return errors.New(Scrub(err.Error(), dsn))
+}
+
+// Scrub returns text with every password dsn holds replaced by "xxxxx", in
+// every form a driver may quote it (as written, percent-decoded). A text
+// about a connection goes through it before it is logged or stored.
+func Scrub(text, dsn string) string {
 	for _, p := range secrets(dsn) {
 		if len(p) >= 1 {
-			msg = strings.ReplaceAll(msg, p, "xxxxx")
+			text = strings.ReplaceAll(text, p, "xxxxx")
 		}
 	}
-	return errors.New(msg)
+	return text
 }
 
 // Rebind rewrites a query written with ? placeholders for the dialect.

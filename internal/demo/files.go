@@ -53,6 +53,7 @@ const bhxhYAML = `  - name: bhxh
         dsn_env: %s
         options:
           base_url: %s
+          allow_networks: [127.0.0.0/8]   # the demo API listens on this machine
           auth: {type: bearer}
           records_path: data.items
           cursor_param: updated_since

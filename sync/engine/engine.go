@@ -15,6 +15,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -52,6 +53,7 @@ type Job struct {
 	// AllowEmpty lets a full refresh that reads nothing mark every record
 	// of the stream deleted; without it such a run fails.
 	AllowEmpty bool
+	Hooks
 }
 
 // Engine runs jobs against one national store and one state store.
@@ -60,6 +62,9 @@ type Engine struct {
 	State    *state.Store
 	Metrics  *metrics.Metrics
 	Log      *slog.Logger
+	// Retention is applied to a stream at the end of each successful run;
+	// the zero value keeps everything.
+	Retention Retention
 }
 
 // item is a record after the map stage: a national item, a reject, or a
@@ -91,6 +96,9 @@ func (e *Engine) Run(ctx context.Context, job Job) (state.Run, error) {
 	start := time.Now()
 
 	fin, runErr := e.run(ctx, run, job, log)
+	if runErr == nil {
+		fin.Error = e.retainAfterSync(ctx, run.ID, job.Ref, log)
+	}
 	fin.Status = state.StatusSucceeded
 	if runErr != nil {
 		fin.Status = state.StatusFailed
@@ -117,9 +125,14 @@ func (e *Engine) Run(ctx context.Context, job Job) (state.Run, error) {
 		return run, errors.Join(runErr, err)
 	}
 	e.Metrics.Deleted.WithLabelValues(labels...).Add(float64(final.Deleted))
-	log.Info("run ended", "status", final.Status, "read", final.Read, "inserted", final.Inserted,
+	ended := []any{"status", final.Status, "read", final.Read, "inserted", final.Inserted,
 		"updated", final.Updated, "unchanged", final.Unchanged, "rejected", final.Rejected, "deleted", final.Deleted,
-		"seconds", time.Since(start).Seconds())
+		"seconds", time.Since(start).Seconds()}
+	if runErr != nil {
+		log.Error("run ended", append(ended, "error", cmp.Or(fin.Error, runErr.Error()))...)
+	} else {
+		log.Info("run ended", ended...)
+	}
 	if runErr != nil {
 		return final, fmt.Errorf("run %d of %s: %w", run.ID, job.Ref, runErr)
 	}
@@ -168,7 +181,7 @@ func (e *Engine) run(ctx context.Context, run state.Run, job Job, log *slog.Logg
 	mapped := make(chan item, job.Batch.Size)
 	g.Go(func() error {
 		defer close(records)
-		for {
+		for read := int64(1); ; read++ {
 			rec, err := reader.Next(gctx)
 			if errors.Is(err, connectors.ErrEndOfStream) {
 				return nil
@@ -176,6 +189,7 @@ func (e *Engine) run(ctx context.Context, run state.Run, job Job, log *slog.Logg
 			if err != nil {
 				return err
 			}
+			job.progress(read)
 			select {
 			case records <- rec:
 			case <-gctx.Done():

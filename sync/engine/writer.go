@@ -97,6 +97,7 @@ func (w *writer) flush(ctx context.Context) error {
 	items := make([]national.Item, 0, len(w.batch))
 	pos := make([]int, 0, len(w.batch)) // index in batch of each national item
 	b := state.Batch{Full: w.full, Generation: w.prov.Generation, Checkpoint: w.batch[len(w.batch)-1].rec.Checkpoint()}
+	b.Retry = w.job.Mode == Retry
 	var seen []string    // source keys read but not delivered: still at the source
 	var skipped []string // source keys the mapping skips on purpose
 	for i, it := range w.batch {

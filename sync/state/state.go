@@ -104,6 +104,7 @@ type Run struct {
 	PID        int        `json:"pid" db:"pid"`
 	Generation int64      `json:"generation,omitempty" db:"generation"`
 	Counts
+	Purges
 	Error string `json:"error,omitempty" db:"error"`
 }
 
@@ -384,6 +385,11 @@ type Batch struct {
 	// Delivered lists the source keys delivered (or found unchanged) in the
 	// batch: their old rejects, if any, are cleared.
 	Delivered []string
+	// Retry says the batch re-processed saved rejects, not source rows: a
+	// reject that fails again keeps its last_seen_at, the last time its
+	// source row was read, from which its retention runs. Otherwise a
+	// scheduled retry would keep a raw record forever.
+	Retry bool
 }
 
 // CommitBatch records a batch that the national store has committed: the
@@ -431,8 +437,9 @@ func (s *Store) CommitBatch(ctx context.Context, runID int64, ref Ref, b Batch) 
 			ON CONFLICT (department, source, stream, source_key) DO UPDATE SET kind = excluded.kind, raw = excluded.raw,
 				field = excluded.field, stage = excluded.stage, reason = excluded.reason, message = excluded.message,
 				violations = excluded.violations, run_id = excluded.run_id, seen_generation = excluded.seen_generation,
-				last_seen_at = excluded.last_seen_at`),
-			ref.Department, ref.Source, ref.Stream, r.SourceKey, r.Kind, string(r.Raw), r.Field, stage, r.Reason, r.Message, string(r.Violations), runID, b.Generation, now, now); err != nil {
+				last_seen_at = CASE WHEN ? THEN rejects.last_seen_at ELSE excluded.last_seen_at END`),
+			ref.Department, ref.Source, ref.Stream, r.SourceKey, r.Kind, string(r.Raw), r.Field, stage, r.Reason, r.Message, string(r.Violations), runID, b.Generation, now, now,
+			b.Retry); err != nil {
 			return fmt.Errorf("save reject %s of %s: %w", r.SourceKey, ref, err)
 		}
 	}
@@ -531,7 +538,7 @@ func (s *Store) FinishRun(ctx context.Context, runID int64, ref Ref, f Finish) e
 }
 
 const runColumns = `id, department, source, stream, mode, status, started_at, ended_at, host, pid, generation,
-	read, inserted, updated, unchanged, rejected, skipped, deleted, null_cursor, error`
+	read, inserted, updated, unchanged, rejected, skipped, deleted, null_cursor, purged_rejects, anonymised, error`
 
 // Run returns one run.
 func (s *Store) Run(ctx context.Context, id int64) (Run, error) {

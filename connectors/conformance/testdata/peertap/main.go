@@ -7,7 +7,8 @@
 // It writes stream "people": the rows with a cursor after the --state
 // bookmark, in (cursor, id) order, with a STATE every 5 records, then every
 // row without a cursor, by id, then a last STATE. Without --state it
-// writes every row.
+// writes every row. With --discover it prints its catalog: stream
+// "people" with the schema its SCHEMA message gives.
 package main
 
 import (
@@ -34,7 +35,21 @@ type state struct {
 	People *bookmark `json:"people,omitempty"`
 }
 
+// schema is the JSON Schema of stream "people".
+var schema = map[string]any{"type": "object", "properties": map[string]any{
+	"id": map[string]any{"type": "integer"}, "updated": map[string]any{"type": []string{"integer", "null"}},
+	"name": map[string]any{"type": "string"}, "place": map[string]any{"type": "string"}}}
+
 func main() {
+	for _, arg := range os.Args[1:] {
+		if arg == "--discover" {
+			b, err := json.Marshal(map[string]any{"streams": []any{map[string]any{
+				"tap_stream_id": "people", "stream": "people", "key_properties": []string{"id"}, "schema": schema}}})
+			check(err)
+			os.Stdout.Write(append(b, '\n'))
+			return
+		}
+	}
 	var st state
 	for i := 1; i < len(os.Args)-1; i++ {
 		if os.Args[i] == "--state" {
@@ -68,10 +83,7 @@ func main() {
 		check(err)
 		out.Write(append(b, '\n'))
 	}
-	emit(map[string]any{"type": "SCHEMA", "stream": "people", "key_properties": []string{"id"},
-		"schema": map[string]any{"type": "object", "properties": map[string]any{
-			"id": map[string]any{"type": "integer"}, "updated": map[string]any{"type": []string{"integer", "null"}},
-			"name": map[string]any{"type": "string"}, "place": map[string]any{"type": "string"}}}})
+	emit(map[string]any{"type": "SCHEMA", "stream": "people", "key_properties": []string{"id"}, "schema": schema})
 	sent := 0
 	for _, r := range rows {
 		if r.Cursor != nil && st.People != nil &&
