@@ -53,7 +53,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "unknown top-level key lists the known ones",
 			yaml: "frobnicate: true\n" + valid,
-			want: []string{`lienthong.yaml:1: unknown key "frobnicate" (known keys: data_dir, national, state, batch, admin_units, departments, rejects, deleted_records)`},
+			want: []string{`lienthong.yaml:1: unknown key "frobnicate" (known keys: data_dir, national, state, batch, admin_units, serve, departments, rejects, deleted_records)`},
 		},
 		{
 			name: "every unknown key at once",
@@ -788,6 +788,9 @@ func TestExample(t *testing.T) {
 	s := refs[0].Stream
 	if s.Mode != "incremental" || s.LookBack != "10m" || s.Kind != "birth_registration" {
 		t.Errorf("khai-sinh: mode %q, look_back %q, kind %q", s.Mode, s.LookBack, s.Kind)
+	}
+	if sched, err := c.ScheduleFor(s); err != nil || sched == nil || s.Timeout != time.Hour {
+		t.Errorf("khai-sinh: schedule %q (%v), timeout %s", s.Schedule, err, s.Timeout)
 	}
 	if refs[0].Source.ResolvedDSN != secret {
 		t.Error("ho-tich DSN not resolved from HOTICH_DSN")

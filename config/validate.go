@@ -46,6 +46,7 @@ func (d *document) setDefaults(c *Config) {
 	if !d.has("batch.period") {
 		c.Batch.Period = defaultBatchPeriod
 	}
+	d.setServeDefaults(c)
 	if !d.has("rejects.retention") {
 		c.Rejects.Retention = defaultRejectsRetention
 	}
@@ -98,6 +99,7 @@ var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 // secrets and files are resolved elsewhere.
 func (d *document) validate(c *Config) {
 	d.checkBatch("batch", c.Batch)
+	d.validateServe(c)
 	for _, r := range []struct {
 		key string
 		p   RetentionPolicy

@@ -93,6 +93,10 @@ func openConfig(ctx context.Context, cfg *config.Config, env Env) (*app, error) 
 		a.close()
 		return nil, err
 	}
+	if err := a.observe(ctx); err != nil {
+		a.close()
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -263,7 +267,7 @@ func (a *app) job(ctx context.Context, ref config.StreamRef, fullRefresh, needSo
 		if err := a.resolveSource(ref); err != nil {
 			return engine.Job{}, err
 		}
-		src, err = openSource(ctx, a.cfg, sourceRef{ref.Department, ref.Source}, a.log)
+		src, err = a.openObserved(ctx, sourceRef{ref.Department, ref.Source})
 		if err != nil {
 			return engine.Job{}, err
 		}

@@ -27,6 +27,8 @@ Usage:
 Commands:
   migrate     apply pending migrations to the national and state stores
   sync        sync streams: lienthong sync [--stream NAME] [--full-refresh [--allow-empty] [--allow-deletions]] [--metrics-file F]
+  serve       run the streams on their schedules, with health, metrics and the API over HTTP:
+              lienthong serve [--listen ADDR] [--log-format json|text]   (any number of replicas)
   runs        show the run ledger: lienthong runs [--stream NAME] [--limit N] [--json]
   rejects     list rejected records: lienthong rejects [--stream NAME] [--reason CODE] [--limit N] [--json]
               re-process them through the current mappings: lienthong rejects retry [--stream NAME] [--reason CODE]
@@ -93,6 +95,7 @@ func Main(ctx context.Context, args []string, env Env) int {
 	commands := map[string]func(context.Context, []string, Env) error{
 		"migrate":  runMigrate,
 		"sync":     runSync,
+		"serve":    runServe,
 		"runs":     runRuns,
 		"rejects":  runRejects,
 		"demo":     runDemo,

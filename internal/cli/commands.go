@@ -32,6 +32,11 @@ func runMigrate(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	defer a.close()
+	_, queued, err := a.openQueue(ctx)
+	if err != nil {
+		return err
+	}
+	a.applied += queued
 	fmt.Fprintf(env.Stdout, "applied %d migration(s); the national and state stores are at the latest schema version\n", a.applied)
 	return nil
 }

@@ -56,8 +56,13 @@ func findSource(cfg *config.Config, name string) (sourceRef, error) {
 }
 
 func openSource(ctx context.Context, cfg *config.Config, r sourceRef, log *slog.Logger) (connectors.Source, error) {
-	return connectors.Open(ctx, connectors.Config{Name: r.src.Name, Kind: r.src.Kind, DSN: r.src.ResolvedDSN,
-		Options: r.src.Options, Timeout: r.src.Timeout, Dir: filepath.Dir(cfg.Path), Log: log})
+	return connectors.Open(ctx, sourceConfig(cfg, r, log))
+}
+
+// sourceConfig is what a source's connector is opened with.
+func sourceConfig(cfg *config.Config, r sourceRef, log *slog.Logger) connectors.Config {
+	return connectors.Config{Name: r.src.Name, Kind: r.src.Kind, DSN: r.src.ResolvedDSN,
+		Options: r.src.Options, Timeout: r.src.Timeout, Dir: filepath.Dir(cfg.Path), Log: log}
 }
 
 // streamOf turns a configured stream into the connector's view of it.

@@ -151,6 +151,7 @@ func (e *Engine) Run(ctx context.Context, job Job) (state.Run, error) {
 	if err := fp.do(done, func() (err error) { final, err = e.State.Run(done, run.ID); return err }); err != nil {
 		return run, errors.Join(runErr, err)
 	}
+	e.Metrics.Deleted.WithLabelValues(labels...).Add(float64(final.Deleted))
 	ended := []any{"status", final.Status, "read", final.Read, "inserted", final.Inserted,
 		"updated", final.Updated, "unchanged", final.Unchanged, "rejected", final.Rejected, "deleted", final.Deleted,
 		"seconds", time.Since(start).Seconds()}
@@ -260,6 +261,7 @@ func (e *Engine) pipeline(ctx context.Context, job Job, from connectors.Checkpoi
 		return nil, err // connectors name the stream and the operation
 	}
 	defer reader.Close()
+	reader = e.timeReads(reader, job)
 	g, gctx := errgroup.WithContext(ctx)
 	records := make(chan connectors.Record, job.Batch.Size)
 	mapped := make(chan item, job.Batch.Size)
