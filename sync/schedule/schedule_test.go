@@ -390,3 +390,77 @@ func TestShutdownGrace(t *testing.T) {
 		t.Errorf("an interrupted slot was recorded ended: %+v", slots)
 	}
 }
+
+// TestConcurrencyLimit: a replica with max_concurrent_runs 1 never works two
+// runs at once, even of different streams.
+func TestConcurrencyLimit(t *testing.T) {
+	qdb, st := store(t, testdb.Postgres(t))
+	every, _ := config.ParseSchedule("* * * * * *", "UTC")
+	var streams []schedule.Stream
+	for _, name := range []string{"a", "b", "c"} {
+		streams = append(streams, schedule.Stream{Ref: state.Ref{Department: "d", Source: "s", Stream: name}, Schedule: every,
+			Timeout: 10 * time.Second, MaxRuntime: time.Minute})
+	}
+	s, _ := newScheduler(t, qdb, st, ledgerRun(st, 150*time.Millisecond), schedule.Options{Streams: streams, MaxConcurrentRuns: 1})
+	waitSlots(t, s, 9)
+	s.Stop(context.Background())
+	runs, err := st.Runs(context.Background(), state.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Slice(runs, func(i, j int) bool { return runs[i].StartedAt.Before(runs[j].StartedAt) })
+	for i := 1; i < len(runs); i++ {
+		if prev := runs[i-1]; prev.EndedAt == nil || prev.EndedAt.After(runs[i].StartedAt) {
+			t.Errorf("run %d (%s) started while run %d (%s) was running, with a limit of one", runs[i].ID, runs[i].Ref, prev.ID, prev.Ref)
+		}
+	}
+}
+
+// TestBusy: a slot whose stream another run holds (a one-shot sync) waits
+// without writing a run, and runs once the stream is free; a slot still
+// waiting at its deadline is skipped.
+func TestBusy(t *testing.T) {
+	qdb, st := store(t, testdb.Postgres(t))
+	hourly, _ := config.ParseSchedule("0 0 * * * *", "UTC") // no slot of its own during the test
+	waits := state.Ref{Department: "d", Source: "s", Stream: "waits"}
+	skips := state.Ref{Department: "d", Source: "s", Stream: "skips"}
+	ctx := context.Background()
+	var held []state.Run
+	for _, ref := range []state.Ref{waits, skips} {
+		run, err := st.StartRun(ctx, ref, "incremental")
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, run)
+	}
+	s, _ := newScheduler(t, qdb, st, ledgerRun(st, 0), schedule.Options{Streams: []schedule.Stream{
+		{Ref: waits, Schedule: hourly, Timeout: 10 * time.Second, MaxRuntime: time.Minute},
+		{Ref: skips, Schedule: hourly, Timeout: 10 * time.Second, MaxRuntime: 2 * time.Second},
+	}})
+	slot := time.Now().UTC().Truncate(time.Second)
+	for _, ref := range []state.Ref{waits, skips} {
+		if err := s.Enqueue(ctx, ref, slot); err != nil {
+			t.Fatal(err)
+		}
+	}
+	slots := waitSlots(t, s, 1)
+	if sl := slots[0]; sl.Ref != skips || sl.Status != schedule.SlotSkipped || sl.RunID != 0 {
+		t.Fatalf("first slot to end: %+v, want %s skipped", sl, skips)
+	}
+	runs, err := st.Runs(ctx, state.Filter{Stream: "waits"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 1 {
+		t.Errorf("%d runs of %s while it was held; the waiting slot must write none", len(runs), waits)
+	}
+	if err := st.FinishRun(ctx, held[0].ID, waits, state.Finish{Status: state.StatusSucceeded}); err != nil {
+		t.Fatal(err)
+	}
+	slots = waitSlots(t, s, 2)
+	for _, sl := range slots {
+		if sl.Ref == waits && (sl.Status != schedule.SlotSucceeded || sl.RunID == 0 || sl.RunID == held[0].ID) {
+			t.Errorf("waiting slot: %+v, want succeeded with a run of its own", sl)
+		}
+	}
+}
