@@ -79,7 +79,7 @@ func TestRunInProgressShowsLiveCounts(t *testing.T) {
 		const pageSize = 20
 		api, apiSrv := newCardAPI(t, 50, 2)
 		src, err := connectors.Open(t.Context(), connectors.Config{Name: "the-bhyt-api", Kind: "httpjson", Timeout: time.Minute,
-			Options: map[string]any{"base_url": apiSrv.URL, "records_path": "data.items",
+			Options: map[string]any{"base_url": apiSrv.URL, "records_path": "data.items", "allow_networks": []any{"127.0.0.0/8"},
 				"pagination": map[string]any{"type": "page", "size_param": "page_size"}}})
 		if err != nil {
 			t.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -26,16 +25,17 @@ import (
 // SIGINT or SIGTERM, coordinated with the other replicas through the state
 // store, with the HTTP listener (health, metrics, API) beside.
 func runServe(ctx context.Context, args []string, env Env) error {
+	// The service's logs go to a collector, which reads fields, not
+	// sentences: JSON unless --log-format says otherwise.
+	if c, ok := env.Stderr.(*console); ok && !c.formatSet {
+		c.format = "json"
+	}
 	fs, cfgPath := flags("serve", env)
 	listen := fs.String("listen", "", "HTTP listen `address` (default: serve.listen of the configuration)")
-	logFormat := fs.String("log-format", "json", "log format: json or text")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	log, err := serveLogger(env.Stderr, *logFormat)
-	if err != nil {
-		return usageError{err}
-	}
+	log := logger(env.Stderr)
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -100,19 +100,6 @@ func runServe(ctx context.Context, args []string, env Env) error {
 	}
 	log.Info("stopped")
 	return nil
-}
-
-// serveLogger writes JSON by default: the service's logs go to a collector,
-// which reads fields, not sentences.
-func serveLogger(w io.Writer, format string) (*slog.Logger, error) {
-	opts := &slog.HandlerOptions{Level: slog.LevelInfo}
-	switch format {
-	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
-	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
-	}
-	return nil, fmt.Errorf("unknown --log-format %q: use json or text", format)
 }
 
 // scheduler builds the scheduler of the configured streams that have a
