@@ -163,7 +163,11 @@ func textFuncs() []*fn {
 			}
 			return strings.ReplaceAll(s, old, repl), nil
 		}},
-		{name: "date", usage: `date(s) or date(s, "dd/mm/yyyy", ...)`, sigs: []any{new(func(string, ...string) string)}, prepare: prepareDate, raw: true},
+		{name: "date", usage: `date(s), date(s, "dd/mm/yyyy", ...) or date(s, "d/m/yy", {pivot: 1930})`,
+			// The second signature admits the options map; prepareDate
+			// checks every argument after the first is a pattern or,
+			// last, the options.
+			sigs: []any{new(func(string, ...string) string), new(func(string, ...any) string)}, prepare: prepareDate, raw: true},
 		{name: "lookup", usage: `lookup("table", key) or lookup("table", key, default)`, sigs: []any{new(sig2), new(sig3)}, prepare: prepareLookup},
 	}
 }

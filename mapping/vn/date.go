@@ -70,8 +70,9 @@ type DateOptions struct {
 	PivotYear int
 }
 
-// century returns the four-digit year of the two-digit year yy.
-func (o DateOptions) century(yy int) (int, bool) {
+// FullYear returns the four-digit year a two-digit year yy stands for;
+// false when the options reject two-digit years.
+func (o DateOptions) FullYear(yy int) (int, bool) {
 	switch {
 	case o.Pivot < 0:
 		return 0, false
@@ -175,7 +176,7 @@ func ParseDate(s string, opt DateOptions) (Date, error) {
 func checkDate(s string, y, m, d, yw int, opt DateOptions) (Date, error) {
 	if yw == 2 {
 		var ok bool
-		if y, ok = opt.century(y); !ok {
+		if y, ok = opt.FullYear(y); !ok {
 			return Date{}, dateError(s, "has a two-digit year, which this mapping does not accept")
 		}
 	}

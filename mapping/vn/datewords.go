@@ -20,11 +20,11 @@ func hasLetter(s string) bool {
 	return false
 }
 
-// dateWord is the field a word of a date in words introduces: 'd' for
-// "ngày", 'm' for "tháng", 'y' for "năm", whatever its case and
+// DateWord returns the field a word of a date in words introduces: 'd'
+// for "ngày", 'm' for "tháng", 'y' for "năm", whatever its case and
 // diacritics (registers typed without them write "ngay", "thang", "nam"),
 // or 0 for any other word.
-func dateWord(w string) byte {
+func DateWord(w string) byte {
 	if len(w) > 16 {
 		return 0
 	}
@@ -64,7 +64,7 @@ func parseWords(s, t string, opt DateOptions) (Date, error) {
 	last := -1 // the last field read
 	for i := 0; i < len(tokens); i++ {
 		field := -1
-		switch dateWord(tokens[i]) {
+		switch DateWord(tokens[i]) {
 		case 'd':
 			field = 0
 		case 'm':
