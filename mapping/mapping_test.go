@@ -576,6 +576,20 @@ func unitRegistry(t *testing.T) *units.Registry {
 	return unitsReg
 }
 
+// currentOf is the code of the current unit the old commune code went into.
+func currentOf(t *testing.T, reg *units.Registry, code string) string {
+	t.Helper()
+	old, err := reg.Commune(code, "", time.Date(2020, 5, 1, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := reg.CurrentOf(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Code
+}
+
 func TestUnitFunctions(t *testing.T) {
 	reg := unitRegistry(t)
 	tests := []struct {
@@ -590,6 +604,13 @@ func TestUnitFunctions(t *testing.T) {
 		{"commune", `commune(x, "Hà Tĩnh", "2026-01-15", "name")`, "Thạch Hà", nil, "Thạch Hà", ""},
 		{"current unit of an old province", `current_unit(x, "", y, "name")`, "Quảng Bình", "2020-05-01", "Quảng Trị", ""},
 		{"empty", `province(x, "2024-01-01")`, nil, nil, "", ""},
+		{"commune repeated in its province, settled by the district", `commune_in(x, y, "Nghệ An", "2020-05-01", "code")`, "Đồng Văn", "Huyện Tân Kỳ", "17287", ""},
+		{"commune repeated in its province, other district", `commune_in(x, y, "Nghệ An", "2020-05-01", "code")`, "Xã Đồng Văn", "Quế Phong", "16744", ""},
+		{"commune repeated in its province, no district", `commune_in(x, y, "Nghệ An", "2020-05-01")`, "Đồng Văn", "", "", units.ReasonAmbiguousUnit},
+		{"commune repeated in its province, plain commune()", `commune(x, "Nghệ An", y)`, "Đồng Văn", "2020-05-01", "", units.ReasonAmbiguousUnit},
+		{"commune not in the district", `commune_in(x, y, "Nghệ An", "2020-05-01")`, "Đồng Văn", "Quỳ Châu", "", units.ReasonUnknownUnit},
+		{"current unit of a repeated commune", `current_unit_in(x, y, "Nghệ An", "2020-05-01", "code")`, "Đồng Văn", "Tân Kỳ", currentOf(t, reg, "17287"), ""},
+		{"current unit of a repeated commune, no district", `current_unit_in(x, y, "Nghệ An", "2020-05-01")`, "Đồng Văn", "", "", units.ReasonAmbiguousUnit},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
