@@ -246,6 +246,14 @@ func TestFunctions(t *testing.T) {
 		{"phone renumbered", `phone(x, y)`, "0168 123 4567", "01/06/2017", "+84381234567", ""},
 		{"phone bad", "phone(x)", "12", nil, "", "bad_phone"},
 		{"phone empty", "phone(x)", nil, nil, "", ""},
+		{"phone landline renumbered in 2017", `phone(x, y)`, "039 3855555", "2016-05-01", "+842393855555", ""},
+
+		{"email", "email(x)", " Binh.NV@HaTinh.Gov.VN ", nil, "Binh.NV@hatinh.gov.vn", ""},
+		{"email mailto", "email(x)", "mailto:binh@example.vn", nil, "binh@example.vn", ""},
+		{"email two addresses", "email(x)", "a@example.vn; b@example.vn", nil, "", "bad_email"},
+		{"email without a domain dot", "email(x)", "binh@localhost", nil, "", "bad_email"},
+		{"email without @", "email(x)", "binh.example.vn", nil, "", "bad_email"},
+		{"email empty", "email(x)", "  ", nil, "", ""},
 
 		{"sex", "sex(x)", "Nữ", nil, "F", ""},
 		{"sex any case", "sex(x)", "NAM", nil, "M", ""},
@@ -702,5 +710,53 @@ fields:
 	res = m.Map(rec)
 	if len(res.Violations) != 1 || res.Violations[0].Field != "monthly_allowance" {
 		t.Fatalf("an allowance that is no number: %+v", res.Violations)
+	}
+}
+
+// TestPersonContacts: the 1.1 fields of person, a citizen's phones as
+// numbered on the day the register was last updated and an e-mail, and
+// the schema's rules about the present taking today from MapAt.
+func TestPersonContacts(t *testing.T) {
+	src := `kind: person
+version: "1"
+fields:
+  id_number: id(so)
+  full_name: name(ho_ten)
+  date_of_birth: date(ngay_sinh)
+  sex: sex(gioi_tinh)
+  mobile_phone: phone(di_dong, ngay_cap_nhat)
+  landline_phone: phone(co_dinh, ngay_cap_nhat)
+  email: email(thu)
+`
+	m, err := mapping.Parse("m.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := map[string]any{"so": "042224000123", "ho_ten": "nguyễn văn an", "ngay_sinh": "01/03/2024", "gioi_tinh": "Nam",
+		"di_dong": "0168 123 4567", "co_dinh": "039 385 5555", "ngay_cap_nhat": "15/06/2016", "thu": "An.NV@HaTinh.gov.vn"}
+	now := time.Date(2026, 6, 15, 9, 0, 0, 0, time.UTC)
+	res := m.MapAt(rec, now)
+	if len(res.Violations) > 0 {
+		t.Fatalf("violations: %v", res.Violations)
+	}
+	for field, want := range map[string]string{"mobile_phone": "+84381234567", "landline_phone": "+842393855555", "email": "An.NV@hatinh.gov.vn"} {
+		if got := res.Record.Data[field]; got != want {
+			t.Errorf("%s = %v, want %s", field, got, want)
+		}
+	}
+	// A mobile number in the landline field is refused by the schema.
+	rec["co_dinh"] = "0912345678"
+	if got := codes(m.MapAt(rec, now).Violations); got != "landline_phone:bad_phone" {
+		t.Errorf("mobile as landline: %s", got)
+	}
+	rec["co_dinh"] = ""
+	// Born the day after today, by the time the caller gives.
+	rec["ngay_sinh"] = "16/06/2026"
+	rec["so"] = "042226000123"
+	if got := codes(m.MapAt(rec, now).Violations); got != "date_of_birth:date_in_future" {
+		t.Errorf("born tomorrow: %s", got)
+	}
+	if got := codes(m.MapAt(rec, now.AddDate(0, 0, 1)).Violations); got != "" {
+		t.Errorf("born today: %s", got)
 	}
 }
