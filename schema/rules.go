@@ -61,7 +61,7 @@ func after(later, earlier string) rule     { return rule{op: opAfter, a: later, 
 func needs(field, needed string) rule      { return rule{op: opNeeds, a: field, b: needed} }
 func idMatches(id, dob, sex string) rule   { return rule{op: opID, a: id, b: dob, c: sex} }
 
-func notFuture(date string) rule         { return rule{op: opNotFuture, a: date} }
+func notFuture(date string) rule          { return rule{op: opNotFuture, a: date} }
 func plausibleAge(dob, at string) rule    { return rule{op: opMaxAge, a: dob, b: at} }
 func cardBenefit(card, level string) rule { return rule{op: opCardBenefit, a: card, b: level} }
 func categoryAge(category, dob, at string) rule {
