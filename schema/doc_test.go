@@ -74,8 +74,9 @@ version is in every kind's ` + "`$id`" + ` (` + "`urn:lienthong:schema:1:person`
   fix, not what consumers read: a record it refuses is rejected with its reason code, like
   any other, the next time it is synced.
 - A **major** version may remove, rename or retype a field, make an optional field required,
-  or change a natural key. It gets a new ` + "`$id`" + `, and the national store and the pre-fill read
-  keep the old major version until every consumer has moved.
+  add a value to a field's list, or change a natural key. It gets a new ` + "`$id`" + `
+  (` + "`urn:lienthong:schema:2:person`" + `), and consumers are told before any record of it is
+  delivered.
 - A consumer may rely on: field names, types and meanings, natural keys and reason codes
   staying as they are within a major version; absent optional fields meaning "not known";
   and fields it does not know being safe to ignore (a 1.0 consumer reading 1.1 records ignores
