@@ -24,7 +24,7 @@ func (k *Kind) Validate(data map[string]any) []Violation { return k.ValidateAt(d
 // ValidateAt is Validate on the day now is in Vietnam: a date after that
 // day, of something that has happened (a birth, a registration), is
 // date_in_future. Tests pass a fixed time; the engine passes time.Now. A
-// zero now is year 1, before every date.
+// zero now is the year 1, when every date would be in the future.
 func (k *Kind) ValidateAt(data map[string]any, now time.Time) []Violation {
 	return k.validate(data, today(now))
 }
