@@ -415,7 +415,7 @@ func mapRecord(m *mapping.Mapper, rec connectors.Record) (item, error) {
 		r.Stage = state.StageRead
 		return item{rec: rec, reject: r}, nil
 	}
-	res := m.Map(rec.Fields)
+	res := m.MapAt(rec.Fields, time.Now())
 	if res.Skipped != "" {
 		return item{rec: rec, skip: res.Skipped}, nil
 	}
