@@ -297,7 +297,7 @@ func TestServeReplicas(t *testing.T) {
 	// Every slot up to a few slots after the kill ends, then the last
 	// replica stops.
 	cutoff := killedAt.Add(3 * serveStep)
-	waitFor(t, "every slot up to the cutoff to end", 90*time.Second, func() bool {
+	waitFor(t, "every slot up to the cutoff to end", 3*time.Minute, func() bool {
 		var pending int
 		err := db.QueryRow(`SELECT count(*) FROM river_job j WHERE j.kind = 'lienthong_sync' AND NOT (j.args ? 'resume')
 			AND (j.args->>'slot')::timestamptz <= $1 AND NOT EXISTS (SELECT 1 FROM schedule_slots s
@@ -334,7 +334,7 @@ func TestServeSQLite(t *testing.T) {
 	}
 	defer db.Close()
 	cutoff := start.Add(4 * serveStep)
-	waitFor(t, "the slots up to the cutoff to end", 90*time.Second, func() bool {
+	waitFor(t, "the slots up to the cutoff to end", 3*time.Minute, func() bool {
 		if !r.alive() {
 			t.Fatalf("replica exited: %v\n%s", r.err, tail(r.stderr.String(), 30))
 		}

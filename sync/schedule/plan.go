@@ -163,6 +163,12 @@ func (s *Scheduler) resumeOrphans(ctx context.Context, now time.Time) error {
 		if _, ok := s.streams[a.ref()]; !ok {
 			continue
 		}
+		// This replica is alive: a job of its own whose run has ended but
+		// whose completion River has not recorded yet (a busy store) is
+		// late, not orphaned, and taking it over would run its slot twice.
+		if n := len(j.AttemptedBy); n > 0 && j.AttemptedBy[n-1] == s.id {
+			continue
+		}
 		alive := false
 		for _, r := range running {
 			// A second of slack: River's clock and the ledger's may be

@@ -133,6 +133,8 @@ type Scheduler struct {
 	streams map[state.Ref]Stream
 	client  *river.Client[*sql.Tx]
 	log     *slog.Logger
+	// id is this replica's River client ID, the name jobs it takes carry.
+	id string
 	// active counts the runs this replica is working.
 	active atomic.Int64
 
@@ -190,10 +192,11 @@ func New(o Options) (*Scheduler, error) {
 		return nil, err
 	}
 	host, _ := os.Hostname()
+	// Unique per process: River's leader election and job attempts name
+	// the replica by it.
+	s.id = fmt.Sprintf("%s-%d-%d", host, os.Getpid(), time.Now().UnixNano()%1e6)
 	cfg := &river.Config{
-		// Unique per process: River's leader election and job attempts
-		// name the replica by it.
-		ID:     fmt.Sprintf("%s-%d-%d", host, os.Getpid(), time.Now().UnixNano()%1e6),
+		ID:     s.id,
 		Logger: o.Log.With("component", "river"),
 		Queues: map[string]river.QueueConfig{
 			queueSync:    {MaxWorkers: o.MaxConcurrentRuns},
