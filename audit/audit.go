@@ -25,6 +25,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -98,6 +99,10 @@ type Store struct {
 	// Log receives each checkpoint, a copy of the chain head outside the
 	// database; nil discards them.
 	Log *slog.Logger
+
+	// head is the chain head this appender last wrote or read (PostgreSQL);
+	// only the appender goroutine touches it.
+	head *headState
 
 	start sync.Once
 	reqs  chan *pending
@@ -231,34 +236,19 @@ func (s *Store) appender() {
 }
 
 func (s *Store) write(ctx context.Context, group []*pending) error {
-	tx, err := s.db.BeginTxx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("append audit entry: begin: %w", err)
-	}
-	defer tx.Rollback()
-	lock := `SELECT seq, hash FROM audit_head WHERE id = 1`
 	if s.db.Dialect == database.Postgres {
-		lock += ` FOR UPDATE`
+		return s.writePG(ctx, group)
 	}
-	var (
-		seq  int64
-		prev []byte
-	)
-	if err := tx.QueryRowContext(ctx, lock).Scan(&seq, &prev); err != nil {
-		return fmt.Errorf("append audit entry: lock chain head: %w", err)
-	}
+	return s.writeTx(ctx, group)
+}
+
+// link numbers and hashes a group's entries after the entry (seq, prev),
+// and returns the entries whose head is checkpointed.
+func (s *Store) link(group []*pending, seq int64, prev []byte, now time.Time) []Entry {
 	every := s.CheckpointEvery
 	if every <= 0 {
 		every = DefaultCheckpointEvery
 	}
-	now := time.Now().UTC().Truncate(time.Microsecond)
-	insert := s.db.Rebind(`INSERT INTO audit_log (seq, at, client, subject, form, fields, purpose, reference, request_id, prev_hash, hash)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	stmt, err := tx.PrepareContext(ctx, insert)
-	if err != nil {
-		return fmt.Errorf("append audit entry: %w", err)
-	}
-	defer stmt.Close()
 	var checkpoints []Entry
 	for _, p := range group {
 		e := &p.e
@@ -268,21 +258,59 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 			e.Fields = []string{}
 		}
 		e.Hash = chainHash(prev, e)
-		fields, _ := json.Marshal(e.Fields)
-		if _, err := stmt.ExecContext(ctx, e.Seq, s.timeArg(e.At), e.Client, e.Subject, e.Form, string(fields),
-			e.Purpose, e.Reference, e.RequestID, e.PrevHash, e.Hash); err != nil {
-			return fmt.Errorf("append audit entry %d: %w", e.Seq, err)
-		}
 		prev = e.Hash
 		if seq%every == 0 {
 			checkpoints = append(checkpoints, *e)
 		}
 	}
-	if _, err := tx.ExecContext(ctx, s.db.Rebind(`UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`), seq, prev); err != nil {
+	return checkpoints
+}
+
+// entryArgs appends the insert parameters of an entry.
+func (s *Store) entryArgs(args []any, e *Entry) []any {
+	fields, _ := json.Marshal(e.Fields)
+	return append(args, e.Seq, s.timeArg(e.At), e.Client, e.Subject, e.Form, string(fields),
+		e.Purpose, e.Reference, e.RequestID, e.PrevHash, e.Hash)
+}
+
+// writeTx appends a group in a transaction that holds SQLite's one write
+// lock (the store opens immediate transactions).
+func (s *Store) writeTx(ctx context.Context, group []*pending) error {
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("append audit entry: begin: %w", err)
+	}
+	defer tx.Rollback()
+	var (
+		seq  int64
+		prev []byte
+	)
+	if err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&seq, &prev); err != nil {
+		return fmt.Errorf("append audit entry: read chain head: %w", err)
+	}
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	checkpoints := s.link(group, seq, prev, now)
+	var (
+		q    strings.Builder
+		args = make([]any, 0, len(group)*11)
+	)
+	q.WriteString(`INSERT INTO audit_log (` + entryColumns + `) VALUES `)
+	for i, p := range group {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		args = s.entryArgs(args, &p.e)
+	}
+	if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+		return fmt.Errorf("append audit entries: %w", err)
+	}
+	last := group[len(group)-1].e
+	if _, err := tx.ExecContext(ctx, `UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`, last.Seq, last.Hash); err != nil {
 		return fmt.Errorf("append audit entry: move chain head: %w", err)
 	}
 	for _, c := range checkpoints {
-		if _, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO audit_checkpoints (seq, hash, at) VALUES (?, ?, ?)`),
+		if _, err := tx.ExecContext(ctx, `INSERT INTO audit_checkpoints (seq, hash, at) VALUES (?, ?, ?)`,
 			c.Seq, c.Hash, s.timeArg(now)); err != nil {
 			return fmt.Errorf("append audit entry: checkpoint %d: %w", c.Seq, err)
 		}
@@ -290,12 +318,77 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("append audit entry: commit: %w", err)
 	}
-	if s.Log != nil {
+	s.logCheckpoints(checkpoints)
+	return nil
+}
+
+// writePG appends a group with one statement: it moves the chain head
+// only if the head is still the one the group was hashed after (the row
+// lock of that UPDATE serialises replicas), and inserts the entries and
+// checkpoints only if it moved. When another replica appended first, the
+// statement inserts nothing and the group is hashed again after the new
+// head. One statement, one commit: the head is locked for one round trip.
+func (s *Store) writePG(ctx context.Context, group []*pending) error {
+	for attempt := 0; ; attempt++ {
+		if s.head == nil || attempt > 0 {
+			var h headState
+			if err := s.db.QueryRowContext(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&h.seq, &h.hash); err != nil {
+				return fmt.Errorf("append audit entry: read chain head: %w", err)
+			}
+			s.head = &h
+		}
+		if attempt >= 1000 {
+			return errors.New("append audit entry: the chain head kept moving; too many replicas appending at once")
+		}
+		now := time.Now().UTC().Truncate(time.Microsecond)
+		checkpoints := s.link(group, s.head.seq, s.head.hash, now)
+		last := group[len(group)-1].e
+		args := []any{last.Seq, last.Hash, s.head.seq, s.head.hash}
+		var q strings.Builder
+		q.WriteString(`WITH h AS (UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1 AND seq = $3 AND hash = $4 RETURNING 1)`)
 		for _, c := range checkpoints {
-			s.Log.Info("audit checkpoint", "seq", c.Seq, "hash", hex.EncodeToString(c.Hash))
+			args = append(args, c.Seq, c.Hash, now)
+			n := len(args)
+			fmt.Fprintf(&q, `, c%d AS (INSERT INTO audit_checkpoints (seq, hash, at) SELECT $%d::bigint, $%d::bytea, $%d::timestamptz WHERE EXISTS (SELECT 1 FROM h))`,
+				n, n-2, n-1, n)
+		}
+		q.WriteString(` INSERT INTO audit_log (` + entryColumns + `) SELECT * FROM (VALUES `)
+		for i, p := range group {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			n := len(args)
+			fmt.Fprintf(&q, "($%d::bigint, $%d::timestamptz, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d::bytea, $%d::bytea)",
+				n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10, n+11)
+			args = s.entryArgs(args, &p.e)
+		}
+		q.WriteString(`) AS v WHERE EXISTS (SELECT 1 FROM h)`)
+		res, err := s.db.ExecContext(ctx, q.String(), args...)
+		if err != nil {
+			s.head = nil
+			return fmt.Errorf("append audit entries: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == int64(len(group)) {
+			s.head = &headState{seq: last.Seq, hash: last.Hash}
+			s.logCheckpoints(checkpoints)
+			return nil
 		}
 	}
-	return nil
+}
+
+// headState is the chain head as this appender last left it.
+type headState struct {
+	seq  int64
+	hash []byte
+}
+
+func (s *Store) logCheckpoints(checkpoints []Entry) {
+	if s.Log == nil {
+		return
+	}
+	for _, c := range checkpoints {
+		s.Log.Info("audit checkpoint", "seq", c.Seq, "hash", hex.EncodeToString(c.Hash))
+	}
 }
 
 // timeArg is a time as the dialect stores it.

@@ -24,6 +24,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/lienthong/lienthong/internal/database"
@@ -93,7 +94,30 @@ func Equal(token string, hash [32]byte) bool {
 }
 
 // Store is the client register in the state store.
-type Store struct{ db *database.DB }
+type Store struct {
+	db *database.DB
+	// CacheFor is how long Authenticate trusts a token it found without
+	// asking the database again; DefaultCacheFor when zero, none when
+	// negative. A token revoked on another replica stops working there
+	// within this time (on this one, at once).
+	CacheFor time.Duration
+
+	mu    sync.Mutex
+	cache map[[32]byte]cached
+}
+
+// DefaultCacheFor is how long a found token is trusted without a query:
+// one query per portal request would double the store's load for a list
+// that changes a few times a year.
+const DefaultCacheFor = 5 * time.Second
+
+// maxCached bounds the cache; a full cache is emptied.
+const maxCached = 4096
+
+type cached struct {
+	client Client
+	until  time.Time
+}
 
 // New returns the client register kept in db.
 func New(db *database.DB) *Store { return &Store{db: db} }
@@ -237,6 +261,13 @@ func (s *Store) Authenticate(ctx context.Context, token string) (Client, error) 
 		return Client{}, ErrUnknownToken
 	}
 	hash := HashToken(token)
+	now := time.Now()
+	s.mu.Lock()
+	hit, ok := s.cache[hash]
+	s.mu.Unlock()
+	if ok && now.Before(hit.until) {
+		return checkLive(hit.client, now)
+	}
 	c, stored, err := scanClient(s.db.QueryRowContext(ctx,
 		s.db.Rebind(`SELECT `+clientColumns+` FROM api_clients WHERE token_hash = ?`), hash[:]))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -250,7 +281,26 @@ func (s *Store) Authenticate(ctx context.Context, token string) (Client, error) 
 	if subtle.ConstantTimeCompare(stored, hash[:]) != 1 {
 		return Client{}, ErrUnknownToken
 	}
-	now := time.Now()
+	if ttl := s.cacheFor(); ttl > 0 {
+		s.mu.Lock()
+		if s.cache == nil || len(s.cache) >= maxCached {
+			s.cache = map[[32]byte]cached{}
+		}
+		s.cache[hash] = cached{client: c, until: now.Add(ttl)}
+		s.mu.Unlock()
+	}
+	return checkLive(c, now)
+}
+
+func (s *Store) cacheFor() time.Duration {
+	if s.CacheFor == 0 {
+		return DefaultCacheFor
+	}
+	return s.CacheFor
+}
+
+// checkLive refuses a revoked or expired client.
+func checkLive(c Client, now time.Time) (Client, error) {
 	switch {
 	case c.RevokedAt != nil && !c.RevokedAt.After(now):
 		return Client{}, ErrRevoked
@@ -267,6 +317,9 @@ func (s *Store) Revoke(ctx context.Context, name string) error {
 	if err != nil {
 		return fmt.Errorf("revoke client %s: %w", name, err)
 	}
+	s.mu.Lock()
+	s.cache = nil // this replica stops the token at once
+	s.mu.Unlock()
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("revoke client %s: no such client holds a live token (lienthong clients list shows them)", name)
 	}

@@ -66,11 +66,26 @@ func TestClients(t *testing.T) {
 			if _, err := s.Authenticate(ctx, old); !errors.Is(err, clients.ErrExpired) {
 				t.Errorf("an expired token: %v", err)
 			}
+			// Another replica's register: one trusting what it found for
+			// an hour, one asking every time.
+			cached, uncached := clients.New(db), clients.New(db)
+			cached.CacheFor, uncached.CacheFor = time.Hour, -1
+			for _, r := range []*clients.Store{cached, uncached} {
+				if _, err := r.Authenticate(ctx, tok); err != nil {
+					t.Fatal(err)
+				}
+			}
 			if err := s.Revoke(ctx, "portal"); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := s.Authenticate(ctx, tok); !errors.Is(err, clients.ErrRevoked) {
-				t.Errorf("a revoked token: %v", err)
+				t.Errorf("a revoked token, on the replica that revoked it: %v", err)
+			}
+			if _, err := uncached.Authenticate(ctx, tok); !errors.Is(err, clients.ErrRevoked) {
+				t.Errorf("a revoked token, on a replica without a cache: %v", err)
+			}
+			if _, err := cached.Authenticate(ctx, tok); err != nil {
+				t.Errorf("a replica trusts a token it found for CacheFor: %v", err)
 			}
 			list, err := s.List(ctx)
 			if err != nil || len(list) != 2 || list[1].RevokedAt == nil || list[0].ExpiresAt == nil {
