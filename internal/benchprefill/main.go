@@ -151,6 +151,9 @@ func run(adminDSN, existing string, keep bool, persons, rate int, duration time.
 	fmt.Fprintf(tw, "%d\t%d\t%d\t%d\t%d\t%.0f\t%s\t%s\t%s\t%s\t\n", persons, rate, res.sent, len(lat), res.errors,
 		float64(len(lat))/res.elapsed.Seconds(), ms(pct(0.50)), ms(pct(0.90)), ms(pct(0.99)), ms(pct(1)))
 	tw.Flush()
+	for why, n := range res.why {
+		fmt.Printf("errors: %d × %s\n", n, why)
+	}
 	fmt.Printf("audit entries written: %d (requests answered 200 in warm-up and measurement); chain verified: %d entries, err=%v\n",
 		after-before, rep.Entries, verr)
 	return nil
@@ -163,6 +166,8 @@ func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Micros
 
 type result struct {
 	sent, errors int
+	// why counts the errors by status or error text.
+	why map[string]int
 	latencies    []time.Duration
 	elapsed      time.Duration
 }
@@ -191,15 +196,23 @@ func drive(client *http.Client, base, token, form string, persons, rate int, d t
 			req.Header.Set("Authorization", "Bearer "+token)
 			resp, err := client.Do(req)
 			ok := err == nil && resp.StatusCode == http.StatusOK
-			if err == nil {
+			why := ""
+			if err != nil {
+				why = err.Error()
+			} else {
 				io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
+				why = resp.Status
 			}
 			lat := time.Since(at)
 			mu.Lock()
 			defer mu.Unlock()
 			if !ok {
 				res.errors++
+				if res.why == nil {
+					res.why = map[string]int{}
+				}
+				res.why[why]++
 				return
 			}
 			res.latencies = append(res.latencies, lat)
