@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -86,7 +87,15 @@ func (s *server) prefill(w http.ResponseWriter, r *http.Request) {
 		s.prefillFailed(w, r, err)
 		return
 	}
-	writeJSON(w, ans)
+	writeCompactJSON(w, ans)
+}
+
+// writeCompactJSON answers 200 with v as unindented JSON: the pre-fill is
+// read by portals, not people, and is the API's hottest answer.
+func writeCompactJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	json.NewEncoder(w).Encode(v)
 }
 
 // prefillForm checks the citizen's ID number and the form the caller asks

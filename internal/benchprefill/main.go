@@ -45,7 +45,7 @@ func main() {
 	rate := flag.Int("rate", 1000, "requests per second")
 	duration := flag.Duration("duration", 30*time.Second, "how long to send at -rate (after a 5 s warm-up at the same rate)")
 	form := flag.String("form", "cap-lai-the-bhyt", "the form to pre-fill")
-	conns := flag.Int("conns", 32, "the server's PostgreSQL connections")
+	conns := flag.Int("conns", 6, "the server's PostgreSQL connections (a few per core: more backends only contend for the cores)")
 	admin := flag.String("pg", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable", "PostgreSQL server to use")
 	keep := flag.String("db", "", "use this existing benchmark `database` (seeded by an earlier run with -keep) instead of a new one")
 	keepDB := flag.Bool("keep", false, "keep the database for a later -db run")
