@@ -19,6 +19,7 @@ package national
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -183,6 +184,11 @@ func queryDocuments(ctx context.Context, db *database.DB, scan func(interface{ S
 	if err != nil {
 		return nil, fmt.Errorf("prefill: %w", err)
 	}
+	return scanDocuments(rows, scan)
+}
+
+// scanDocuments reads the rows of a pre-fill query and closes them.
+func scanDocuments(rows *sql.Rows, scan func(interface{ Scan(...any) error }) (Document, error)) ([]Document, error) {
 	defer rows.Close()
 	var docs []Document
 	for rows.Next() {

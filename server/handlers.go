@@ -183,7 +183,7 @@ func (s *server) storeFailed(w http.ResponseWriter, r *http.Request, err error) 
 	if errors.Is(err, context.DeadlineExceeded) {
 		status = http.StatusServiceUnavailable
 	}
-	s.Log.Error("state store query failed", "request_id", requestIDOf(r.Context()), "path", r.URL.Path, "error", err)
+	s.Log.Error("state store query failed", "request_id", requestIDOf(r.Context()), "path", redactPath(r.URL.Path), "error", err)
 	problem(w, r, status, "the state store could not answer; the log has the details under this request id")
 }
 

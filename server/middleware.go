@@ -95,7 +95,7 @@ func logRequests(log *slog.Logger) middleware {
 				level = slog.LevelDebug
 			}
 			log.Log(r.Context(), level, "http request", "request_id", requestIDOf(r.Context()), "method", r.Method,
-				"path", r.URL.Path, "status", sw.status, "bytes", sw.bytes, "seconds", time.Since(start).Seconds())
+				"path", redactPath(r.URL.Path), "status", sw.status, "bytes", sw.bytes, "seconds", time.Since(start).Seconds())
 		})
 	}
 }

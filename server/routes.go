@@ -4,6 +4,8 @@ import (
 	"net/http"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/lienthong/lienthong/clients"
 )
 
 // routes lists every route of the API.
@@ -20,6 +22,11 @@ func (s *server) routes() http.Handler {
 	mux.HandleFunc("GET /v1/streams", s.listStreams)
 	mux.HandleFunc("GET /v1/runs", s.listRuns)
 	mux.HandleFunc("GET /v1/runs/{id}", s.getRun)
+	mux.HandleFunc("GET /v1/forms", s.listForms)
+	mux.Handle("GET /v1/prefill/{id_number}", s.requireScope(clients.ScopePrefill, false)(http.HandlerFunc(s.prefill)))
+	mux.Handle("GET /v1/audit/subjects/{id_number}", s.requireScope(clients.ScopeAuditSubject, true)(http.HandlerFunc(s.auditSubject)))
+	mux.HandleFunc("GET /forms/{$}", s.demoForms)
+	mux.HandleFunc("GET /forms/{form}", s.demoForm)
 	mux.HandleFunc("/", s.notFound)
 	s.mux = mux
 	return mux

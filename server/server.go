@@ -51,9 +51,11 @@ func (s StreamInfo) ref() state.Ref {
 type Options struct {
 	// State is the state store: the run ledger, checkpoints and rejects.
 	State *state.Store
-	// National is the national store. No route reads it yet; the pre-fill
-	// endpoint will.
+	// National is the national store, read by the pre-fill routes.
 	National national.Store
+	// Access holds the pre-fill and audit routes' forms, audit log, client
+	// register and administrator token.
+	Access Access
 	// Gatherer is main's registry, with the Go and process collectors.
 	Gatherer prometheus.Gatherer
 	// Streams are the configured streams.

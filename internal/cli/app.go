@@ -12,6 +12,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/lienthong/lienthong/audit"
+	"github.com/lienthong/lienthong/clients"
 	"github.com/lienthong/lienthong/config"
 	"github.com/lienthong/lienthong/connectors"
 	"github.com/lienthong/lienthong/internal/database"
@@ -29,6 +31,10 @@ type app struct {
 	dbs      []*database.DB
 	national national.Store
 	state    *state.Store
+	// audit and clients are the pre-fill audit log and the API's client
+	// register, in the state store.
+	audit    *audit.Store
+	clients  *clients.Store
 	registry *prometheus.Registry
 	metrics  *metrics.Metrics
 	log      *slog.Logger
@@ -89,6 +95,8 @@ func openConfig(ctx context.Context, cfg *config.Config, env Env) (*app, error) 
 	}
 	a.national = national.New(natDB)
 	a.state = state.New(stateDB)
+	a.audit, a.clients = audit.New(stateDB), clients.New(stateDB)
+	a.audit.Log = a.log
 	if a.applied, err = a.migrate(ctx); err != nil {
 		a.close()
 		return nil, err
@@ -109,10 +117,21 @@ func (a *app) migrate(ctx context.Context) (int, error) {
 	if err != nil {
 		return n, fmt.Errorf("migrate state store: %w", err)
 	}
-	return n + m, nil
+	au, err := a.audit.Migrate(ctx)
+	if err != nil {
+		return n + m, err
+	}
+	cl, err := a.clients.Migrate(ctx)
+	if err != nil {
+		return n + m + au, err
+	}
+	return n + m + au + cl, nil
 }
 
 func (a *app) close() {
+	if a.audit != nil {
+		a.audit.Close()
+	}
 	for _, db := range a.dbs {
 		db.Close()
 	}

@@ -38,7 +38,11 @@ Commands:
   mapping     test a mapping on sample records, no database needed:
               lienthong mapping test --mapping FILE --input SAMPLE.csv|.jsonl [--json]
               lienthong mapping test --stream NAME [--limit N]   (the stream's first records, live)
+  clients     the API's portal clients: lienthong clients add --name N --scope prefill[,audit:subject] [--forms F,G] [--expires D]
+              (prints the token once); lienthong clients list; lienthong clients revoke NAME
+  audit       lienthong audit verify: walk the pre-fill audit chain, name the first broken entry
   demo        sync a generated Hà Tĩnh civil-status database into an embedded store
+              (--serve: then serve the pre-filled online forms and print their address)
   version     print the version (also: lienthong --version)
 
 Every command but demo and version reads the configuration from --config
@@ -103,6 +107,8 @@ func Main(ctx context.Context, args []string, env Env) int {
 		"mapping":  runMapping,
 		"discover": runDiscover,
 		"purge":    runPurge,
+		"clients":  runClients,
+		"audit":    runAudit,
 		"version":  func(context.Context, []string, Env) error { fmt.Fprintln(env.Stdout, "lienthong", Version); return nil },
 	}
 	fn, ok := commands[cmd]

@@ -32,6 +32,7 @@ func runServe(ctx context.Context, args []string, env Env) error {
 	}
 	fs, cfgPath := flags("serve", env)
 	listen := fs.String("listen", "", "HTTP listen `address` (default: serve.listen of the configuration)")
+	pf := addPrefillFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -59,6 +60,10 @@ func runServe(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
+	access, err := a.access(pf, env)
+	if err != nil {
+		return err
+	}
 
 	ln, err := net.Listen("tcp", cfg.Serve.Listen)
 	if err != nil {
@@ -71,6 +76,7 @@ func runServe(ctx context.Context, args []string, env Env) error {
 		Streams:  a.streamInfos(),
 		Ready:    a.readiness(sched),
 		Log:      log.With("component", "http"),
+		Access:   access,
 	}))
 	httpDone := make(chan error, 1)
 	go func() { httpDone <- srv.Serve(ln) }()

@@ -572,6 +572,10 @@ func checkHTTP(t *testing.T, r *replica) {
 	if code, body := get("/readyz"); code != http.StatusOK {
 		t.Errorf("/readyz: %d %s", code, body)
 	}
+	// serve wires the pre-fill routes: without a token, a read is refused.
+	if code, body := get("/v1/prefill/042090001234?form=cap-lai-the-bhyt&purpose=p&reference=HS-1"); code != http.StatusUnauthorized {
+		t.Errorf("/v1/prefill without a token: %d %s", code, body)
+	}
 	if _, body := get("/metrics"); !strings.Contains(body, "\nlienthong_scheduler_leader 1\n") {
 		t.Errorf("/metrics does not say this replica leads:\n%s", grepLines(body, "lienthong_scheduler"))
 	}
