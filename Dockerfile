@@ -25,5 +25,11 @@ VOLUME /var/lib/lienthong
 WORKDIR /etc/lienthong
 USER nonroot:nonroot
 ENV LIENTHONG_CONFIG=/etc/lienthong/lienthong.yaml
+# lienthong serve's HTTP listener (health, readiness, /metrics, /v1). In a
+# container give serve.listen: 0.0.0.0:8080 (or --listen), since the default
+# 127.0.0.1:8080 is unreachable from outside it.
+EXPOSE 8080
 ENTRYPOINT ["/usr/local/bin/lienthong"]
+# One-shot by default; `docker run ... lienthong serve` (as
+# deploy/docker-compose.yml does) runs the scheduler and the HTTP API.
 CMD ["sync"]

@@ -30,6 +30,8 @@ type Config struct {
 	// AdminUnits are the official administrative-unit lists that mappings
 	// resolve province and commune names and codes against.
 	AdminUnits AdminUnits `yaml:"admin_units"`
+	// Serve configures the long-running service, lienthong serve.
+	Serve Serve `yaml:"serve"`
 	// Departments are the departments (sở, ngành) that deliver data.
 	Departments []Department `yaml:"departments"`
 	// Rejects says how long a rejected record, whole raw record with its
@@ -138,6 +140,29 @@ type Stream struct {
 	PageSize int `yaml:"page_size"`
 	// Batch overrides the default batching policy.
 	Batch *Batch `yaml:"batch"`
+	// MaxDeleteRatio is the largest share of the stream's live records a
+	// full refresh may mark deleted without sync --allow-deletions; above
+	// it the run fails and marks nothing. Default 0.1; 1 lets a full
+	// refresh delete any share.
+	MaxDeleteRatio float64 `yaml:"max_delete_ratio"`
+	// RetryTransientFor is how long a run keeps retrying after a
+	// transient fault of a database it talks to (a dropped connection, a
+	// restart, a failover), resuming from its last committed batch, before
+	// it fails. Default 5m; 0 fails on the first fault.
+	RetryTransientFor time.Duration `yaml:"retry_transient_for"`
+	// Schedule is when lienthong serve runs the stream, in cron syntax with
+	// an optional seconds field ("0 */15 * * * *", "30 2 * * *") or a
+	// descriptor ("@hourly", "@every 10m"). Empty: only one-shot syncs.
+	Schedule string `yaml:"schedule"`
+	// TimeZone is the zone Schedule is read in; default serve.timezone.
+	TimeZone string `yaml:"timezone"`
+	// Timeout bounds one run under serve: past it the run is cancelled, its
+	// committed batches stay and the ledger says timed_out.
+	Timeout time.Duration `yaml:"timeout"`
+	// MaxRuntime bounds a scheduled slot from its time to its end, over its
+	// retries and its waits for a busy stream; default: until the stream's
+	// next slot.
+	MaxRuntime time.Duration `yaml:"max_runtime"`
 }
 
 // StreamRef identifies a stream within a configuration.

@@ -53,7 +53,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "unknown top-level key lists the known ones",
 			yaml: "frobnicate: true\n" + valid,
-			want: []string{`lienthong.yaml:1: unknown key "frobnicate" (known keys: data_dir, national, state, batch, admin_units, departments, rejects, deleted_records)`},
+			want: []string{`lienthong.yaml:1: unknown key "frobnicate" (known keys: data_dir, national, state, batch, admin_units, serve, departments, rejects, deleted_records)`},
 		},
 		{
 			name: "every unknown key at once",
@@ -243,6 +243,21 @@ func TestParseErrors(t *testing.T) {
 			name: "zero page_size",
 			yaml: valid + "            page_size: 0\n",
 			want: []string{`lienthong.yaml:13: departments[0].sources[0].streams[0].page_size: must be greater than 0`},
+		},
+		{
+			name: "max_delete_ratio above 1",
+			yaml: valid + "            max_delete_ratio: 10\n",
+			want: []string{`lienthong.yaml:13: departments[0].sources[0].streams[0].max_delete_ratio: must be greater than 0 and at most 1`},
+		},
+		{
+			name: "zero max_delete_ratio",
+			yaml: valid + "            max_delete_ratio: 0\n",
+			want: []string{`lienthong.yaml:13: departments[0].sources[0].streams[0].max_delete_ratio: must be greater than 0 and at most 1`},
+		},
+		{
+			name: "negative retry_transient_for",
+			yaml: valid + "            retry_transient_for: -1m\n",
+			want: []string{`lienthong.yaml:13: departments[0].sources[0].streams[0].retry_transient_for: must not be negative`},
 		},
 		{
 			name: "zero batch size",
@@ -448,6 +463,8 @@ func TestParseDefaults(t *testing.T) {
 		{"batch period", c.Batch.Period, 2 * time.Second},
 		{"timeout left to the connector", src.Timeout, time.Duration(0)},
 		{"page size", khai.PageSize, 5000},
+		{"max_delete_ratio", khai.MaxDeleteRatio, 0.1},
+		{"retry_transient_for", khai.RetryTransientFor, 5 * time.Minute},
 		{"mode with cursor", khai.Mode, "incremental"},
 		{"mode without cursor", cong.Mode, "full_refresh"},
 		{"relative mapping", khai.Mapping, filepath.Join("conf", "mappings", "khai-sinh.yaml")},
@@ -468,7 +485,8 @@ func TestParseDefaults(t *testing.T) {
 func TestParseExplicitValues(t *testing.T) {
 	yaml := "data_dir: /var/lib/lienthong\nbatch:\n  size: 50\n  period: 500ms\n" +
 		strings.Replace(valid, "        streams:", "        timeout: 30s\n        streams:", 1) +
-		"            mode: full_refresh\n            page_size: 100\n            look_back: \"500\"\n"
+		"            mode: full_refresh\n            page_size: 100\n            look_back: \"500\"\n" +
+		"            max_delete_ratio: 0.5\n            retry_transient_for: 0s\n"
 	c, err := config.Parse("lienthong.yaml", []byte(yaml), testEnv)
 	if err != nil {
 		t.Fatal(err)
@@ -485,6 +503,8 @@ func TestParseExplicitValues(t *testing.T) {
 		{"mode", s.Mode, "full_refresh"},
 		{"page size", s.PageSize, 100},
 		{"look_back", s.LookBack, "500"},
+		{"max_delete_ratio", s.MaxDeleteRatio, 0.5},
+		{"retry_transient_for", s.RetryTransientFor, time.Duration(0)},
 	}
 	for _, ch := range checks {
 		if ch.got != ch.want {
@@ -768,6 +788,9 @@ func TestExample(t *testing.T) {
 	s := refs[0].Stream
 	if s.Mode != "incremental" || s.LookBack != "10m" || s.Kind != "birth_registration" {
 		t.Errorf("khai-sinh: mode %q, look_back %q, kind %q", s.Mode, s.LookBack, s.Kind)
+	}
+	if sched, err := c.ScheduleFor(s); err != nil || sched == nil || s.Timeout != time.Hour {
+		t.Errorf("khai-sinh: schedule %q (%v), timeout %s", s.Schedule, err, s.Timeout)
 	}
 	if refs[0].Source.ResolvedDSN != secret {
 		t.Error("ho-tich DSN not resolved from HOTICH_DSN")

@@ -21,6 +21,10 @@ const (
 	// A deleted national record keeps its data a month, long enough to
 	// investigate a wrong deletion; its source still holds what comes back.
 	defaultDeletedRetention = 30 * 24 * time.Hour
+	// A full refresh that would delete more than a tenth of a stream is
+	// far more often a source answering short than a real loss.
+	defaultMaxDeleteRatio    = 0.1
+	defaultRetryTransientFor = 5 * time.Minute
 )
 
 // Stream modes, as written in the file.
@@ -42,6 +46,7 @@ func (d *document) setDefaults(c *Config) {
 	if !d.has("batch.period") {
 		c.Batch.Period = defaultBatchPeriod
 	}
+	d.setServeDefaults(c)
 	if !d.has("rejects.retention") {
 		c.Rejects.Retention = defaultRejectsRetention
 	}
@@ -57,6 +62,12 @@ func (d *document) setDefaults(c *Config) {
 				sPath := index(srcPath+".streams", k)
 				if !d.has(sPath + ".page_size") {
 					s.PageSize = defaultPageSize
+				}
+				if !d.has(sPath + ".max_delete_ratio") {
+					s.MaxDeleteRatio = defaultMaxDeleteRatio
+				}
+				if !d.has(sPath + ".retry_transient_for") {
+					s.RetryTransientFor = defaultRetryTransientFor
 				}
 				if s.Mode == "" {
 					s.Mode = modeFullRefresh
@@ -88,6 +99,7 @@ var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 // secrets and files are resolved elsewhere.
 func (d *document) validate(c *Config) {
 	d.checkBatch("batch", c.Batch)
+	d.validateServe(c)
 	for _, r := range []struct {
 		key string
 		p   RetentionPolicy
@@ -218,6 +230,12 @@ func (d *document) validateStream(s *Stream, sql bool, path string, streams name
 	}
 	if s.Batch != nil {
 		d.checkBatch(path+".batch", *s.Batch)
+	}
+	if s.MaxDeleteRatio <= 0 || s.MaxDeleteRatio > 1 {
+		d.addAt(path+".max_delete_ratio", fmt.Sprintf("must be greater than 0 and at most 1 (a share of the stream's records, e.g. 0.1), not %g", s.MaxDeleteRatio))
+	}
+	if s.RetryTransientFor < 0 {
+		d.addAt(path+".retry_transient_for", "must not be negative (0 fails a run on its first transient fault)")
 	}
 }
 

@@ -221,6 +221,18 @@ type Config struct {
 	// Log receives the connector's own messages (a child program's stderr,
 	// retries); never nil when opened by the engine's callers.
 	Log *slog.Logger
+	// HTTP, when set, is told of every HTTP request the connector sends to
+	// its source, for metrics. Nil means nobody listens.
+	HTTP HTTPObserver
+}
+
+// HTTPObserver is told of the HTTP requests a connector sends to its
+// source. Implementations must be safe for concurrent use.
+type HTTPObserver interface {
+	// Attempt reports one attempt's status code; 0 when no answer came.
+	Attempt(code int)
+	// Retry reports an attempt that retries a failed one.
+	Retry()
 }
 
 // Factory opens a Source.

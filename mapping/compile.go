@@ -662,6 +662,12 @@ func planCall(args []ast.Node, columns map[ast.Node]string, raw, verbatim bool) 
 			p.tmpl[i] = str.Value
 			continue
 		}
+		if _, ok := a.(*ast.MapNode); ok {
+			// Options ({pivot: 1930}): constants the function's prepare
+			// read at load time, not a value to make for every record.
+			p.tmpl[i] = optionsArg{}
+			continue
+		}
 		if name, ok := columns[a]; ok {
 			p.cols = append(p.cols, colArg{i, name, raw, verbatim})
 			continue
@@ -671,6 +677,9 @@ func planCall(args []ast.Node, columns map[ast.Node]string, raw, verbatim bool) 
 	}
 	return p
 }
+
+// optionsArg stands for an options map in a site's arguments.
+type optionsArg struct{}
 
 // typedCallee is a constant function to call: the VM calls a func(any)
 // any or a func(any, any) any directly.

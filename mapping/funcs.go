@@ -12,6 +12,8 @@ import (
 
 	"github.com/expr-lang/expr/ast"
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/lienthong/lienthong/schema"
 )
 
 // fn is a function expressions can call.
@@ -36,9 +38,10 @@ type fn struct {
 	raw bool
 	// verbatim is set for functions that read text as the source holds
 	// it, misread legacy text included (decode), and for those that read
-	// only digits and separators (date, id, old_id, phone, digits), which
-	// no misreading changes and which refuse anything else: a column
-	// passed to them is not checked for misread text (see frame.column).
+	// only digits and separators (id, old_id, phone, digits), which no
+	// misreading changes and which refuse anything else: a column passed
+	// to them is not checked for misread text (see frame.column). date()
+	// is checked: it reads month names and words ("tháng Ba").
 	verbatim bool
 	// reformats marks a text function's change of its argument as a
 	// reformatting of the field that calls it (name).
@@ -184,7 +187,12 @@ func textFuncs() []*fn {
 			}
 			return strings.ReplaceAll(s, old, repl), nil
 		}},
-		{name: "date", usage: `date(s) or date(s, "dd/mm/yyyy", ...)`, sigs: []any{new(func(string, ...string) string)}, prepare: prepareDate, raw: true, verbatim: true},
+		{name: "date", usage: `date(s), date(s, "dd/mm/yyyy", ...) or date(s, "d/m/yy", {pivot: 1930})`,
+			// The second signature admits the options map; prepareDate
+			// checks every argument after the first is a pattern or,
+			// last, the options.
+			sigs: []any{new(func(string, ...string) string), new(func(string, ...any) string)}, prepare: prepareDate, raw: true},
+		{name: "email", usage: "email(s)", sigs: []any{new(sig1)}, prepare: prepareEmail},
 		{name: "lookup", usage: `lookup("table", key) or lookup("table", key, default)`, sigs: []any{new(sig2), new(sig3)}, prepare: prepareLookup},
 	}
 }
@@ -363,3 +371,69 @@ func constArg(call *ast.CallNode, i int) (string, bool) {
 }
 
 var errNotConst = errors.New("must be a quoted constant")
+
+// prepareEmail: email(s) is an e-mail address as the schema keeps it:
+// trimmed, without a "mailto:" prefix, the domain in lower case (domains
+// ignore case; the part before @ is left as written, since its owner's
+// server may not). Anything that is not one address is bad_email.
+func prepareEmail(_ *compiler, _ *ast.CallNode) (siteFunc, error) {
+	return func(f *frame, s *site, a siteArgs) any {
+		v := strings.TrimSpace(str(a.at(0)))
+		if v == "" {
+			return ""
+		}
+		if len(v) >= 7 && strings.EqualFold(v[:7], "mailto:") {
+			v = strings.TrimSpace(v[7:])
+		}
+		local, domain, ok := strings.Cut(v, "@")
+		switch {
+		case !ok || local == "" || strings.Contains(domain, "@"):
+			f.fail(s.slot, schema.ReasonBadEmail, fmt.Sprintf("e-mail %q: want one address, name@domain", v))
+			return ""
+		case !isEmailLocal(local) || !isEmailDomain(lower(domain)) || len(v) > 254:
+			f.fail(s.slot, schema.ReasonBadEmail, fmt.Sprintf("e-mail %q: want letters, digits or ._%%+- before @ and a domain with a dot after it", v))
+			return ""
+		}
+		out := local + "@" + lower(domain)
+		if out == str(a.at(0)) {
+			return a.at(0)
+		}
+		f.reformat(s, str(a.at(0)), out)
+		return out
+	}, nil
+}
+
+func isEmailLocal(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("._%+-", c) >= 0) {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// isEmailDomain reports whether s is labels of a-z, 0-9 and -, joined by
+// dots, the last of two letters or more.
+func isEmailDomain(s string) bool {
+	labels := strings.Split(s, ".")
+	if len(labels) < 2 {
+		return false
+	}
+	for i, l := range labels {
+		if l == "" {
+			return false
+		}
+		for j := 0; j < len(l); j++ {
+			c := l[j]
+			last := i == len(labels)-1
+			if !('a' <= c && c <= 'z' || !last && ('0' <= c && c <= '9' || c == '-')) {
+				return false
+			}
+		}
+		if i == len(labels)-1 && len(l) < 2 {
+			return false
+		}
+	}
+	return true
+}

@@ -32,8 +32,9 @@ type Result struct {
 	// Repaired are the fields of Record whose value was made from text
 	// that was repaired: legacy Vietnamese misread into a Unicode column
 	// (see vn.RepairText), or decoded by decode(). Reformatted are the
-	// fields whose value a normaliser (name, date, phone, id, old_id, sex)
-	// wrote differently from the source. Both index the kind's fields.
+	// fields whose value a normaliser (name, date, phone, id, old_id, sex,
+	// email) wrote differently from the source. Both index the kind's
+	// fields.
 	Repaired, Reformatted FieldSet
 }
 
@@ -249,8 +250,15 @@ func load8(s string, i int) uint64 {
 
 // Map makes a common-schema record from a source record and validates it.
 // It never fails: every problem of the record is a Violation, each naming
-// its field, so a department sees them all at once.
-func (m *Mapper) Map(src map[string]any) Result {
+// its field, so a department sees them all at once. The schema's rules
+// about the present (no date after today) take today from the clock;
+// MapAt takes it from the caller.
+func (m *Mapper) Map(src map[string]any) Result { return m.MapAt(src, time.Now()) }
+
+// MapAt is Map on the day now is in Vietnam, for the schema's rules about
+// the present (schema.Kind.ValidateAt): the engine passes the clock, tests
+// a fixed time.
+func (m *Mapper) MapAt(src map[string]any, now time.Time) Result {
 	f := m.frames.Get().(*frame)
 	f.src, f.fails, f.stack, f.partials = src, f.fails[:0], f.stack[:0], f.partials[:0]
 	f.unmark()
@@ -344,7 +352,7 @@ func (m *Mapper) Map(src map[string]any) Result {
 		}
 	}
 	rec := schema.Record{Kind: m.Kind.Name, Data: data}
-	schemaVs := m.Kind.ValidateFields(fields)
+	schemaVs := m.Kind.ValidateFieldsAt(fields, now)
 	if len(f.partials) > 0 {
 		m.explainPartial(f, schemaVs)
 	}

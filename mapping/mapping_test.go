@@ -223,11 +223,37 @@ func TestFunctions(t *testing.T) {
 		{"date layout d takes two digits", `date(x, "d/m/yyyy")`, "05/03/2024", nil, "2024-03-05", ""},
 		{"date layout of a year", `date(x, "yyyy")`, "1950", nil, "1950", ""},
 		{"date layout leftover", `date(x, "dd/mm/yyyy")`, "05/03/20245", nil, "", "bad_date"},
+		{"date in words", "date(x)", "ngày 5 tháng 3 năm 2001", nil, "2001-03-05", ""},
+		{"date in words without diacritics", "date(x)", "NGAY 05 THANG 03 NAM 2001", nil, "2001-03-05", ""},
+		{"date in words, month", "date(x)", "tháng 3 năm 2001", nil, "2001-03", ""},
+		{"date dotted", "date(x)", "05.03.2001", nil, "2001-03-05", ""},
+		{"date pivot option", `date(x, {pivot: 1930})`, "5/3/29", nil, "2029-03-05", ""},
+		{"date pivot option, at the pivot", `date(x, {pivot: 1930})`, "5/3/30", nil, "1930-03-05", ""},
+		{"date layout with pivot", `date(x, "d/m/yy", {pivot: 1900})`, "5/3/01", nil, "1901-03-05", ""},
+		{"date layout default pivot", `date(x, "d/m/yy")`, "5/3/01", nil, "2001-03-05", ""},
+		{"date layout in words", `date(x, "ngày d tháng m năm yyyy")`, "Ngày 5 tháng 3 năm 2001", nil, "2001-03-05", ""},
+		{"date layout in words refuses a month", `date(x, "ngày d tháng m năm yyyy")`, "tháng 3 năm 2001", nil, "", "bad_date"},
+		{"date layout in words refuses figures", `date(x, "ngày d tháng m năm yyyy")`, "5/3/2001", nil, "", "bad_date"},
+		{"date layout in words, no such day", `date(x, "ngay d thang m nam yyyy")`, "ngày 31 tháng 4 năm 2001", nil, "", "bad_date"},
+		{"date excel serial", `date(x, "excel")`, "36951", nil, "2001-03-01", ""},
+		{"date excel serial number column", `date(x, "excel")`, float64(45839), nil, "2025-07-01", ""},
+		{"date excel serial or text", `date(x, "dd/mm/yyyy", "excel")`, "05/03/2001", nil, "2001-03-05", ""},
+		{"date excel 1900 leap-year bug", `date(x, "excel")`, "60", nil, "", "bad_date"},
+		{"date excel serial with a time", `date(x, "excel")`, "36951.75", nil, "", "bad_date"},
+		{"date serial without excel is no date", `date(x)`, "36951", nil, "", "bad_date"},
 
 		{"phone", "phone(x)", "0912 345 678", nil, "+84912345678", ""},
 		{"phone renumbered", `phone(x, y)`, "0168 123 4567", "01/06/2017", "+84381234567", ""},
 		{"phone bad", "phone(x)", "12", nil, "", "bad_phone"},
 		{"phone empty", "phone(x)", nil, nil, "", ""},
+		{"phone landline renumbered in 2017", `phone(x, y)`, "039 3855555", "2016-05-01", "+842393855555", ""},
+
+		{"email", "email(x)", " Binh.NV@HaTinh.Gov.VN ", nil, "Binh.NV@hatinh.gov.vn", ""},
+		{"email mailto", "email(x)", "mailto:binh@example.vn", nil, "binh@example.vn", ""},
+		{"email two addresses", "email(x)", "a@example.vn; b@example.vn", nil, "", "bad_email"},
+		{"email without a domain dot", "email(x)", "binh@localhost", nil, "", "bad_email"},
+		{"email without @", "email(x)", "binh.example.vn", nil, "", "bad_email"},
+		{"email empty", "email(x)", "  ", nil, "", ""},
 
 		{"sex", "sex(x)", "Nữ", nil, "F", ""},
 		{"sex any case", "sex(x)", "NAM", nil, "M", ""},
@@ -453,6 +479,12 @@ func TestLoadErrors(t *testing.T) {
 		{"date layout field twice", base("  native_place: date(x, \"dd/dd/yyyy\")\n"), `date: date pattern "dd/dd/yyyy" has the day twice`},
 		{"date layout without year", base("  native_place: date(x, \"dd/mm\")\n"), `date: date pattern "dd/mm" has no year`},
 		{"date layout not constant", base("  native_place: date(x, y)\n"), `date: the date pattern (argument 2) must be a quoted constant`},
+		{"date pivot not a year", base("  native_place: 'date(x, {pivot: 30})'\n"), `date: pivot is the first year of the hundred years`},
+		{"date pivot not constant", base("  native_place: 'date(x, {pivot: y})'\n"), `date: pivot is the first year of the hundred years`},
+		{"date unknown option", base("  native_place: 'date(x, {pivit: 1930})'\n"), `date: unknown option "pivit": the date options are {pivot: 1930}`},
+		{"date options not last", base("  native_place: 'date(x, {pivot: 1930}, \"d/m/yy\")'\n"), `date: the options (argument 2) come last`},
+		{"date number as pattern", base("  native_place: date(x, 5)\n"), `date: the date pattern (argument 2) must be a quoted constant`},
+		{"date words pattern", base("  native_place: date(x, \"ngày d tháng năm yyyy\")\n"), `date: date pattern "ngày d tháng năm yyyy": use dd, d, mm, m, yyyy or yy`},
 		{"unknown encoding", base("  native_place: decode(x, \"latin9\")\n"), `decode: unknown encoding "latin9"`},
 		{"bad sex code", base("  native_place: sex(x, \"Trai\", \"Nữ\")\n"), `sex: what 1 means (argument 2): "Trai" is not a sex`},
 		{"unknown column", "kind: person\nversion: \"1\"\ncolumns: [so, ho_ten, ngay_sinh, gioi_tinh]\nfields:\n  id_number: id(so)\n  full_name: name(ho_tn)\n  date_of_birth: date(ngay_sinh)\n  sex: sex(gioi_tinh)\n",
@@ -552,6 +584,20 @@ func unitRegistry(t *testing.T) *units.Registry {
 	return unitsReg
 }
 
+// currentOf is the code of the current unit the old commune code went into.
+func currentOf(t *testing.T, reg *units.Registry, code string) string {
+	t.Helper()
+	old, err := reg.Commune(code, "", time.Date(2020, 5, 1, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := reg.CurrentOf(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Code
+}
+
 func TestUnitFunctions(t *testing.T) {
 	reg := unitRegistry(t)
 	tests := []struct {
@@ -566,6 +612,13 @@ func TestUnitFunctions(t *testing.T) {
 		{"commune", `commune(x, "Hà Tĩnh", "2026-01-15", "name")`, "Thạch Hà", nil, "Thạch Hà", ""},
 		{"current unit of an old province", `current_unit(x, "", y, "name")`, "Quảng Bình", "2020-05-01", "Quảng Trị", ""},
 		{"empty", `province(x, "2024-01-01")`, nil, nil, "", ""},
+		{"commune repeated in its province, settled by the district", `commune_in(x, y, "Nghệ An", "2020-05-01", "code")`, "Đồng Văn", "Huyện Tân Kỳ", "17287", ""},
+		{"commune repeated in its province, other district", `commune_in(x, y, "Nghệ An", "2020-05-01", "code")`, "Xã Đồng Văn", "Quế Phong", "16744", ""},
+		{"commune repeated in its province, no district", `commune_in(x, y, "Nghệ An", "2020-05-01")`, "Đồng Văn", "", "", units.ReasonAmbiguousUnit},
+		{"commune repeated in its province, plain commune()", `commune(x, "Nghệ An", y)`, "Đồng Văn", "2020-05-01", "", units.ReasonAmbiguousUnit},
+		{"commune not in the district", `commune_in(x, y, "Nghệ An", "2020-05-01")`, "Đồng Văn", "Quỳ Châu", "", units.ReasonUnknownUnit},
+		{"current unit of a repeated commune", `current_unit_in(x, y, "Nghệ An", "2020-05-01", "code")`, "Đồng Văn", "Tân Kỳ", currentOf(t, reg, "17287"), ""},
+		{"current unit of a repeated commune, no district", `current_unit_in(x, y, "Nghệ An", "2020-05-01")`, "Đồng Văn", "", "", units.ReasonAmbiguousUnit},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -657,5 +710,53 @@ fields:
 	res = m.Map(rec)
 	if len(res.Violations) != 1 || res.Violations[0].Field != "monthly_allowance" {
 		t.Fatalf("an allowance that is no number: %+v", res.Violations)
+	}
+}
+
+// TestPersonContacts: the 1.1 fields of person, a citizen's phones as
+// numbered on the day the register was last updated and an e-mail, and
+// the schema's rules about the present taking today from MapAt.
+func TestPersonContacts(t *testing.T) {
+	src := `kind: person
+version: "1"
+fields:
+  id_number: id(so)
+  full_name: name(ho_ten)
+  date_of_birth: date(ngay_sinh)
+  sex: sex(gioi_tinh)
+  mobile_phone: phone(di_dong, ngay_cap_nhat)
+  landline_phone: phone(co_dinh, ngay_cap_nhat)
+  email: email(thu)
+`
+	m, err := mapping.Parse("m.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := map[string]any{"so": "042224000123", "ho_ten": "nguyễn văn an", "ngay_sinh": "01/03/2024", "gioi_tinh": "Nam",
+		"di_dong": "0168 123 4567", "co_dinh": "039 385 5555", "ngay_cap_nhat": "15/06/2016", "thu": "An.NV@HaTinh.gov.vn"}
+	now := time.Date(2026, 6, 15, 9, 0, 0, 0, time.UTC)
+	res := m.MapAt(rec, now)
+	if len(res.Violations) > 0 {
+		t.Fatalf("violations: %v", res.Violations)
+	}
+	for field, want := range map[string]string{"mobile_phone": "+84381234567", "landline_phone": "+842393855555", "email": "An.NV@hatinh.gov.vn"} {
+		if got := res.Record.Data[field]; got != want {
+			t.Errorf("%s = %v, want %s", field, got, want)
+		}
+	}
+	// A mobile number in the landline field is refused by the schema.
+	rec["co_dinh"] = "0912345678"
+	if got := codes(m.MapAt(rec, now).Violations); got != "landline_phone:bad_phone" {
+		t.Errorf("mobile as landline: %s", got)
+	}
+	rec["co_dinh"] = ""
+	// Born the day after today, by the time the caller gives.
+	rec["ngay_sinh"] = "16/06/2026"
+	rec["so"] = "042226000123"
+	if got := codes(m.MapAt(rec, now).Violations); got != "date_of_birth:date_in_future" {
+		t.Errorf("born tomorrow: %s", got)
+	}
+	if got := codes(m.MapAt(rec, now.AddDate(0, 0, 1)).Violations); got != "" {
+		t.Errorf("born today: %s", got)
 	}
 }

@@ -15,7 +15,7 @@ type FieldCounts struct {
 	Repaired int64 `json:"repaired"`
 	// Reformatted values were rewritten by a normaliser: a name's case and
 	// spaces, a date to YYYY-MM-DD, a phone to +84, an ID without its
-	// separators, a sex to M or F.
+	// separators, a sex to M or F, an e-mail's domain to lower case.
 	Reformatted int64 `json:"reformatted"`
 	// Rejected values had a violation that kept their record out.
 	Rejected int64 `json:"rejected"`

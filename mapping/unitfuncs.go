@@ -30,6 +30,17 @@ func unitFuncs() []*fn {
 			sigs: []any{new(sig3), new(func(string, string, string, string) string)}, prepare: prepareUnit(2, func(r *units.Registry, a []string, t time.Time) (units.Unit, error) {
 				return r.Current(a[0], a[1], t)
 			})},
+		// The _in forms take the district the record gives, which singles
+		// out a commune whose name repeats in its province before
+		// 2025-07-01 (the old district: from that date it is ignored).
+		{name: "commune_in", usage: `commune_in(name_or_code, district, province, as_of) or commune_in(name_or_code, district, province, as_of, "` + part + `")`,
+			sigs: []any{new(func(string, string, string, string) string), new(func(string, string, string, string, string) string)}, prepare: prepareUnit(3, func(r *units.Registry, a []string, t time.Time) (units.Unit, error) {
+				return r.CommuneIn(a[0], a[1], a[2], t)
+			})},
+		{name: "current_unit_in", usage: `current_unit_in(name_or_code, district, province, as_of) or current_unit_in(name_or_code, district, province, as_of, "` + part + `")`,
+			sigs: []any{new(func(string, string, string, string) string), new(func(string, string, string, string, string) string)}, prepare: prepareUnit(3, func(r *units.Registry, a []string, t time.Time) (units.Unit, error) {
+				return r.CurrentIn(a[0], a[1], a[2], t)
+			})},
 	}
 }
 
@@ -37,7 +48,7 @@ func unitFuncs() []*fn {
 // and the operator gave no lists.
 func (c *compiler) unitsMissing(name string) (string, bool) {
 	switch name {
-	case "province", "commune", "current_unit":
+	case "province", "commune", "current_unit", "commune_in", "current_unit_in":
 		return fmt.Sprintf("%s needs the official administrative-unit lists: set admin_units (before, current, old_to_new) in lienthong.yaml", name), true
 	}
 	return "", false

@@ -42,10 +42,15 @@ func failWith(f *frame, s *site, err error) {
 }
 
 // dateLayout is a date pattern a department officer writes (dd/mm/yyyy):
-// its fields and separators, and how precise the dates it reads are.
+// its fields and separators, and how precise the dates it reads are. Two
+// patterns are words, not fields: "excel", a serial number of days as an
+// XLSX cell formatted as a number keeps a date, and a pattern in words
+// ("ngày d tháng m năm yyyy"), which vn.ParseDate reads.
 type dateLayout struct {
 	parts     []layoutPart
 	precision vn.Precision
+	excel     bool
+	words     bool
 }
 
 // layoutPart is a field of a date pattern (d, dd, m, mm, yy, yyyy) or a
@@ -59,6 +64,12 @@ type layoutPart struct {
 func parseLayout(pattern string) (dateLayout, error) {
 	p := strings.ToLower(strings.TrimSpace(pattern))
 	l := dateLayout{precision: vn.PrecisionYear}
+	if p == "excel" {
+		return dateLayout{precision: vn.PrecisionDay, excel: true}, nil
+	}
+	if words, ok := wordsLayout(pattern); ok {
+		return words, nil
+	}
 	var seen [256]bool
 	for i := 0; i < len(p); {
 		var part layoutPart
@@ -72,7 +83,7 @@ func parseLayout(pattern string) (dateLayout, error) {
 		case p[i] == 'd' || p[i] == 'm':
 			part, i = layoutPart{field: p[i], min: 1, max: 2}, i+1
 		case p[i] >= utf8.RuneSelf || unicode.IsLetter(rune(p[i])) || unicode.IsDigit(rune(p[i])):
-			return l, fmt.Errorf("date pattern %q: use dd, d, mm, m, yyyy or yy with separators, e.g. \"dd/mm/yyyy\"", pattern)
+			return l, fmt.Errorf("date pattern %q: use dd, d, mm, m, yyyy or yy with separators, e.g. \"dd/mm/yyyy\", words as \"ngày d tháng m năm yyyy\", or \"excel\" for serial numbers", pattern)
 		default:
 			part, i = layoutPart{separator: p[i]}, i+1
 		}
@@ -97,10 +108,61 @@ func parseLayout(pattern string) (dateLayout, error) {
 	return l, nil
 }
 
+// wordsLayout reads a pattern in words: "ngày d tháng m năm yyyy" (or
+// without "ngày"), "tháng m năm yyyy" or "năm yyyy", in any case, with or
+// without diacritics. It reports false for any other pattern.
+func wordsLayout(pattern string) (dateLayout, bool) {
+	var shape []string
+	for _, f := range strings.Fields(strings.ReplaceAll(pattern, ",", " ")) {
+		if w := vn.DateWord(f); w != 0 {
+			shape = append(shape, string(w)+"-word")
+			continue
+		}
+		shape = append(shape, strings.ToLower(f))
+	}
+	var l dateLayout
+	switch strings.Join(shape, " ") {
+	case "d-word d m-word m y-word yyyy", "d-word dd m-word mm y-word yyyy", "d m-word m y-word yyyy", "dd m-word mm y-word yyyy",
+		"d-word d m-word m y-word yy", "d-word dd m-word mm y-word yy":
+		l.precision = vn.PrecisionDay
+	case "m-word m y-word yyyy", "m-word mm y-word yyyy":
+		l.precision = vn.PrecisionMonth
+	case "y-word yyyy":
+		l.precision = vn.PrecisionYear
+	default:
+		return l, false
+	}
+	l.words = true
+	return l, true
+}
+
 // parse reads s in the layout: every field its digits, every separator as
 // it is, nothing left over; the day must exist in its month. When s has
 // the layout's shape but is no date, invalid says why.
-func (l dateLayout) parse(s string) (d vn.Date, ok bool, invalid string) {
+func (l dateLayout) parse(s string, opt vn.DateOptions) (d vn.Date, ok bool, invalid string) {
+	switch {
+	case l.excel:
+		if !isSerial(s) {
+			return vn.Date{}, false, ""
+		}
+		d, err := vn.ParseExcelSerial(s)
+		if err != nil {
+			return vn.Date{}, false, strings.TrimPrefix(err.Error(), fmt.Sprintf("date %q: ", s))
+		}
+		return d, true, ""
+	case l.words:
+		if isSerial(s) || !strings.ContainsFunc(s, unicode.IsLetter) {
+			return vn.Date{}, false, ""
+		}
+		d, err := vn.ParseDate(s, opt)
+		switch {
+		case err != nil:
+			return vn.Date{}, false, strings.TrimPrefix(err.Error(), fmt.Sprintf("date %q: ", s))
+		case d.Precision != l.precision:
+			return vn.Date{}, false, ""
+		}
+		return d, true, ""
+	}
 	d = vn.Date{Precision: l.precision}
 	twoDigitYear := false
 	i := 0
@@ -133,11 +195,11 @@ func (l dateLayout) parse(s string) (d vn.Date, ok bool, invalid string) {
 		return vn.Date{}, false, ""
 	}
 	if twoDigitYear {
-		if d.Year < vn.DefaultPivot {
-			d.Year += 2000
-		} else {
-			d.Year += 1900
+		y, ok := opt.FullYear(d.Year)
+		if !ok {
+			return vn.Date{}, false, "has a two-digit year, which this mapping does not accept"
 		}
+		d.Year = y
 	}
 	switch {
 	case d.Year < 1800 || d.Year > 2399:
@@ -148,6 +210,23 @@ func (l dateLayout) parse(s string) (d vn.Date, ok bool, invalid string) {
 		return vn.Date{}, false, fmt.Sprintf("day %d is not in month %d of %d, which has %d days", d.Day, d.Month, d.Year, daysIn(d.Year, d.Month))
 	}
 	return d, true, ""
+}
+
+// isSerial reports whether s is digits, with an optional fraction: the
+// form of an Excel serial number.
+func isSerial(s string) bool {
+	whole, frac, _ := strings.Cut(s, ".")
+	if whole == "" {
+		return false
+	}
+	for _, part := range []string{whole, frac} {
+		for i := 0; i < len(part); i++ {
+			if part[i] < '0' || part[i] > '9' {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func daysIn(year, month int) int {
@@ -163,13 +242,58 @@ func daysIn(year, month int) int {
 	return 31
 }
 
+// dateOptions reads the options of a date call, a map of constants written
+// last: {pivot: 1930} states the hundred years two-digit years fall in
+// (1930-2029), as the register's own convention; without it, they fall in
+// the hundred years up to the package's reference year (vn.DefaultPivot).
+func dateOptions(m *ast.MapNode) (vn.DateOptions, error) {
+	var opt vn.DateOptions
+	for _, n := range m.Pairs {
+		pair, ok := n.(*ast.PairNode)
+		if !ok {
+			return opt, errors.New("the options are written {pivot: 1930}")
+		}
+		var key string
+		switch k := pair.Key.(type) {
+		case *ast.StringNode:
+			key = k.Value
+		case *ast.IdentifierNode:
+			key = k.Value
+		}
+		switch key {
+		case "pivot":
+			y, ok := pair.Value.(*ast.IntegerNode)
+			if !ok || y.Value < 1800 || y.Value > 2300 {
+				return opt, errors.New("pivot is the first year of the hundred years a two-digit year falls in, a number from 1800 to 2300, e.g. {pivot: 1930} for 1930-2029")
+			}
+			opt.PivotYear = y.Value
+		default:
+			return opt, fmt.Errorf("unknown option %q: the date options are {pivot: 1930}", key)
+		}
+	}
+	return opt, nil
+}
+
 // prepareDate: date(s) reads the forms vn.ParseDate knows; date(s, layout,
 // ...) only the layouts given (and ISO, as a date column arrives), tried
-// in order.
+// in order. Options in braces, last, state the register's pivot for
+// two-digit years: date(s, "d/m/yy", {pivot: 1930}).
 func prepareDate(_ *compiler, call *ast.CallNode) (siteFunc, error) {
 	var layouts []dateLayout
 	var names []string
+	var opt vn.DateOptions
 	for i := 1; i < len(call.Arguments); i++ {
+		if m, ok := call.Arguments[i].(*ast.MapNode); ok {
+			if i != len(call.Arguments)-1 {
+				return nil, fmt.Errorf("the options (argument %d) come last, after the date patterns", i+1)
+			}
+			o, err := dateOptions(m)
+			if err != nil {
+				return nil, err
+			}
+			opt = o
+			continue
+		}
 		p, ok := constArg(call, i)
 		if !ok {
 			return nil, fmt.Errorf("the date pattern (argument %d) %v, e.g. \"dd/mm/yyyy\"", i+1, errNotConst)
@@ -188,7 +312,7 @@ func prepareDate(_ *compiler, call *ast.CallNode) (siteFunc, error) {
 			return ""
 		}
 		if layouts == nil {
-			d, err := vn.ParseDate(v, vn.DateOptions{})
+			d, err := vn.ParseDate(v, opt)
 			if err != nil {
 				failWith(f, s, err)
 				return ""
@@ -197,7 +321,7 @@ func prepareDate(_ *compiler, call *ast.CallNode) (siteFunc, error) {
 		}
 		invalid := ""
 		for _, l := range layouts {
-			d, ok, why := l.parse(v)
+			d, ok, why := l.parse(v, opt)
 			if ok {
 				return f.dateRead(s, v, d)
 			}

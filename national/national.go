@@ -19,6 +19,7 @@ package national
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -125,6 +126,11 @@ type Store interface {
 	// them).
 	// Call it only after a full read of that generation completed.
 	MarkDeleted(ctx context.Context, p Provenance) (int64, error)
+	// Unseen counts the live records of the stream whose generation stamp
+	// is not p.Generation: what MarkDeleted would mark now. The engine
+	// asks before marking, to refuse a full refresh that would delete far
+	// more than a source loses between two reads.
+	Unseen(ctx context.Context, p Provenance) (int64, error)
 	// Touch stamps the full-refresh generation on the live records of the
 	// given source keys without changing them. A full refresh calls it for
 	// the records it read but could not deliver (rejected): they still
@@ -178,6 +184,11 @@ func queryDocuments(ctx context.Context, db *database.DB, scan func(interface{ S
 	if err != nil {
 		return nil, fmt.Errorf("prefill: %w", err)
 	}
+	return scanDocuments(rows, scan)
+}
+
+// scanDocuments reads the rows of a pre-fill query and closes them.
+func scanDocuments(rows *sql.Rows, scan func(interface{ Scan(...any) error }) (Document, error)) ([]Document, error) {
 	defer rows.Close()
 	var docs []Document
 	for rows.Next() {

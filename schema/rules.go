@@ -3,6 +3,7 @@ package schema
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/lienthong/lienthong/mapping/vn"
 )
@@ -16,8 +17,11 @@ type rule struct {
 	op   ruleOp
 	a, b string // the fields: see the ops
 	c    string
-	// sex is the sex an ID field implies for opID (a mother's is F).
+	// sex is the sex an ID field implies for opID (a mother's is F), and
+	// the sex whose legal age opMarriageAge checks.
 	sex string
+	// years is the legal age of opMarriageAge.
+	years int
 	// ia, ib, ic index a, b, c in the kind's fields (-1: not set).
 	ia, ib, ic int
 }
@@ -37,12 +41,38 @@ const (
 	// rule's sex). 9-digit CMND numbers have no such structure and pass.
 	// The check is mapping/vn's, which mappings share.
 	opID
+	// opNotFuture: date a is not after the day of validation in Vietnam.
+	opNotFuture
+	// opMaxAge: a person born on date a is not older than maxAge on date b.
+	opMaxAge
+	// opMarriageAge: a person of sex `sex` born on date a has the legal
+	// age of marriage (years) on the registration date b.
+	opMarriageAge
+	// opCardBenefit: the benefit level b agrees with the third character
+	// of a 15-character health-insurance card code a.
+	opCardBenefit
+	// opCategoryAge: the social-assistance category a fits the age, on
+	// date c, of a person born on date b (categoryAges).
+	opCategoryAge
 )
 
 func notBefore(later, earlier string) rule { return rule{op: opNotBefore, a: later, b: earlier} }
 func after(later, earlier string) rule     { return rule{op: opAfter, a: later, b: earlier} }
 func needs(field, needed string) rule      { return rule{op: opNeeds, a: field, b: needed} }
 func idMatches(id, dob, sex string) rule   { return rule{op: opID, a: id, b: dob, c: sex} }
+
+func notFuture(date string) rule          { return rule{op: opNotFuture, a: date} }
+func plausibleAge(dob, at string) rule    { return rule{op: opMaxAge, a: dob, b: at} }
+func cardBenefit(card, level string) rule { return rule{op: opCardBenefit, a: card, b: level} }
+func categoryAge(category, dob, at string) rule {
+	return rule{op: opCategoryAge, a: category, b: dob, c: at}
+}
+
+// marriageAge: the spouse of the sex, born on dob, has the legal age on
+// the registration date at.
+func marriageAge(dob, at, sex string, years int) rule {
+	return rule{op: opMarriageAge, a: dob, b: at, sex: sex, years: years}
+}
 
 // idOfSex is an ID field whose holder's sex the field implies.
 func idOfSex(id, dob, sex string) rule { return rule{op: opID, a: id, b: dob, sex: sex} }
@@ -51,41 +81,59 @@ func idOfSex(id, dob, sex string) rule { return rule{op: opID, a: id, b: dob, se
 var kindRules = map[string][]rule{
 	"person": {
 		idMatches("id_number", "date_of_birth", "sex"),
+		notFuture("date_of_birth"),
 	},
 	"birth_registration": {
 		idMatches("id_number", "date_of_birth", "sex"),
 		idOfSex("mother_id_number", "", "F"),
 		idOfSex("father_id_number", "", "M"),
 		notBefore("registration_date", "date_of_birth"),
+		notFuture("date_of_birth"),
+		notFuture("registration_date"),
 	},
 	"marriage_registration": {
 		idOfSex("husband_id_number", "husband_date_of_birth", "M"),
 		idOfSex("wife_id_number", "wife_date_of_birth", "F"),
 		notBefore("registration_date", "husband_date_of_birth"),
 		notBefore("registration_date", "wife_date_of_birth"),
+		notFuture("registration_date"),
+		marriageAge("husband_date_of_birth", "registration_date", "M", 20),
+		marriageAge("wife_date_of_birth", "registration_date", "F", 18),
 	},
 	"death_registration": {
 		idMatches("id_number", "date_of_birth", "sex"),
 		notBefore("date_of_death", "date_of_birth"),
 		notBefore("registration_date", "date_of_death"),
+		notFuture("date_of_death"),
+		notFuture("registration_date"),
+		plausibleAge("date_of_birth", "date_of_death"),
 	},
 	"health_insurance_card": {
 		idMatches("id_number", "date_of_birth", "sex"),
 		after("valid_to", "valid_from"),
+		notBefore("valid_from", "date_of_birth"),
+		notFuture("date_of_birth"),
+		cardBenefit("card_number", "benefit_level"),
 	},
 	"social_assistance_beneficiary": {
 		idMatches("id_number", "date_of_birth", "sex"),
 		notBefore("decision_date", "date_of_birth"),
+		notFuture("date_of_birth"),
+		notFuture("decision_date"),
+		categoryAge("category", "date_of_birth", "decision_date"),
 	},
 	"land_use_certificate": {
 		idMatches("holder_id_number", "", ""),
 		idMatches("co_holder_id_number", "", ""),
 		needs("co_holder_id_number", "co_holder_full_name"),
 		after("use_until", "issue_date"),
+		notFuture("issue_date"),
 	},
 	"business_registration": {
 		idMatches("legal_representative_id_number", "", ""),
 		notBefore("latest_change_date", "first_registration_date"),
+		notFuture("first_registration_date"),
+		notFuture("latest_change_date"),
 	},
 }
 
@@ -122,6 +170,28 @@ func (r *rule) bind(k *Kind) error {
 		if r.b != "" && !isDate(r.ib) {
 			return fmt.Errorf("%s is not a date", r.b)
 		}
+	case opNotFuture:
+		if !isDate(r.ia) {
+			return fmt.Errorf("%s must be a date", r.a)
+		}
+	case opMaxAge, opMarriageAge:
+		if !isDate(r.ia) || !isDate(r.ib) || k.Fields[r.ib].Partial {
+			return fmt.Errorf("%s must be a date and %s a full date", r.a, r.b)
+		}
+	case opCardBenefit:
+		if r.ia < 0 || r.ib < 0 || k.Fields[r.ib].Type != Enum {
+			return fmt.Errorf("%s must be a listed level", r.b)
+		}
+	case opCategoryAge:
+		f := &k.Fields[r.ia]
+		if f.Type != Enum || !isDate(r.ib) || !isDate(r.ic) || k.Fields[r.ic].Partial {
+			return fmt.Errorf("%s must be listed values, %s a date and %s a full date", r.a, r.b, r.c)
+		}
+		for cat := range categoryAges {
+			if !slices.Contains(f.Values, cat) {
+				return fmt.Errorf("%s has no value %q", r.a, cat)
+			}
+		}
 	default:
 		return fmt.Errorf("unknown rule")
 	}
@@ -130,6 +200,8 @@ func (r *rule) bind(k *Kind) error {
 
 func (r *rule) check(k *Kind, vals *values, vs []Violation) []Violation {
 	switch r.op {
+	case opNotFuture, opMaxAge, opMarriageAge, opCardBenefit, opCategoryAge:
+		return r.checkClerk(k, vals, vs)
 	case opNotBefore, opAfter:
 		later, earlier := vals.valid[r.ia], vals.valid[r.ib]
 		if later == "" || earlier == "" {
@@ -192,6 +264,18 @@ func (r *rule) describe() string {
 		return fmt.Sprintf("`%s` is after `%s` (%s)", r.a, r.b, ReasonDateOrder)
 	case opNeeds:
 		return fmt.Sprintf("`%s` is required when `%s` is given (%s)", r.b, r.a, ReasonRequired)
+	case opNotFuture:
+		return fmt.Sprintf("`%s` is not after the day of validation, in Vietnam's calendar (%s)", r.a, ReasonFutureDate)
+	case opMaxAge:
+		return fmt.Sprintf("the person born on `%s` is not older than %d on `%s` (%s)", r.a, maxAge, r.b, ReasonImplausibleAge)
+	case opMarriageAge:
+		return fmt.Sprintf("the %s born on `%s` is fully %d on `%s`, by the Law on Marriage and Family 2014, art. 8; before 2015-01-01, in the year of turning %d (%s)",
+			map[string]string{"M": "husband", "F": "wife"}[r.sex], r.a, r.years, r.b, r.years, ReasonUnderAge)
+	case opCardBenefit:
+		return fmt.Sprintf("`%s` agrees with the third character of a 15-character `%s` (%s)", r.b, r.a, ReasonBenefitMismatch)
+	case opCategoryAge:
+		return fmt.Sprintf("`%s` fits the age on `%s` of the person born on `%s`, by Decree 20/2021/NĐ-CP, art. 5: %s (%s)",
+			r.a, r.c, r.b, categoryAgeList(), ReasonCategoryAge)
 	}
 	var with string
 	codes := ReasonIDProvince

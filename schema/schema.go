@@ -19,8 +19,19 @@ import (
 	"strings"
 )
 
-// Version is the version of the common schema.
+// Version is the major version of the common schema, the number in every
+// kind's $id (urn:lienthong:schema:1:person). It changes only when a
+// change could break a consumer of delivered records: a field removed,
+// renamed or retyped, an optional field made required, a natural key
+// changed. A new rule changes what departments must fix, not what
+// consumers read, and comes with a minor version.
 const Version = 1
+
+// Minor is the minor version: it grows with additive changes, which a
+// consumer of the same major version can ignore (a new optional field, a
+// new kind, a new reason code). 1.1 gave person its phone numbers and
+// e-mail address.
+const Minor = 1
 
 // Type is the type of a field's value after mapping.
 type Type string
@@ -43,6 +54,8 @@ const (
 	IDNumberOrCMND Type = "id_number_or_cmnd"
 	// Phone is a Vietnamese phone number in E.164 form: +84 and 9 or 10 digits.
 	Phone Type = "phone"
+	// Email is an e-mail address, its domain in lower case.
+	Email Type = "email"
 	// Code is an identifier with a fixed form (a card number, an enterprise
 	// code): text that must match the field's Rule, without spaces.
 	Code Type = "code"

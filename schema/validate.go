@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -15,7 +16,18 @@ import (
 // A field whose value is nil or blank text is absent, as it is for
 // Canonical; what remains must be valid against the kind's JSON Schema.
 // Validate allocates nothing for a valid record.
-func (k *Kind) Validate(data map[string]any) []Violation { return k.validate(data, true) }
+//
+// Rules about the present (no date of birth after today) take today from
+// the clock; ValidateAt takes it from the caller.
+func (k *Kind) Validate(data map[string]any) []Violation { return k.ValidateAt(data, time.Now()) }
+
+// ValidateAt is Validate on the day now is in Vietnam: a date after that
+// day, of something that has happened (a birth, a registration), is
+// date_in_future. Tests pass a fixed time; the engine passes time.Now. A
+// zero now is the year 1, when every date would be in the future.
+func (k *Kind) ValidateAt(data map[string]any, now time.Time) []Violation {
+	return k.validate(data, today(now))
+}
 
 // ValidateFields checks a record given as its fields' values: fields[i] is
 // the value of k.Fields[i], nil for none, and a shorter fields leaves the
@@ -25,15 +37,22 @@ func (k *Kind) Validate(data map[string]any) []Violation { return k.validate(dat
 // field, as a mapping does: it saves a map lookup per field. It panics if
 // fields is longer than k.Fields.
 func (k *Kind) ValidateFields(fields []any) []Violation {
+	return k.ValidateFieldsAt(fields, time.Now())
+}
+
+// ValidateFieldsAt is ValidateFields on the day now is in Vietnam (see
+// ValidateAt).
+func (k *Kind) ValidateFieldsAt(fields []any, now time.Time) []Violation {
 	if len(fields) > len(k.Fields) {
 		panic(fmt.Sprintf("schema: %d values for the %d fields of %s", len(fields), len(k.Fields), k.Name))
 	}
-	return k.validateFields(fields, nil, true)
+	return k.validateFields(fields, nil, today(now))
 }
 
-// validate checks a record, with the kind's cross-field rules or, for the
-// tests that compare it with a JSON Schema validator, without them.
-func (k *Kind) validate(data map[string]any, withRules bool) []Violation {
+// validate checks a record on the day today (YYYY-MM-DD), with the kind's
+// cross-field rules or, when today is "" (the tests that compare it with
+// a JSON Schema validator), without them.
+func (k *Kind) validate(data map[string]any, today string) []Violation {
 	var (
 		fields [maxFields]any
 		seen   int
@@ -49,18 +68,20 @@ func (k *Kind) validate(data map[string]any, withRules bool) []Violation {
 	if seen < len(data) {
 		unknown = data
 	}
-	return k.validateFields(fields[:len(k.Fields)], unknown, withRules)
+	return k.validateFields(fields[:len(k.Fields)], unknown, today)
 }
 
 // validateFields checks a record's fields (fields[i] is the value of
 // Fields[i]); unknown, when not nil, is the record's data, which has
-// fields the kind does not define. One function, so that what the rules
-// see stays in a local variable: writes to it need no write barrier.
-func (k *Kind) validateFields(fields []any, unknown map[string]any, withRules bool) []Violation {
+// fields the kind does not define. The cross-field rules run when today
+// is not "". One function, so that what the rules see stays in a local
+// variable: writes to it need no write barrier.
+func (k *Kind) validateFields(fields []any, unknown map[string]any, today string) []Violation {
 	var (
 		vs   []Violation
 		vals values
 	)
+	vals.today = today
 	for i := range k.Fields {
 		var v any
 		if i < len(fields) {
@@ -82,7 +103,7 @@ func (k *Kind) validateFields(fields []any, unknown map[string]any, withRules bo
 	if unknown != nil {
 		vs = k.unknown(unknown, vs)
 	}
-	if withRules {
+	if today != "" {
 		for i := range k.rules {
 			vs = k.rules[i].check(k, &vals, vs)
 		}
@@ -95,6 +116,8 @@ func (k *Kind) validateFields(fields []any, unknown map[string]any, withRules bo
 type values struct {
 	valid   [maxFields]string
 	present uint64
+	// today is the day of validation in Vietnam, YYYY-MM-DD.
+	today string
 }
 
 // absent reports whether a value counts as no value: nil or blank text.
@@ -126,6 +149,8 @@ func (k *Kind) violation(i int, v any, fail failure) Violation {
 		code = ReasonBadID
 	case Phone:
 		code = ReasonBadPhone
+	case Email:
+		code = ReasonBadEmail
 	case Enum:
 		code = ReasonBadValue
 	case Integer, Number:

@@ -7,7 +7,13 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
+
+// testNow is the moment the validation tests run at: 2026-06-15 in
+// Vietnam, 17:30 UTC of the 14th, so that a test that took the UTC day
+// would fail.
+var testNow = time.Date(2026, 6, 14, 17, 30, 0, 0, time.UTC)
 
 // change sets fields of a record; a value of del deletes the field.
 type change map[string]any
@@ -44,6 +50,20 @@ var validateCases = map[string][]validateCase{
 		{"too long", change{"native_place": strings.Repeat("ệ", 256)}, []string{ReasonBadFormat}},
 		{"unknown field", change{"nick_name": "Bình"}, []string{ReasonUnknownField}},
 		{"unknown field without value", change{"nick_name": nil}, nil},
+		{"without the 1.1 fields", change{"mobile_phone": del, "landline_phone": del, "email": del}, nil},
+		{"Viettel mobile", change{"mobile_phone": "+84381234567"}, nil},
+		{"Hà Nội landline", change{"landline_phone": "+842438255555"}, nil},
+		{"mobile with its trunk 0", change{"mobile_phone": "0912345678"}, []string{ReasonBadPhone}},
+		{"mobile of before 2018", change{"mobile_phone": "+841681234567"}, []string{ReasonBadPhone}},
+		{"landline as the mobile", change{"mobile_phone": "+842393855555"}, []string{ReasonBadPhone}},
+		{"mobile as the landline", change{"landline_phone": "+84912345678"}, []string{ReasonBadPhone}},
+		{"landline of before 2017", change{"landline_phone": "+84393855555"}, []string{ReasonBadPhone}},
+		{"e-mail with a subdomain", change{"email": "binh.nv@hatinh.gov.vn"}, nil},
+		{"e-mail domain in capitals", change{"email": "binh@HATINH.GOV.VN"}, []string{ReasonBadEmail}},
+		{"e-mail without a dot", change{"email": "binh@localhost"}, []string{ReasonBadEmail}},
+		{"e-mail with a space", change{"email": "nguyen binh@example.vn"}, []string{ReasonBadEmail}},
+		{"two e-mails", change{"email": "a@example.vn; b@example.vn"}, []string{ReasonBadEmail}},
+		{"e-mail too long", change{"email": strings.Repeat("a", 250) + "@example.vn"}, []string{ReasonBadEmail}},
 		{"several at once", change{"sex": del, "date_of_birth": "1990-02-30", "zz": "x", "aa": "y"},
 			[]string{ReasonBadDate, ReasonRequired, ReasonUnknownField, ReasonUnknownField}},
 	},
@@ -66,9 +86,10 @@ var validateCases = map[string][]validateCase{
 		{"husband's ID is a woman's", change{"husband_id_number": "042192001111"}, []string{ReasonIDSex}},
 		{"wife's ID of another year", change{"wife_date_of_birth": "1996-02-11"}, []string{ReasonIDBirthYear}},
 		{"10-digit ID", change{"wife_id_number": "0421950022"}, []string{ReasonBadID}},
-		{"registered before the wife's birth", change{"registration_date": "1994-12-01"}, []string{ReasonDateOrder}},
+		{"registered before the wife's birth, the husband 2", change{"registration_date": "1994-12-01"}, []string{ReasonDateOrder, ReasonUnderAge}},
 		{"registered before both births", change{"registration_date": "1991-12-01"}, []string{ReasonDateOrder, ReasonDateOrder}},
-		{"registered in the wife's birth year", change{"registration_date": "1995-12-01", "husband_date_of_birth": "1990", "husband_id_number": del, "wife_date_of_birth": "1995", "wife_id_number": del}, nil},
+		{"registered in the wife's birth year: not before it, but under age", change{"registration_date": "1995-12-01", "husband_date_of_birth": "1990", "husband_id_number": del, "wife_date_of_birth": "1995", "wife_id_number": del},
+			[]string{ReasonUnderAge, ReasonUnderAge}},
 		{"missing wife's name", change{"wife_full_name": del}, []string{ReasonRequired}},
 	},
 	"death_registration": {
@@ -150,7 +171,7 @@ func TestValidate(t *testing.T) {
 						rec[name] = v
 					}
 				}
-				vs := k.Validate(rec)
+				vs := k.ValidateAt(rec, testNow)
 				var codes []string
 				for _, v := range vs {
 					codes = append(codes, v.Code)
@@ -171,10 +192,10 @@ func TestValidate(t *testing.T) {
 				if slices.Contains(codes, ReasonUnknownField) {
 					return
 				}
-				if got := k.ValidateFields(fields); !reflect.DeepEqual(got, vs) {
+				if got := k.ValidateFieldsAt(fields, testNow); !reflect.DeepEqual(got, vs) {
 					t.Fatalf("ValidateFields = %v, Validate = %v", got, vs)
 				}
-				if got := k.ValidateFields(fields[:len(fields)-1]); !reflect.DeepEqual(got, k.Validate(withoutLast(k, rec))) {
+				if got := k.ValidateFieldsAt(fields[:len(fields)-1], testNow); !reflect.DeepEqual(got, k.ValidateAt(withoutLast(k, rec), testNow)) {
 					t.Fatalf("ValidateFields of all but the last field = %v", got)
 				}
 			})

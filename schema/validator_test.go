@@ -104,7 +104,7 @@ func referenceFields(err error) []string {
 func agree(t *testing.T, k *Kind, data map[string]any) {
 	t.Helper()
 	var ours []string
-	for _, v := range k.validate(data, false) {
+	for _, v := range k.validate(data, "") {
 		if !slices.Contains(ours, v.Field) {
 			ours = append(ours, v.Field)
 		}
@@ -113,7 +113,7 @@ func agree(t *testing.T, k *Kind, data map[string]any) {
 	theirs := referenceFields(reference(t, k).Validate(compact(data)))
 	if !slices.Equal(ours, theirs) {
 		t.Fatalf("%s %v: compiled validator faults %v, jsonschema faults %v\nviolations: %v",
-			k.Name, data, ours, theirs, k.validate(data, false))
+			k.Name, data, ours, theirs, k.validate(data, ""))
 	}
 }
 
@@ -239,7 +239,7 @@ func BenchmarkValidate(b *testing.B) {
 	b.Run("compiled/valid_without_rules", func(b *testing.B) {
 		b.ReportAllocs()
 		reportCPU(b, func() {
-			if vs := k.validate(rec, false); vs != nil {
+			if vs := k.validate(rec, ""); vs != nil {
 				b.Fatal(vs)
 			}
 		})

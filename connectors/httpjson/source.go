@@ -101,6 +101,7 @@ func Open(_ context.Context, cfg connectors.Config) (*Source, error) {
 			return resp, &gaveUp{attempts: attempts, err: err}
 		},
 	}
+	s.observe(cfg.HTTP)
 	return s, nil
 }
 

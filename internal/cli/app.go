@@ -12,6 +12,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/lienthong/lienthong/audit"
+	"github.com/lienthong/lienthong/clients"
 	"github.com/lienthong/lienthong/config"
 	"github.com/lienthong/lienthong/connectors"
 	"github.com/lienthong/lienthong/internal/database"
@@ -29,6 +31,10 @@ type app struct {
 	dbs      []*database.DB
 	national national.Store
 	state    *state.Store
+	// audit and clients are the pre-fill audit log and the API's client
+	// register, in the state store.
+	audit    *audit.Store
+	clients  *clients.Store
 	registry *prometheus.Registry
 	metrics  *metrics.Metrics
 	log      *slog.Logger
@@ -89,7 +95,13 @@ func openConfig(ctx context.Context, cfg *config.Config, env Env) (*app, error) 
 	}
 	a.national = national.New(natDB)
 	a.state = state.New(stateDB)
+	a.audit, a.clients = audit.New(stateDB), clients.New(stateDB)
+	a.audit.Log = a.log
 	if a.applied, err = a.migrate(ctx); err != nil {
+		a.close()
+		return nil, err
+	}
+	if err := a.observe(ctx); err != nil {
 		a.close()
 		return nil, err
 	}
@@ -105,10 +117,21 @@ func (a *app) migrate(ctx context.Context) (int, error) {
 	if err != nil {
 		return n, fmt.Errorf("migrate state store: %w", err)
 	}
-	return n + m, nil
+	au, err := a.audit.Migrate(ctx)
+	if err != nil {
+		return n + m, err
+	}
+	cl, err := a.clients.Migrate(ctx)
+	if err != nil {
+		return n + m + au, err
+	}
+	return n + m + au + cl, nil
 }
 
 func (a *app) close() {
+	if a.audit != nil {
+		a.audit.Close()
+	}
 	for _, db := range a.dbs {
 		db.Close()
 	}
@@ -119,13 +142,16 @@ type syncOptions struct {
 	fullRefresh bool
 	// allowEmpty lets a full refresh that reads nothing delete everything.
 	allowEmpty bool
+	// allowDeletions lets a full refresh delete more than the stream's
+	// max_delete_ratio.
+	allowDeletions bool
 }
 
 // syncStreams runs each stream in turn and returns the ledger entries. A
 // failed stream does not stop the others; the errors are joined.
 func (a *app) syncStreams(ctx context.Context, refs []config.StreamRef, o syncOptions) ([]state.Run, error) {
 	return a.eachStream(ctx, refs, o.fullRefresh, true, "", func(eng *engine.Engine, job engine.Job) (state.Run, error) {
-		job.AllowEmpty = o.allowEmpty
+		job.AllowEmpty, job.AllowDeletions = o.allowEmpty, o.allowDeletions
 		return eng.Run(ctx, job)
 	})
 }
@@ -260,7 +286,7 @@ func (a *app) job(ctx context.Context, ref config.StreamRef, fullRefresh, needSo
 		if err := a.resolveSource(ref); err != nil {
 			return engine.Job{}, err
 		}
-		src, err = openSource(ctx, a.cfg, sourceRef{ref.Department, ref.Source}, a.log)
+		src, err = a.openObserved(ctx, sourceRef{ref.Department, ref.Source})
 		if err != nil {
 			return engine.Job{}, err
 		}
@@ -279,6 +305,9 @@ func (a *app) job(ctx context.Context, ref config.StreamRef, fullRefresh, needSo
 		Mapper:   m,
 		PageSize: ref.Stream.PageSize,
 		Batch:    engine.BatchPolicy{Size: b.Size, Period: b.Period},
+
+		MaxDeleteRatio:    ref.Stream.MaxDeleteRatio,
+		RetryTransientFor: ref.Stream.RetryTransientFor,
 	}, nil
 }
 

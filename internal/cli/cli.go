@@ -26,7 +26,9 @@ Usage:
 
 Commands:
   migrate     apply pending migrations to the national and state stores
-  sync        sync streams: lienthong sync [--stream NAME] [--full-refresh [--allow-empty]] [--metrics-file F]
+  sync        sync streams: lienthong sync [--stream NAME] [--full-refresh [--allow-empty] [--allow-deletions]] [--metrics-file F]
+  serve       run the streams on their schedules, with health, metrics and the API over HTTP:
+              lienthong serve [--listen ADDR] [--log-format json|text]   (any number of replicas)
   runs        show the run ledger: lienthong runs [--stream NAME] [--limit N] [--json]
   rejects     list rejected records: lienthong rejects [--stream NAME] [--reason CODE] [--limit N] [--json]
               re-process them through the current mappings: lienthong rejects retry [--stream NAME] [--reason CODE]
@@ -36,7 +38,11 @@ Commands:
   mapping     test a mapping on sample records, no database needed:
               lienthong mapping test --mapping FILE --input SAMPLE.csv|.jsonl [--json]
               lienthong mapping test --stream NAME [--limit N]   (the stream's first records, live)
+  clients     the API's portal clients: lienthong clients add --name N --scope prefill[,audit:subject] [--forms F,G] [--expires D]
+              (prints the token once); lienthong clients list; lienthong clients revoke NAME
+  audit       lienthong audit verify: walk the pre-fill audit chain, name the first broken entry
   demo        sync a generated Hà Tĩnh civil-status database into an embedded store
+              (--serve: then serve the pre-filled online forms and print their address)
   version     print the version (also: lienthong --version)
 
 Every command but demo and version reads the configuration from --config
@@ -93,6 +99,7 @@ func Main(ctx context.Context, args []string, env Env) int {
 	commands := map[string]func(context.Context, []string, Env) error{
 		"migrate":  runMigrate,
 		"sync":     runSync,
+		"serve":    runServe,
 		"runs":     runRuns,
 		"rejects":  runRejects,
 		"demo":     runDemo,
@@ -100,6 +107,8 @@ func Main(ctx context.Context, args []string, env Env) int {
 		"mapping":  runMapping,
 		"discover": runDiscover,
 		"purge":    runPurge,
+		"clients":  runClients,
+		"audit":    runAudit,
 		"version":  func(context.Context, []string, Env) error { fmt.Fprintln(env.Stdout, "lienthong", Version); return nil },
 	}
 	fn, ok := commands[cmd]

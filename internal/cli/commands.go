@@ -32,6 +32,11 @@ func runMigrate(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	defer a.close()
+	_, queued, err := a.openQueue(ctx)
+	if err != nil {
+		return err
+	}
+	a.applied += queued
 	fmt.Fprintf(env.Stdout, "applied %d migration(s); the national and state stores are at the latest schema version\n", a.applied)
 	return nil
 }
@@ -41,13 +46,14 @@ func runSync(ctx context.Context, args []string, env Env) error {
 	stream := fs.String("stream", "", "sync only this `stream` (name, source/name or department/source/name)")
 	full := fs.Bool("full-refresh", false, "read every record and mark the ones no longer in the source as deleted")
 	allowEmpty := fs.Bool("allow-empty", false, "let a full refresh that reads no record mark every record of the stream deleted")
+	allowDeletions := fs.Bool("allow-deletions", false, "let a full refresh mark deleted more than the stream's max_delete_ratio of its records")
 	metricsFile := fs.String("metrics-file", "", "write metrics to this `file` (node_exporter textfile format) when done")
 	asJSON := fs.Bool("json", false, "print the runs as JSON")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	return runStreams(ctx, env, *cfgPath, *stream, *asJSON, func(ctx context.Context, a *app, refs []config.StreamRef) ([]state.Run, error) {
-		runs, err := a.syncStreams(ctx, refs, syncOptions{fullRefresh: *full, allowEmpty: *allowEmpty})
+		runs, err := a.syncStreams(ctx, refs, syncOptions{fullRefresh: *full, allowEmpty: *allowEmpty, allowDeletions: *allowDeletions})
 		if *metricsFile != "" {
 			err = errors.Join(err, metrics.WriteTextfile(*metricsFile, a.registry))
 		}

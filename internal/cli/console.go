@@ -23,6 +23,9 @@ type console struct {
 	// format is "text" or "json"; level the least level logged.
 	format string
 	level  slog.Level
+	// formatSet says --log-format was given, so a command with a default
+	// of its own (serve logs JSON) leaves it alone.
+	formatSet bool
 	// terminal says w is a terminal: progress lines are drawn only there,
 	// never into a file or a pipe a log collector reads.
 	terminal bool
@@ -83,7 +86,7 @@ func (c *console) logFlags(fs *flag.FlagSet) {
 		if s != "text" && s != "json" {
 			return fmt.Errorf("unknown log format %q: use text or json", s)
 		}
-		c.format = s
+		c.format, c.formatSet = s, true
 		return nil
 	})
 	fs.TextVar(&c.level, "log-level", c.level, "log only lines at this `level` or above: debug, info, warn or error")

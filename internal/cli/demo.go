@@ -22,6 +22,8 @@ func runDemo(ctx context.Context, args []string, env Env) error {
 	fs.SetOutput(env.Stderr)
 	dir := fs.String("dir", "", "write the demo into this `directory` (default: a new temporary directory)")
 	n := fs.Int("records", 3000, "number of birth registrations to generate")
+	serve := fs.Bool("serve", false, "then serve the pre-filled online forms over HTTP until Ctrl-C, and print their address")
+	listen := fs.String("listen", "127.0.0.1:0", "with --serve: HTTP listen `address` (default: a free loopback port)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -162,6 +164,9 @@ func runDemo(ctx context.Context, args []string, env Env) error {
 	}
 	fmt.Fprintf(out, "\nLook around:\n  lienthong runs --config %s\n  lienthong rejects --config %s --reason bad_date\n  log: %s\n",
 		files.Config, files.Config, logFile.Name())
+	if *serve {
+		return demoServe(ctx, a, out, *listen, id)
+	}
 	return nil
 }
 

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,6 +13,8 @@ import (
 
 	"github.com/lienthong/lienthong/config"
 	"github.com/lienthong/lienthong/connectors"
+	"github.com/lienthong/lienthong/mapping"
+	"github.com/lienthong/lienthong/sync/engine"
 )
 
 // sourceRef is a configured source with its department.
@@ -53,8 +56,13 @@ func findSource(cfg *config.Config, name string) (sourceRef, error) {
 }
 
 func openSource(ctx context.Context, cfg *config.Config, r sourceRef, log *slog.Logger) (connectors.Source, error) {
-	return connectors.Open(ctx, connectors.Config{Name: r.src.Name, Kind: r.src.Kind, DSN: r.src.ResolvedDSN,
-		Options: r.src.Options, Timeout: r.src.Timeout, Dir: filepath.Dir(cfg.Path), Log: log})
+	return connectors.Open(ctx, sourceConfig(cfg, r, log))
+}
+
+// sourceConfig is what a source's connector is opened with.
+func sourceConfig(cfg *config.Config, r sourceRef, log *slog.Logger) connectors.Config {
+	return connectors.Config{Name: r.src.Name, Kind: r.src.Kind, DSN: r.src.ResolvedDSN,
+		Options: r.src.Options, Timeout: r.src.Timeout, Dir: filepath.Dir(cfg.Path), Log: log}
 }
 
 // streamOf turns a configured stream into the connector's view of it.
@@ -64,14 +72,18 @@ func streamOf(s *config.Stream) connectors.Stream {
 
 // checkResult is one line of a check report.
 type checkResult struct {
-	Stream string `json:"stream,omitempty"`
-	OK     bool   `json:"ok"`
-	Error  string `json:"error,omitempty"`
+	Stream   string   `json:"stream,omitempty"`
+	OK       bool     `json:"ok"`
+	Error    string   `json:"error,omitempty"`
+	Warnings []string `json:"warnings,omitempty"`
 }
 
-// runCheck answers "can lienthong read this source?": it connects, then
-// checks every configured stream (the relation or query runs, the key and
-// cursor columns exist).
+// runCheck answers "can lienthong sync this source?": it connects, then
+// checks every configured stream: the relation or query runs, the key and
+// cursor columns exist, the mapping loads and type-checks, and the stream
+// has every column the mapping reads (as a sync checks before reading).
+// The connector's advice (a SQL table without an index on its cursor and
+// key) is printed as warnings, which do not fail the check.
 func runCheck(ctx context.Context, args []string, env Env) error {
 	cfg, ref, asJSON, err := sourceCommand("check", args, env)
 	if err != nil {
@@ -84,13 +96,16 @@ func runCheck(ctx context.Context, args []string, env Env) error {
 	} else {
 		defer src.Close()
 		results = append(results, checkResult{OK: true})
-		for i := range ref.src.Streams {
-			s := &ref.src.Streams[i]
-			r := checkResult{Stream: s.Name, OK: true}
-			if err := src.Check(ctx, streamOf(s)); err != nil {
-				r.OK, r.Error = false, err.Error()
+		var opts []mapping.Option
+		if cfg.AdminUnits.Configured() {
+			reg, err := loadUnits(cfg)
+			if err != nil {
+				return err
 			}
-			results = append(results, r)
+			opts = append(opts, mapping.WithUnits(reg))
+		}
+		for i := range ref.src.Streams {
+			results = append(results, checkStream(ctx, src, &ref.src.Streams[i], opts))
 		}
 	}
 	failed := 0
@@ -112,6 +127,33 @@ func runCheck(ctx context.Context, args []string, env Env) error {
 	return nil
 }
 
+// checkStream checks one stream of an open source.
+func checkStream(ctx context.Context, src connectors.Source, s *config.Stream, opts []mapping.Option) checkResult {
+	r := checkResult{Stream: s.Name, OK: true}
+	var errs []error
+	stream := streamOf(s)
+	readable := src.Check(ctx, stream)
+	errs = append(errs, readable)
+	m, err := mapping.Load(s.Mapping, opts...)
+	switch {
+	case err != nil:
+		errs = append(errs, err)
+	case s.Kind != "" && s.Kind != m.Kind.Name:
+		errs = append(errs, fmt.Errorf("the configuration says the stream delivers %s but its mapping %s makes %s", s.Kind, s.Mapping, m.Kind.Name))
+	case readable == nil:
+		errs = append(errs, engine.CheckColumns(ctx, src, stream, m))
+	}
+	if a, ok := src.(connectors.Advisor); ok && readable == nil {
+		warnings, err := a.Advise(ctx, stream)
+		errs = append(errs, err)
+		r.Warnings = warnings
+	}
+	if err := errors.Join(errs...); err != nil {
+		r.OK, r.Error = false, strings.ReplaceAll(err.Error(), "\n", "; ")
+	}
+	return r
+}
+
 func printCheck(w io.Writer, ref sourceRef, results []checkResult) {
 	fmt.Fprintf(w, "source %s (%s)\n", ref.name(), ref.src.Kind)
 	for _, r := range results {
@@ -123,6 +165,9 @@ func printCheck(w io.Writer, ref sourceRef, results []checkResult) {
 			fmt.Fprintf(w, "  ok    %s\n", what)
 		} else {
 			fmt.Fprintf(w, "  FAIL  %s: %s\n", what, r.Error)
+		}
+		for _, warning := range r.Warnings {
+			fmt.Fprintf(w, "  WARN  %s: %s\n", what, warning)
 		}
 	}
 }

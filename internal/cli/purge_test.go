@@ -15,7 +15,7 @@ import (
 // TestPurge: the retention in lienthong.yaml reaches the runs; `lienthong
 // purge` records a run of mode purge, and `runs` shows what was purged.
 func TestPurge(t *testing.T) {
-	cfg, env, nat := department(t, 200)
+	cfg, env, nat, _ := department(t, 200)
 	f, err := os.OpenFile(cfg, os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)

@@ -61,6 +61,36 @@ type DateOptions struct {
 	// otherwise 19yy. 0 means DefaultPivot, 100 reads every yy as 20yy, and
 	// a negative Pivot rejects two-digit years.
 	Pivot int
+	// PivotYear, when not 0, states the hundred years a two-digit year
+	// falls in instead: yy is the year of PivotYear..PivotYear+99 that ends
+	// in yy (PivotYear 1930: 30-99 are 1930-1999, 00-29 are 2000-2029). It
+	// is how a mapping states its register's pivot (date(s, {pivot:
+	// 1930})), and it overrides Pivot, except that a negative Pivot still
+	// rejects two-digit years.
+	PivotYear int
+}
+
+// FullYear returns the four-digit year a two-digit year yy stands for;
+// false when the options reject two-digit years.
+func (o DateOptions) FullYear(yy int) (int, bool) {
+	switch {
+	case o.Pivot < 0:
+		return 0, false
+	case o.PivotYear != 0:
+		y := o.PivotYear - o.PivotYear%100 + yy
+		if y < o.PivotYear {
+			y += 100
+		}
+		return y, true
+	}
+	pivot := o.Pivot
+	if pivot == 0 {
+		pivot = DefaultPivot
+	}
+	if yy < pivot {
+		return 2000 + yy, true
+	}
+	return 1900 + yy, true
 }
 
 // Years outside this range are placeholders ("01/01/0001" from .NET,
@@ -72,7 +102,10 @@ const (
 
 // ParseDate reads a date as Vietnamese records write it, day first:
 // dd/mm/yyyy, d/m/yyyy, dd-mm-yyyy, dd.mm.yyyy, dd/mm/yy, and the ISO order
-// yyyy-mm-dd (or with / or .). Partial dates keep their precision: "1950",
+// yyyy-mm-dd (or with / or .), or in words as papers write it: "ngày 5
+// tháng 3 năm 2001", with or without "ngày", in any case, with or without
+// diacritics ("5 thang 3 nam 2001"), or part of it ("tháng 3 năm 2001",
+// "năm 2001"). Partial dates keep their precision: "1950",
 // "05/1950", "1950-05", "00/05/1950" (month) and "00/00/1950" (year). A
 // trailing midnight time ("1990-05-01 00:00:00", "1990-05-01T00:00:00"), as
 // database exports add, is dropped; any other time is an error, because a
@@ -81,6 +114,9 @@ const (
 // is bad_date, never normalised to March. Years must lie in 1800-2399.
 func ParseDate(s string, opt DateOptions) (Date, error) {
 	t := strings.TrimSpace(s)
+	if hasLetter(t) && !strings.Contains(t, ":") {
+		return parseWords(s, t, opt)
+	}
 	if i := strings.IndexAny(t, " T"); i >= 0 && strings.IndexByte(t[i:], ':') >= 0 {
 		if !isMidnight(strings.TrimSpace(t[i+1:])) {
 			return Date{}, dateError(s, "has a time of day; give the date alone")
@@ -132,18 +168,16 @@ func ParseDate(s string, opt DateOptions) (Date, error) {
 	default:
 		return Date{}, dateError(s, "is not a date (want dd/mm/yyyy, yyyy-mm-dd, mm/yyyy or yyyy)")
 	}
+	return checkDate(s, y, m, d, yw, opt)
+}
+
+// checkDate makes the Date of the fields read from s: the year (of yw
+// digits) given its century, the month and day checked.
+func checkDate(s string, y, m, d, yw int, opt DateOptions) (Date, error) {
 	if yw == 2 {
-		pivot := opt.Pivot
-		switch {
-		case pivot == 0:
-			pivot = DefaultPivot
-		case pivot < 0:
+		var ok bool
+		if y, ok = opt.FullYear(y); !ok {
 			return Date{}, dateError(s, "has a two-digit year, which this mapping does not accept")
-		}
-		if y < pivot {
-			y += 2000
-		} else {
-			y += 1900
 		}
 	}
 	if y < minYear || y > maxYear {

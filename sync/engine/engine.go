@@ -8,7 +8,14 @@
 // state-store transaction, its checkpoint, counts and rejects; a crash
 // between the two replays the batch, which the idempotent national write
 // finds unchanged. Every record read ends as exactly one of inserted,
-// updated, unchanged or rejected.
+// updated, unchanged, rejected or skipped.
+//
+// A transient fault of the source or the stores (internal/transient) is
+// waited out: the run reopens its reader from the last committed
+// checkpoint, within the job's RetryTransientFor. Guards stop runs that
+// would flood or empty the stores: CheckColumns before reading, the first
+// batch's mapping test, and a full refresh's empty-read and
+// MaxDeleteRatio tests before it marks deletions.
 //
 // The package must not know connector kinds, database dialects or the
 // configuration file: the caller opens sources and compiles mappings.
@@ -54,6 +61,20 @@ type Job struct {
 	// of the stream deleted; without it such a run fails.
 	AllowEmpty bool
 	Hooks
+	// MaxDeleteRatio is the largest share of the stream's live records a
+	// full refresh may mark deleted; one that would mark more fails
+	// (ErrTooManyDeletions) unless AllowDeletions confirms it. Zero turns
+	// the guard off; the configuration's default is 0.1.
+	MaxDeleteRatio float64
+	// AllowDeletions lets a full refresh mark deleted more than
+	// MaxDeleteRatio of the stream's records.
+	AllowDeletions bool
+	// RetryTransientFor is how long the run waits out a streak of
+	// transient faults of the source, the national store or the state
+	// store (a dropped connection, a restart, a failover): it reconnects
+	// with backoff and resumes from its last committed batch, in the same
+	// run. A committed batch ends a streak. Zero fails on the first fault.
+	RetryTransientFor time.Duration
 }
 
 // Engine runs jobs against one national store and one state store.
@@ -96,7 +117,8 @@ func (e *Engine) Run(ctx context.Context, job Job) (state.Run, error) {
 	log.Info("run started")
 	start := time.Now()
 
-	fin, runErr := e.run(ctx, run, job, log)
+	p := &patience{bound: job.RetryTransientFor, log: log}
+	fin, runErr := e.run(ctx, run, job, p, log)
 	if runErr == nil {
 		fin.Error = e.retainAfterSync(ctx, run.ID, job.Ref, log)
 	}
@@ -108,9 +130,14 @@ func (e *Engine) Run(ctx context.Context, job Job) (state.Run, error) {
 			fin.Error = "interrupted; the next run resumes from the last committed batch"
 		}
 		fin.Checkpoint, fin.FullDone, fin.Deleted = nil, false, 0
+		// The records the refused refresh missed may come back to the
+		// source: the next attempt must read it all again to see them.
+		fin.RestartFull = errors.Is(runErr, ErrTooManyDeletions)
 	}
 	// The ledger must say how the run ended even when it was cancelled.
-	if err := e.State.FinishRun(context.WithoutCancel(ctx), run.ID, job.Ref, fin); err != nil {
+	// Its own patience: the run's may be spent on the fault that ended it.
+	done, fp := context.WithoutCancel(ctx), &patience{bound: job.RetryTransientFor, log: log}
+	if err := fp.do(done, func() error { return e.State.FinishRun(done, run.ID, job.Ref, fin) }); err != nil {
 		runErr = errors.Join(runErr, err)
 	}
 	e.Metrics.RunDuration.WithLabelValues(append(labels, fin.Status)...).Observe(time.Since(start).Seconds())
@@ -121,10 +148,11 @@ func (e *Engine) Run(ctx context.Context, job Job) (state.Run, error) {
 	} else {
 		e.Metrics.RunFailures.WithLabelValues(labels...).Inc()
 	}
-	final, err := e.State.Run(context.WithoutCancel(ctx), run.ID)
-	if err != nil {
+	var final state.Run
+	if err := fp.do(done, func() (err error) { final, err = e.State.Run(done, run.ID); return err }); err != nil {
 		return run, errors.Join(runErr, err)
 	}
+	e.Metrics.Deleted.WithLabelValues(labels...).Add(float64(final.Deleted))
 	ended := []any{"status", final.Status, "read", final.Read, "inserted", final.Inserted,
 		"updated", final.Updated, "unchanged", final.Unchanged, "rejected", final.Rejected, "deleted", final.Deleted,
 		"seconds", time.Since(start).Seconds()}
@@ -139,18 +167,26 @@ func (e *Engine) Run(ctx context.Context, job Job) (state.Run, error) {
 	return final, nil
 }
 
-func (e *Engine) run(ctx context.Context, run state.Run, job Job, log *slog.Logger) (state.Finish, error) {
+func (e *Engine) run(ctx context.Context, run state.Run, job Job, p *patience, log *slog.Logger) (state.Finish, error) {
+	// A mapping that reads a column the stream lacks would reject every
+	// record: stop before anything is read.
+	if err := p.do(ctx, func() error { return CheckColumns(ctx, job.Source, job.Stream, job.Mapper) }); err != nil {
+		return state.Finish{}, err
+	}
 	full := job.Mode == connectors.FullRefresh
 	prov := national.Provenance{Department: job.Ref.Department, Source: job.Ref.Source, Stream: job.Ref.Stream,
 		RunID: run.ID, MappingVersion: job.Mapper.Version}
-	st, err := e.State.State(ctx, job.Ref)
-	if err != nil {
+	var st state.StreamState
+	if err := p.do(ctx, func() (err error) { st, err = e.State.State(ctx, job.Ref); return err }); err != nil {
 		return state.Finish{}, err
 	}
 	from := st.Checkpoint
 	switch {
 	case full:
-		if prov.Generation, from, err = e.State.BeginFull(ctx, run.ID, job.Ref); err != nil {
+		// Idempotent: a retry after a lost acknowledgement resumes the
+		// generation it began.
+		err := p.do(ctx, func() (err error) { prov.Generation, from, err = e.State.BeginFull(ctx, run.ID, job.Ref); return err })
+		if err != nil {
 			return state.Finish{}, err
 		}
 		if from != nil {
@@ -162,11 +198,6 @@ func (e *Engine) run(ctx context.Context, run state.Run, job Job, log *slog.Logg
 		// otherwise the resumed full refresh would mark it deleted.
 		prov.Generation = st.FullGeneration
 	}
-	reader, err := job.Source.Read(ctx, connectors.ReadRequest{Stream: job.Stream, Mode: job.Mode, From: from, PageSize: job.PageSize})
-	if err != nil {
-		return state.Finish{}, err // connectors name the stream and the operation
-	}
-	defer reader.Close()
 
 	// A run that loses its lease stops: another run has the stream.
 	ctx, lost := context.WithCancelCause(ctx)
@@ -175,6 +206,63 @@ func (e *Engine) run(ctx context.Context, run state.Run, job Job, log *slog.Logg
 	defer stopHeartbeat()
 	go e.heartbeat(hbCtx, run.ID, lost)
 
+	w := &writer{e: e, run: run, job: job, prov: prov, full: full}
+	var final connectors.Checkpoint
+	for {
+		committed := w.committed
+		var err error
+		final, err = e.pipeline(ctx, job, from, w)
+		if err == nil {
+			break
+		}
+		if cause := context.Cause(ctx); cause != nil && errors.Is(cause, state.ErrBusy) {
+			return state.Finish{}, cause
+		}
+		if w.committed > committed {
+			p.settle()
+		}
+		if err := p.retry(ctx, err); err != nil {
+			return state.Finish{}, err
+		}
+		// Resume where the state store says the run got: after a fault, a
+		// batch whose commit was cut off may or may not have committed.
+		if err := p.do(ctx, func() (err error) { from, err = e.resumePoint(ctx, job.Ref, full); return err }); err != nil {
+			return state.Finish{}, err
+		}
+	}
+	fin := state.Finish{Checkpoint: final, FullDone: full, Generation: prov.Generation,
+		CheckpointIfUnset: full, ReadSource: job.Mode != Retry}
+	if full {
+		err := p.do(ctx, func() error {
+			if err := e.checkNotEmpty(ctx, job, prov); err != nil {
+				return err
+			}
+			if err := e.checkDeletions(ctx, job, prov); err != nil {
+				return err
+			}
+			n, err := e.National.MarkDeleted(ctx, prov)
+			if err != nil {
+				return fmt.Errorf("mark deleted records of %s: %w", job.Ref, err)
+			}
+			fin.Deleted = n
+			return nil
+		})
+		if err != nil {
+			return state.Finish{}, err
+		}
+	}
+	return fin, nil
+}
+
+// pipeline reads the stream from a checkpoint to its end through the map
+// stage and the writer, and returns the reader's final checkpoint.
+func (e *Engine) pipeline(ctx context.Context, job Job, from connectors.Checkpoint, w *writer) (connectors.Checkpoint, error) {
+	reader, err := job.Source.Read(ctx, connectors.ReadRequest{Stream: job.Stream, Mode: job.Mode, From: from, PageSize: job.PageSize})
+	if err != nil {
+		return nil, err // connectors name the stream and the operation
+	}
+	defer reader.Close()
+	reader = e.timeReads(reader, job)
 	g, gctx := errgroup.WithContext(ctx)
 	records := make(chan connectors.Record, job.Batch.Size)
 	mapped := make(chan item, job.Batch.Size)
@@ -211,30 +299,23 @@ func (e *Engine) run(ctx context.Context, run state.Run, job Job, log *slog.Logg
 		}
 		return nil
 	})
-	w := &writer{e: e, run: run, job: job, prov: prov, full: full}
 	g.Go(func() error { return w.loop(gctx, mapped) })
 	if err := g.Wait(); err != nil {
-		if cause := context.Cause(ctx); cause != nil && errors.Is(cause, state.ErrBusy) {
-			return state.Finish{}, cause
-		}
-		return state.Finish{}, err
+		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
-		return state.Finish{}, context.Cause(ctx)
+		return nil, context.Cause(ctx)
 	}
-	fin := state.Finish{Checkpoint: reader.Final(), FullDone: full, Generation: prov.Generation,
-		CheckpointIfUnset: full, ReadSource: job.Mode != Retry}
+	return reader.Final(), nil
+}
+
+// resumePoint is the checkpoint of the stream's last committed batch.
+func (e *Engine) resumePoint(ctx context.Context, ref state.Ref, full bool) (connectors.Checkpoint, error) {
+	st, err := e.State.State(ctx, ref)
 	if full {
-		if err := e.checkNotEmpty(ctx, job, prov); err != nil {
-			return state.Finish{}, err
-		}
-		n, err := e.National.MarkDeleted(ctx, prov)
-		if err != nil {
-			return state.Finish{}, fmt.Errorf("mark deleted records of %s: %w", job.Ref, err)
-		}
-		fin.Deleted = n
+		return st.FullCheckpoint, err
 	}
-	return fin, nil
+	return st.Checkpoint, err
 }
 
 // ErrEmptyFullRefresh is returned when a full refresh read no record at all
@@ -260,6 +341,46 @@ func (e *Engine) checkNotEmpty(ctx context.Context, job Job, prov national.Prove
 	}
 	return fmt.Errorf("%w, yet %d records of %s are live: refusing to mark them all deleted; "+
 		"check the source, or run sync --full-refresh --allow-empty if it really is empty", ErrEmptyFullRefresh, live, job.Ref)
+}
+
+// ErrTooManyDeletions is returned when a full refresh would mark deleted a
+// larger share of the stream's live records than its MaxDeleteRatio.
+var ErrTooManyDeletions = errors.New("engine: a full refresh would delete too many records")
+
+// checkDeletions refuses to finish a full refresh that would mark deleted
+// more than MaxDeleteRatio of the stream's live records: a source that
+// answers short (an empty page from an API, a wrong filter, a half-copied
+// export) is far more common than one that lost a tenth of its records
+// since the last read. The run fails, marks nothing, and its generation
+// restarts from the beginning, so that the next full refresh sees the
+// records again if they come back.
+func (e *Engine) checkDeletions(ctx context.Context, job Job, prov national.Provenance) error {
+	if job.AllowDeletions || job.MaxDeleteRatio <= 0 {
+		return nil
+	}
+	if job.AllowEmpty {
+		// An empty read confirmed as such deletes everything on purpose.
+		read, err := e.State.GenerationRead(ctx, job.Ref, prov.Generation)
+		if err != nil || read == 0 {
+			return err
+		}
+	}
+	unseen, err := e.National.Unseen(ctx, prov)
+	if err != nil || unseen == 0 {
+		return err
+	}
+	live, err := e.National.Count(ctx, prov.Department, prov.Source, prov.Stream)
+	if err != nil {
+		return err
+	}
+	ratio := float64(unseen) / float64(live)
+	if ratio <= job.MaxDeleteRatio {
+		return nil
+	}
+	return fmt.Errorf("%w: it did not read %d of the %d live records of %s (%.1f%%, above max_delete_ratio %g): "+
+		"refusing to mark them deleted; check the source (a short or empty page, a filter, a partial export), "+
+		"or run sync --full-refresh --allow-deletions to confirm; the next full refresh reads the source from the start",
+		ErrTooManyDeletions, unseen, live, job.Ref, 100*ratio, job.MaxDeleteRatio)
 }
 
 // heartbeat keeps the run's lease while it works, so a replica does not
@@ -295,7 +416,7 @@ func mapRecord(m *mapping.Mapper, rec connectors.Record) (item, error) {
 		r.Stage = state.StageRead
 		return item{rec: rec, reject: r}, nil
 	}
-	res := m.Map(rec.Fields)
+	res := m.MapAt(rec.Fields, time.Now())
 	if res.Skipped != "" {
 		return item{rec: rec, skip: res.Skipped}, nil
 	}

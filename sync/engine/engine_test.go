@@ -42,6 +42,17 @@ type harness struct {
 	batch   int
 	page    int
 	natural func(id int) string
+	// maxDelete and allowDeletions are the job's deletion guard.
+	maxDelete      float64
+	allowDeletions bool
+	// retry is the job's RetryTransientFor.
+	retry time.Duration
+	// srcDSN and storeDSN are the department's database and lienthong's
+	// stores.
+	srcDSN, storeDSN string
+	// storeDB is the stores' database, for what the stores' API does not
+	// show.
+	storeDB *database.DB
 }
 
 // storeDialects are the national and state store backends every behaviour
@@ -74,7 +85,8 @@ func newHarnessOn(t *testing.T, dialect string) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { src.Close() })
-	db, err := database.Open(ctx, storeDSN(t, dialect))
+	stores := storeDSN(t, dialect)
+	db, err := database.Open(ctx, stores)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +116,8 @@ func newHarnessOn(t *testing.T, dialect string) *harness {
 		eng:    &engine.Engine{National: nat, State: st, Metrics: mx, Log: slog.New(slog.NewTextHandler(io.Discard, nil))},
 		ref:    state.Ref{Department: "tu-phap", Source: "ho-tich", Stream: "khai-sinh"},
 		stream: connectors.Stream{Name: "khai-sinh", Table: "khai_sinh", PrimaryKey: []string{"id"}, Cursor: "ngay_cap_nhat"},
-		batch:  100, page: 70,
+		batch:  100, page: 70, maxDelete: 0.1,
+		srcDSN: srcDSN, storeDSN: stores, storeDB: db,
 	}
 }
 
@@ -124,7 +137,8 @@ func (h *harness) exec(q string, args ...any) {
 
 func (h *harness) run(ctx context.Context, mode connectors.Mode) (state.Run, error) {
 	return h.eng.Run(ctx, engine.Job{Ref: h.ref, Source: h.src, Stream: h.stream, Mode: mode, Mapper: h.mapper,
-		PageSize: h.page, Batch: engine.BatchPolicy{Size: h.batch, Period: time.Second}})
+		PageSize: h.page, Batch: engine.BatchPolicy{Size: h.batch, Period: time.Second},
+		MaxDeleteRatio: h.maxDelete, AllowDeletions: h.allowDeletions, RetryTransientFor: h.retry})
 }
 
 func (h *harness) mustRun(mode connectors.Mode) state.Run {
@@ -439,7 +453,8 @@ func TestEmptyFullRefreshRefused(t *testing.T) {
 	}
 	// Told the source really is empty, it deletes them.
 	r, err = h.eng.Run(context.Background(), engine.Job{Ref: h.ref, Source: h.src, Stream: h.stream, Mode: connectors.FullRefresh,
-		Mapper: h.mapper, PageSize: h.page, Batch: engine.BatchPolicy{Size: h.batch, Period: time.Second}, AllowEmpty: true})
+		Mapper: h.mapper, PageSize: h.page, Batch: engine.BatchPolicy{Size: h.batch, Period: time.Second}, AllowEmpty: true,
+		MaxDeleteRatio: h.maxDelete})
 	if err != nil || r.Deleted != 10 || h.live() != 0 {
 		t.Fatalf("allowed empty full refresh: %v, %+v, live %d", err, r.Counts, h.live())
 	}

@@ -22,19 +22,26 @@ type writer struct {
 	full bool
 
 	batch []item
-	// started is set once the first batch was looked at.
-	started bool
+	// committed counts the batches committed, across the run's attempts.
+	committed int
+	// judged is set once a batch holding a record the mapping did not skip
+	// was looked at: only such a record can show that the mapping fits.
+	judged bool
 }
 
-// ErrMappingMismatch fails a run whose first batch could not map a single
-// record because the mapping reads columns the stream does not have.
+// ErrMappingMismatch fails a run whose mapping reads columns the stream
+// does not have: found before reading when the source can list its
+// columns (CheckColumns), else when no record of the first batch could be
+// mapped.
 var ErrMappingMismatch = errors.New("engine: the mapping does not fit the stream")
 
-// mappingMismatch reports a first batch in which every record lacks a
-// column the mapping reads: the mapping is wrong for the stream, and going
-// on would only fill the rejects with every record of the source.
+// mappingMismatch reports a first batch in which every record the mapping
+// did not skip lacks a column the mapping reads: the mapping is wrong for
+// the stream, and going on would only fill the rejects with every record
+// of the source. Skipped records prove nothing: a skip rule may match
+// before the missing column is ever read.
 func mappingMismatch(b state.Batch) error {
-	if len(b.Rejects) == 0 || int64(len(b.Rejects)) != b.Counts.Read {
+	if len(b.Rejects) == 0 || int64(len(b.Rejects)) != b.Counts.Read-b.Counts.Skipped {
 		return nil
 	}
 	var v []schema.Violation
@@ -52,11 +59,13 @@ func mappingMismatch(b state.Batch) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("%w: no record of the first batch (%d) could be mapped: %s; compare the mapping's columns with the stream's (lienthong discover, lienthong mapping test --stream)",
-		ErrMappingMismatch, b.Counts.Read, b.Rejects[0].Message)
+	return fmt.Errorf("%w: no record of the first batch (%d read, %d skipped) could be mapped: %s; compare the mapping's columns with the stream's (lienthong check, lienthong discover, lienthong mapping test --stream)",
+		ErrMappingMismatch, b.Counts.Read, b.Counts.Skipped, b.Rejects[0].Message)
 }
 
 func (w *writer) loop(ctx context.Context, in <-chan item) error {
+	// A new attempt after a fault starts with an empty batch: the records
+	// of the one that failed are read again.
 	w.batch = make([]item, 0, w.job.Batch.Size)
 	timer := time.NewTimer(w.job.Batch.Period)
 	timer.Stop()
@@ -121,8 +130,8 @@ func (w *writer) flush(ctx context.Context) error {
 		}
 	}
 	mapped := len(items)
-	if !w.started {
-		w.started = true
+	if !w.judged && b.Counts.Skipped < b.Counts.Read {
+		w.judged = true
 		if err := mappingMismatch(b); err != nil {
 			return err
 		}
@@ -174,6 +183,7 @@ func (w *writer) flush(ctx context.Context) error {
 	if err := w.e.State.CommitBatch(done, w.run.ID, w.job.Ref, b); err != nil {
 		return err
 	}
+	w.committed++
 	w.count(b, mapped, res)
 	w.e.Metrics.BatchDuration.WithLabelValues(w.labels()...).Observe(time.Since(start).Seconds())
 	w.batch = w.batch[:0]

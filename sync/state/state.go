@@ -495,6 +495,11 @@ type Finish struct {
 	// ReadSource says the run read the department system (a retry of
 	// rejects does not), so its success counts as the stream's last one.
 	ReadSource bool
+	// RestartFull keeps the stream's unfinished full-refresh generation
+	// but drops its resume point: the next full refresh reads the source
+	// again from the start. A refresh refused for deleting too much ends
+	// so, as the records it missed may come back to the source.
+	RestartFull bool
 }
 
 // FinishRun closes a run in the ledger and, on success, saves the stream's
@@ -533,6 +538,12 @@ func (s *Store) FinishRun(ctx context.Context, runID int64, ref Ref, f Finish) e
 		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM rejects WHERE department = ? AND source = ? AND stream = ? AND seen_generation <> ?`),
 			ref.Department, ref.Source, ref.Stream, f.Generation); err != nil {
 			return fmt.Errorf("finish run %d: clear rejects of rows gone from the source: %w", runID, err)
+		}
+	}
+	if f.RestartFull {
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE stream_state SET full_checkpoint = NULL WHERE department = ? AND source = ? AND stream = ?`),
+			ref.Department, ref.Source, ref.Stream); err != nil {
+			return fmt.Errorf("finish run %d: %w", runID, err)
 		}
 	}
 	if f.Status == StatusSucceeded && f.ReadSource {

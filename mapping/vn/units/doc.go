@@ -25,6 +25,11 @@
 // Viên") but does not reject a unit whose type changed. A value made only of
 // digits is a code, with or without leading zeros.
 //
+// Before Reform a commune name can repeat within a province (Xã Đồng Văn
+// is in three districts of Nghệ An); CommuneIn and CurrentIn take the
+// district the record gives, the old one, to single it out, and only a
+// value still ambiguous with it is an error.
+//
 // The package must not embed, copy or download the lists, do I/O outside
 // Load, or guess: a value that fits several units is an ambiguous_admin_unit
 // error listing them, never the first of them.

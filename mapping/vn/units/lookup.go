@@ -293,7 +293,7 @@ func disambiguate(e Era, lvl Level, sc scope, cands []Unit) string {
 	case lvl == Commune && sc.province == "":
 		do = append(do, "give the province")
 	case lvl == Commune && e == Before && sc.district == "":
-		do = append(do, "give the district (CommuneIn)")
+		do = append(do, "give the district (CommuneIn, or commune_in in a mapping)")
 	case lvl == District && sc.province == "":
 		do = append(do, "give the province")
 	}

@@ -159,7 +159,7 @@ func TestCommune(t *testing.T) {
 		{"other type breaks the tie", "TT Yên Viên", "", "Hà Nội", in2020, want{code: "00526", full: "Thị trấn Yên Viên", era: Before}},
 		{"type the unit no longer has is ignored", "Thị trấn Can Lộc", "", "42", in2026, want{code: "18406", full: "Xã Can Lộc", era: Current}},
 		{"no type, two types share the name", "Yên Viên", "", "Hà Nội", in2020, want{err: ReasonAmbiguousUnit, cands: []string{"00526", "00532"}, msg: []string{"Thị trấn Yên Viên", "Xã Yên Viên"}}},
-		{"name repeats in the province", "Trần Phú", "", "Hà Nội", in2020, want{err: ReasonAmbiguousUnit, cands: []string{"00334", "10099"}, msg: []string{`commune "Trần Phú"`, "Thành phố Hà Nội", "before 2025-07-01", "Quận Hoàng Mai", "Huyện Chương Mỹ", `write the type with the name ("Phường Trần Phú", "Xã Trần Phú"), or give the district (CommuneIn), or give the commune code`}}},
+		{"name repeats in the province", "Trần Phú", "", "Hà Nội", in2020, want{err: ReasonAmbiguousUnit, cands: []string{"00334", "10099"}, msg: []string{`commune "Trần Phú"`, "Thành phố Hà Nội", "before 2025-07-01", "Quận Hoàng Mai", "Huyện Chương Mỹ", `write the type with the name ("Phường Trần Phú", "Xã Trần Phú"), or give the district (CommuneIn, or commune_in in a mapping), or give the commune code`}}},
 		{"district settles it", "Trần Phú", "Hoàng Mai", "Hà Nội", in2020, want{code: "00334", full: "Phường Trần Phú", era: Before}},
 		{"district by code", "Trần Phú", "277", "01", in2020, want{code: "10099", full: "Xã Trần Phú", era: Before}},
 		{"district ignored after reform", "Đông Kinh", "Huyện Thạch Hà", "42", in2026, want{code: "18586", full: "Xã Đông Kinh", era: Current}},
@@ -474,5 +474,40 @@ func TestLongInput(t *testing.T) {
 				t.Errorf("message of %d bytes for a %d-byte value", len(err.Error()), len(c.value))
 			}
 		})
+	}
+}
+
+// TestCurrentIn: a commune name that repeats in its province before
+// 2025-07-01 (Xã Đồng Văn is in three districts of Nghệ An) is resolved to
+// its current unit with the old district the record gives; without it, or
+// with a district that does not settle it, it is still ambiguous and the
+// error lists the candidates.
+func TestCurrentIn(t *testing.T) {
+	r := registry(t)
+	if _, err := r.Current("Đồng Văn", "Nghệ An", in2020); !errors.Is(err, ErrAmbiguousUnit) {
+		t.Fatalf("Current without district = %v; want ambiguous", err)
+	} else if e := err.(*Error); len(e.Candidates) != 3 || e.Candidates[0].Code != "16744" || e.Candidates[1].Code != "17287" || e.Candidates[2].Code != "17764" {
+		t.Fatalf("candidates = %v; want the three Xã Đồng Văn", e.Candidates)
+	}
+	old, err := r.CommuneIn("Đồng Văn", "Huyện Tân Kỳ", "Nghệ An", in2020)
+	if err != nil || old.Code != "17287" {
+		t.Fatalf("CommuneIn = %v, %v; want 17287", old, err)
+	}
+	want, err := r.CurrentOf(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := r.CurrentIn("Đồng Văn", "Tân Kỳ", "Nghệ An", in2020)
+	if err != nil || got != want || got.Era != Current {
+		t.Fatalf("CurrentIn = %v, %v; want %v", got, err, want)
+	}
+	if _, err := r.CurrentIn("Đồng Văn", "Huyện Quỳ Châu", "Nghệ An", in2020); !errors.Is(err, ErrUnknownUnit) {
+		t.Fatalf("CurrentIn in a district without the commune = %v; want unknown", err)
+	}
+	// From 2025-07-01 the name is looked up in the current list, where the
+	// district no longer exists and is ignored.
+	cur, err := r.CurrentIn(want.Name, "Huyện Tân Kỳ", "Nghệ An", in2026)
+	if err != nil || cur != want {
+		t.Fatalf("CurrentIn after the reform = %v, %v; want %v", cur, err, want)
 	}
 }

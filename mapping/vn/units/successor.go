@@ -74,12 +74,20 @@ func (r *Registry) CurrentOf(u Unit) (Unit, error) {
 // when nameOrCode is a code of four or five digits. To map a commune name
 // that is unique in the country, use Commune then CurrentOf.
 func (r *Registry) Current(nameOrCode, province string, asOf time.Time) (Unit, error) {
+	return r.CurrentIn(nameOrCode, "", province, asOf)
+}
+
+// CurrentIn is Current for a commune that the record places in a district
+// as well (name or code, or ""), for a commune name that repeats in its
+// province before 2025-07-01: the district singles it out (see CommuneIn).
+// From 2025-07-01 the district is ignored.
+func (r *Registry) CurrentIn(nameOrCode, district, province string, asOf time.Time) (Unit, error) {
 	var u Unit
 	var err error
 	if c := strings.TrimSpace(nameOrCode); province == "" && !(digitsOnly(c) && len(c) >= 4) {
 		u, err = r.Province(nameOrCode, asOf)
 	} else {
-		u, err = r.Commune(nameOrCode, province, asOf)
+		u, err = r.CommuneIn(nameOrCode, district, province, asOf)
 	}
 	if err != nil {
 		return Unit{}, err

@@ -1,0 +1,116 @@
+// Package server is lienthong's HTTP layer: liveness and readiness probes,
+// the Prometheus metrics, and read-only JSON views of the configured streams
+// and the run ledger.
+//
+// Handlers decode a request, call the state store and encode the answer;
+// they hold no sync logic, so the CLI and the API read the same ledger the
+// same way. Every route is listed in routes.go, every error leaves as RFC
+// 9457 problem details from one helper (problem.go), and every request goes
+// through one middleware chain (request id, logging, recover, body limit,
+// deadline).
+//
+// The package must not start runs, schedule them or write to any store.
+package server
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/lienthong/lienthong/national"
+	"github.com/lienthong/lienthong/sync/state"
+)
+
+// StreamInfo is a configured stream as the API shows it: the
+// configuration's names and settings, never a secret.
+type StreamInfo struct {
+	Department string `json:"department"`
+	Source     string `json:"source"`
+	Stream     string `json:"stream"`
+	// Schedule is the stream's cron schedule; empty when it runs only on
+	// demand.
+	Schedule string `json:"schedule,omitempty"`
+	// Mode is incremental or full_refresh.
+	Mode string `json:"mode"`
+	// Kind is the record kind the stream delivers, when the configuration
+	// states it.
+	Kind string `json:"kind,omitempty"`
+}
+
+// FullName is "department/source/stream", as the CLI writes it.
+func (s StreamInfo) FullName() string { return s.Department + "/" + s.Source + "/" + s.Stream }
+
+func (s StreamInfo) ref() state.Ref {
+	return state.Ref{Department: s.Department, Source: s.Source, Stream: s.Stream}
+}
+
+// Options are what the HTTP layer needs; it holds no sync logic.
+type Options struct {
+	// State is the state store: the run ledger, checkpoints and rejects.
+	State *state.Store
+	// National is the national store, read by the pre-fill routes.
+	National national.Store
+	// Access holds the pre-fill and audit routes' forms, audit log, client
+	// register and administrator token.
+	Access Access
+	// Gatherer is main's registry, with the Go and process collectors.
+	Gatherer prometheus.Gatherer
+	// Streams are the configured streams.
+	Streams []StreamInfo
+	// Ready holds the named readiness checks (stores reachable, migrations
+	// current, scheduler running); /readyz answers 200 only when each
+	// returns nil.
+	Ready map[string]func(context.Context) error
+	// Log receives one line per request and every recovered panic.
+	Log *slog.Logger
+	// Timeout bounds each request's work; default 30s.
+	Timeout time.Duration
+	// MaxBody bounds a request body; default 1 MiB.
+	MaxBody int64
+}
+
+// New builds the whole HTTP handler from its dependencies.
+func New(o Options) http.Handler {
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 30 * time.Second
+	}
+	if o.MaxBody <= 0 {
+		o.MaxBody = 1 << 20
+	}
+	if o.Gatherer == nil {
+		o.Gatherer = prometheus.NewRegistry()
+	}
+	s := &server{Options: o}
+	return chain(s.routes(),
+		requestID,
+		logRequests(o.Log),
+		recoverPanics(o.Log),
+		limitBody(o.MaxBody),
+		deadline(o.Timeout),
+	)
+}
+
+// HTTPServer returns an http.Server for h on addr with the timeouts a
+// server facing a network needs (slow clients cannot hold connections).
+func HTTPServer(addr string, h http.Handler) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+}
+
+// server is the handlers' shared state: the options, nothing mutable.
+type server struct {
+	Options
+	mux *http.ServeMux
+}
