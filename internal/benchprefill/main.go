@@ -167,9 +167,9 @@ func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Micros
 type result struct {
 	sent, errors int
 	// why counts the errors by status or error text.
-	why map[string]int
-	latencies    []time.Duration
-	elapsed      time.Duration
+	why       map[string]int
+	latencies []time.Duration
+	elapsed   time.Duration
 }
 
 // drive sends rate requests a second for d, each at its scheduled time, and
