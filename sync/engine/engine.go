@@ -126,7 +126,10 @@ func (e *Engine) Run(ctx context.Context, job Job) (state.Run, error) {
 	if runErr != nil {
 		fin.Status = state.StatusFailed
 		fin.Error = runErr.Error()
-		if ctx.Err() != nil && errors.Is(runErr, context.Canceled) {
+		// A run its caller cancelled (Ctrl-C, a replica's shutdown) was
+		// interrupted, whatever form the cancellation took on its way up:
+		// a driver may report it as its rolled-back transaction.
+		if errors.Is(ctx.Err(), context.Canceled) {
 			fin.Error = "interrupted; the next run resumes from the last committed batch"
 		}
 		fin.Checkpoint, fin.FullDone, fin.Deleted = nil, false, 0
