@@ -322,7 +322,6 @@ func TestServeSQLite(t *testing.T) {
 	path := testdb.SQLite(t)
 	cfg, env := serveProject(t, path)
 	r := startReplica(t, "sqlite", cfg, env)
-	start := time.Now()
 	var db *sql.DB
 	waitFor(t, "the store file", 30*time.Second, func() bool {
 		_, err := os.Stat(path)
@@ -333,7 +332,25 @@ func TestServeSQLite(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	cutoff := start.Add(4 * serveStep)
+	// The cutoff counts from each stream's first slot, not from the start:
+	// how long the replica takes to migrate and plan is not what is tested.
+	var cutoff time.Time
+	waitFor(t, "every stream's first slot", 3*time.Minute, func() bool {
+		if !r.alive() {
+			t.Fatalf("replica exited: %v\n%s", r.err, tail(r.stderr.String(), 30))
+		}
+		first, err := firstSlots(db)
+		if err != nil || len(first) < len(serveStreams) {
+			return false
+		}
+		for _, f := range first {
+			if f.After(cutoff) {
+				cutoff = f
+			}
+		}
+		cutoff = cutoff.Add(3 * serveStep)
+		return true
+	})
 	waitFor(t, "the slots up to the cutoff to end", 3*time.Minute, func() bool {
 		if !r.alive() {
 			t.Fatalf("replica exited: %v\n%s", r.err, tail(r.stderr.String(), 30))
@@ -462,6 +479,27 @@ func readSlots(t *testing.T, db *sql.DB, q string) []slotRow {
 		out = append(out, s)
 	}
 	return out
+}
+
+// firstSlots returns each stream's earliest recorded slot.
+func firstSlots(db *sql.DB) (map[string]time.Time, error) {
+	rows, err := db.Query(`SELECT stream, slot FROM schedule_slots`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	first := map[string]time.Time{}
+	for rows.Next() {
+		var stream string
+		var slot time.Time
+		if err := rows.Scan(&stream, &slot); err != nil {
+			return nil, err
+		}
+		if f, ok := first[stream]; !ok || slot.Before(f) {
+			first[stream] = slot
+		}
+	}
+	return first, rows.Err()
 }
 
 // checkSlotSequence: per stream, the slots that ended up to the cutoff
