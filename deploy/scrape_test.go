@@ -16,7 +16,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -24,6 +23,7 @@ import (
 	"github.com/lienthong/lienthong/examples"
 	"github.com/lienthong/lienthong/internal/fixture"
 	"github.com/lienthong/lienthong/internal/testdb"
+	"github.com/lienthong/lienthong/internal/testio"
 )
 
 // patience bounds each wait for something the processes do on their own
@@ -31,22 +31,7 @@ import (
 const patience = 3 * time.Minute
 
 // logBuffer collects a child process's output for the test to read.
-type logBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+type logBuffer = testio.Buffer
 
 // startProcess starts a child process that the test stops (SIGTERM, then
 // kill) when it ends, logging its output if the test failed.

@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -9,12 +8,12 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/lienthong/lienthong/audit"
 	"github.com/lienthong/lienthong/clients"
 	"github.com/lienthong/lienthong/forms"
+	"github.com/lienthong/lienthong/internal/testio"
 	"github.com/lienthong/lienthong/national"
 	"github.com/lienthong/lienthong/schema"
 	"github.com/lienthong/lienthong/server"
@@ -40,22 +39,7 @@ type prefillEnv struct {
 }
 
 // syncBuffer is a log sink the server's goroutines write to at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = testio.Buffer
 
 func eachPrefillDialect(t *testing.T, demo bool, f func(t *testing.T, e *prefillEnv)) {
 	eachDialect(t, func(t *testing.T, base *env) {

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -74,24 +73,6 @@ func TestClientsAndAuditVerify(t *testing.T) {
 	}
 }
 
-// lockedBuffer is a stdout the demo writes while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // TestDemoServe: lienthong demo --serve prints the forms' address, and the
 // page there is the form pre-filled for the demo citizen, read by the
 // audited path.
@@ -99,7 +80,7 @@ func TestDemoServe(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "demo")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	out, errOut := &lockedBuffer{}, &lockedBuffer{}
+	out, errOut := &syncBuffer{}, &syncBuffer{}
 	done := make(chan int, 1)
 	go func() {
 		done <- cli.Main(ctx, []string{"demo", "--dir", dir, "--records", "300", "--serve"}, cli.Env{Stdout: out, Stderr: errOut})

@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -23,6 +22,7 @@ import (
 	"github.com/lienthong/lienthong/internal/cli"
 	"github.com/lienthong/lienthong/internal/fixture"
 	"github.com/lienthong/lienthong/internal/testdb"
+	"github.com/lienthong/lienthong/internal/testio"
 )
 
 // serveRows is the number of source rows of each stream.
@@ -116,23 +116,8 @@ departments:
 		"LIENTHONG_PLAN_INTERVAL=1s", "LIENTHONG_POLL_INTERVAL=200ms", "LIENTHONG_BUSY_WAIT=500ms", "LIENTHONG_ORPHAN_AFTER=5s"}
 }
 
-// syncBuffer is a bytes.Buffer a child process writes while the test reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is a buffer a child process writes while the test reads.
+type syncBuffer = testio.Buffer
 
 // replica is one lienthong serve process.
 type replica struct {
