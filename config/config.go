@@ -111,6 +111,10 @@ type Source struct {
 	Streams []Stream       `yaml:"streams"`
 	// ResolvedDSN is DSN, or the content of DSNEnv or DSNFile.
 	ResolvedDSN string `yaml:"-"`
+	// Sealed is set on a source read from the registry whose secret is
+	// sealed there (registered through the API): it is opened with
+	// registry.Store.SourceSecret, never from the environment.
+	Sealed bool `yaml:"-"`
 }
 
 // Stream is one table, view or query of a source and how to sync it.
@@ -131,6 +135,10 @@ type Stream struct {
 	// against the configuration's directory but does not open it: the
 	// mapping loader owns that file.
 	Mapping string `yaml:"mapping"`
+	// MappingText, when set (streams read from the registry), is the
+	// mapping's source text, and Mapping only names it in errors
+	// ("registry:dept/source/stream@v3").
+	MappingText []byte `yaml:"-"`
 	// Kind optionally states the record kind the stream's mapping declares
 	// (e.g. birth_registration), so this file shows what each stream
 	// delivers. Parse checks only its shape: it does not read the mapping,
@@ -175,4 +183,11 @@ type StreamRef struct {
 // FullName is "department/source/stream".
 func (r StreamRef) FullName() string {
 	return r.Department.Name + "/" + r.Source.Name + "/" + r.Stream.Name
+}
+
+// FieldError is one problem of a registration, by the path of its field in
+// the registered object ("streams[0].cursor", "options.base_url").
+type FieldError struct {
+	Field  string `json:"field"`
+	Reason string `json:"reason"`
 }
