@@ -193,11 +193,11 @@ func TestRegistration(t *testing.T) {
 		t.Errorf("networks %v", n)
 	}
 	for body, want := range map[string]string{
-		"registration:\n  allow_networks: [10.20.0.0/33]\n":  `lienthong.yaml:2: registration.allow_networks[0]: invalid network "10.20.0.0/33"`,
-		"registration:\n  kinds: [postgress]\n":               `lienthong.yaml:2: registration.kinds[0]: unknown connector kind "postgress" (did you mean "postgres"?)`,
-		"registration:\n  kinds: []\n":                        `registration.kinds: list at least one connector kind`,
-		"registration:\n  kinds: [postgres, postgres]\n":      `registration.kinds[1]: kind "postgres" is listed twice`,
-		"registration:\n  allow_networks: 10.0.0.0/8\n":       `registration.allow_networks: want a list`,
+		"registration:\n  allow_networks: [10.20.0.0/33]\n":      `lienthong.yaml:2: registration.allow_networks[0]: invalid network "10.20.0.0/33"`,
+		"registration:\n  kinds: [postgress]\n":                  `lienthong.yaml:2: registration.kinds[0]: unknown connector kind "postgress" (did you mean "postgres"?)`,
+		"registration:\n  kinds: []\n":                           `registration.kinds: list at least one connector kind`,
+		"registration:\n  kinds: [postgres, postgres]\n":         `registration.kinds[1]: kind "postgres" is listed twice`,
+		"registration:\n  allow_networks: 10.0.0.0/8\n":          `registration.allow_networks: want a list`,
 		"registration:\n  kinds: [mysql]\n  allow_network: []\n": `unknown key "allow_network" (did you mean "allow_networks"?)`,
 	} {
 		_, err := config.Parse("lienthong.yaml", []byte(body), nil, config.KnownKinds("postgres", "mysql"))
