@@ -505,3 +505,81 @@ func TestRotation(t *testing.T) {
 		assertNoSecret(t, db, secret)
 	})
 }
+
+// TestSpecRoundTrip: what DecodeSource gives is what the registry gives
+// back, options' types and durations included.
+func TestSpecRoundTrip(t *testing.T) {
+	each(t, func(t *testing.T, db *database.DB, s *registry.Store) {
+		ctx := context.Background()
+		body := `name: cong-dan
+kind: httpjson
+timeout: 2m30s
+options:
+  base_url: https://api.example/v1
+  page_size: 200
+  ratio: 0.5
+  negative: -3
+  enabled: true
+  zip: "07"
+  headers: {Accept: application/json}
+  fields: [a, 1, {b: c}]
+streams:
+  - name: ho-so
+    table: hoso
+    primary_key: [id, ky]
+    mode: incremental
+    batch: {size: 10}
+    max_delete_ratio: 1
+    retry_transient_for: 0s
+    schedule: "30 2 * * *"
+    timezone: UTC
+    max_runtime: 1d
+  - name: trong
+    query: SELECT 1
+    primary_key: [id]
+`
+		spec, errs := config.DecodeSource([]byte(body))
+		if errs != nil {
+			t.Fatal(errs)
+		}
+		s.CreateDepartment(ctx, admin, registry.Department{Name: "cong-an"})
+		src, err := s.CreateSource(ctx, admin, "cong-an", registry.SourceInput{Spec: spec})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := spec
+		want.Streams = nil
+		if !reflect.DeepEqual(src.Spec, want) {
+			t.Errorf("source:\n got %#v\nwant %#v", src.Spec, want)
+		}
+		streams, err := s.ListStreams(ctx, "cong-an", "cong-dan")
+		if err != nil || len(streams) != 2 {
+			t.Fatal(streams, err)
+		}
+		for i, st := range streams {
+			if !reflect.DeepEqual(st.Spec, spec.Streams[i]) {
+				t.Errorf("stream %d:\n got %#v\nwant %#v", i, st.Spec, spec.Streams[i])
+			}
+		}
+		// Without an active mapping a stream is left out of Config, and a
+		// source without streams with it.
+		if cfg := mustConfig(t, s); len(cfg) != 0 {
+			t.Errorf("config without active mappings: %+v", cfg)
+		}
+		s.AddMapping(ctx, admin, "cong-an", "cong-dan", "trong", "k", "m")
+		s.ActivateMapping(ctx, admin, "cong-an", "cong-dan", "trong", 1)
+		cfg := mustConfig(t, s)
+		if len(cfg) != 1 || len(cfg[0].Sources[0].Streams) != 1 || cfg[0].Sources[0].Streams[0].Name != "trong" || cfg[0].Sources[0].Sealed {
+			t.Errorf("config %+v", cfg)
+		}
+		if _, err := s.ListStreams(ctx, "cong-an", "none"); !errors.Is(err, registry.ErrNotFound) {
+			t.Errorf("streams of a missing source: %v", err)
+		}
+		if _, err := s.Mappings(ctx, "cong-an", "cong-dan", "none"); !errors.Is(err, registry.ErrNotFound) {
+			t.Errorf("mappings of a missing stream: %v", err)
+		}
+		if _, err := s.Mapping(ctx, "cong-an", "cong-dan", "trong", 5); !errors.Is(err, registry.ErrNotFound) {
+			t.Errorf("missing version: %v", err)
+		}
+	})
+}

@@ -148,7 +148,7 @@ func (s *Store) insertSource(ctx context.Context, tx querier, dept string, spec 
 	_, err = tx.ExecContext(ctx, s.q(`INSERT INTO registry_sources (kind, `+sourceColumns+`) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)`),
 		spec.Kind, dept, spec.Name, text, origin, file, keyID, ct, secretAt, s.timeArg(t), s.timeArg(t))
 	if err != nil {
-		return fmt.Errorf("create source %s/%s: %w", dept, spec.Name, err)
+		return insertErr("source "+dept+"/"+spec.Name, err)
 	}
 	return nil
 }

@@ -59,7 +59,7 @@ func (s *Store) insertStream(ctx context.Context, tx querier, dept, source strin
 	_, err = tx.ExecContext(ctx, s.q(`INSERT INTO registry_streams (`+streamColumns+`) VALUES (?, ?, ?, ?, ?, ?, 1, 0, ?, ?)`),
 		dept, source, spec.Name, text, origin, file, s.timeArg(t), s.timeArg(t))
 	if err != nil {
-		return fmt.Errorf("create stream %s/%s/%s: %w", dept, source, spec.Name, err)
+		return insertErr("stream "+dept+"/"+source+"/"+spec.Name, err)
 	}
 	return nil
 }
