@@ -583,3 +583,71 @@ streams:
 		}
 	})
 }
+
+// TestConcurrent: writers that read the same revision, and replicas that
+// apply the same file at once.
+func TestConcurrent(t *testing.T) {
+	each(t, func(t *testing.T, db *database.DB, s *registry.Store) {
+		ctx := context.Background()
+		s.CreateDepartment(ctx, admin, registry.Department{Name: "d"})
+		if _, err := s.CreateSource(ctx, admin, "d", registry.SourceInput{Spec: config.Source{Name: "a", Kind: "postgres", Streams: []config.Stream{streamSpec("s")}}}); err != nil {
+			t.Fatal(err)
+		}
+		const n = 6
+		errs := make(chan error, n)
+		for i := range n {
+			go func() {
+				spec := config.Source{Name: "a", Kind: "postgres", Timeout: time.Duration(i+1) * time.Second}
+				_, err := s.UpdateSource(ctx, admin, "d", "a", 1, registry.SourceInput{Spec: spec})
+				errs <- err
+			}()
+		}
+		ok := 0
+		for range n {
+			err := <-errs
+			switch {
+			case err == nil:
+				ok++
+			case !errors.Is(err, registry.ErrStale):
+				t.Errorf("concurrent update: %v", err)
+			}
+		}
+		if src, _ := s.Source(ctx, "d", "a"); ok != 1 || src.Revision != 2 {
+			t.Errorf("%d updates of revision 1 succeeded; revision %d", ok, src.Revision)
+		}
+		versions := make(chan int, n)
+		for i := range n {
+			go func() {
+				m, err := s.AddMapping(ctx, admin, "d", "a", "s", "k", fmt.Sprint(i))
+				if err != nil {
+					t.Errorf("concurrent upload: %v", err)
+				}
+				versions <- m.Version
+			}()
+		}
+		seen := map[int]bool{}
+		for range n {
+			seen[<-versions] = true
+		}
+		if len(seen) != n {
+			t.Errorf("versions %v", seen)
+		}
+		st := streamSpec("f")
+		st.MappingText = []byte("m")
+		depts := []config.Department{{Name: "f", Sources: []config.Source{{Name: "x", Kind: "sqlite", DSN: "/x.db", Streams: []config.Stream{st}}}}}
+		for range 3 {
+			go func() {
+				_, err := s.Apply(ctx, registry.Actor{Name: "apply:/etc/lienthong.yaml"}, depts, nil)
+				errs <- err
+			}()
+		}
+		for range 3 {
+			if err := <-errs; err != nil {
+				t.Errorf("concurrent apply: %v", err)
+			}
+		}
+		if ms, _ := s.Mappings(ctx, "f", "x", "f"); len(ms) != 1 {
+			t.Errorf("concurrent applies made %d mapping versions", len(ms))
+		}
+	})
+}
