@@ -144,7 +144,7 @@ type Options struct {
 type Scheduler struct {
 	o      Options
 	client *river.Client[*sql.Tx]
-	log     *slog.Logger
+	log    *slog.Logger
 	// id is this replica's River client ID, the name jobs it takes carry.
 	id string
 	// active counts the runs this replica is working.
