@@ -110,6 +110,10 @@ type Run struct {
 	// part in the conservation of Counts.
 	Normalised Normalised `json:"normalised,omitempty" db:"normalised"`
 	Error      string     `json:"error,omitempty" db:"error"`
+	// CancelRequestedAt and CancelRequestedBy record a request to cancel
+	// the run (RequestCancel): when and who asked.
+	CancelRequestedAt *time.Time `json:"cancel_requested_at,omitempty" db:"cancel_requested_at"`
+	CancelRequestedBy string     `json:"cancel_requested_by,omitempty" db:"cancel_requested_by"`
 }
 
 // StreamState is a stream's saved position.
@@ -151,13 +155,18 @@ type Store struct {
 	// LeaseTTL is how long a run on another host may go without a heartbeat
 	// before a new run may take its stream over.
 	LeaseTTL time.Duration
-	now      func() time.Time
+	// HeartbeatInterval is how often a run renews its lease and looks for
+	// a cancel request (RequestCancel): an API user waits about this long
+	// for a cancelled run to stop. Default 2s; the engine never waits more
+	// than a quarter of LeaseTTL.
+	HeartbeatInterval time.Duration
+	now               func() time.Time
 }
 
 // New returns the state store on db.
 func New(db *database.DB) *Store {
 	host, _ := os.Hostname()
-	return &Store{db: db, host: host, LeaseTTL: 2 * time.Minute, now: func() time.Time { return time.Now().UTC() }}
+	return &Store{db: db, host: host, LeaseTTL: 2 * time.Minute, HeartbeatInterval: 2 * time.Second, now: func() time.Time { return time.Now().UTC() }}
 }
 
 // Migrate applies the state store's pending migrations.
@@ -254,13 +263,21 @@ func isUniqueViolation(err error) bool {
 }
 
 // Heartbeat tells other runs this one is alive. It fails with ErrBusy once
-// the run no longer holds its stream.
+// the run no longer holds its stream, and with a *CancelRequest
+// (ErrCancelRequested) once someone asked to cancel the run.
 func (s *Store) Heartbeat(ctx context.Context, runID int64) error {
-	res, err := s.db.ExecContext(ctx, s.q(`UPDATE runs SET heartbeat_at = ? WHERE id = ? AND status = 'running'`), s.clock(ctx, s.db), runID)
-	if err != nil {
+	var by string
+	err := s.db.GetContext(ctx, &by, s.q(`UPDATE runs SET heartbeat_at = ? WHERE id = ? AND status = 'running' RETURNING cancel_requested_by`),
+		s.clock(ctx, s.db), runID)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("%w: run %d no longer holds its stream (it ended or was abandoned after its lease lapsed)", ErrBusy, runID)
+	case err != nil:
 		return fmt.Errorf("heartbeat of run %d: %w", runID, err)
+	case by != "":
+		return &CancelRequest{RunID: runID, By: by}
 	}
-	return holding(res, runID)
+	return nil
 }
 
 // holding checks that an update of a run guarded by status = 'running' found
@@ -559,12 +576,16 @@ func (s *Store) FinishRun(ctx context.Context, runID int64, ref Ref, f Finish) e
 }
 
 const runColumns = `id, department, source, stream, mode, status, started_at, ended_at, host, pid, generation,
-	read, inserted, updated, unchanged, rejected, skipped, deleted, null_cursor, purged_rejects, anonymised, normalised, error`
+	read, inserted, updated, unchanged, rejected, skipped, deleted, null_cursor, purged_rejects, anonymised, normalised, error,
+	cancel_requested_at, cancel_requested_by`
 
-// Run returns one run.
+// Run returns one run; ErrNotFound (and sql.ErrNoRows) when there is none.
 func (s *Store) Run(ctx context.Context, id int64) (Run, error) {
 	var r Run
 	if err := s.db.GetContext(ctx, &r, s.q(`SELECT `+runColumns+` FROM runs WHERE id = ?`), id); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return Run{}, fmt.Errorf("read run %d: %w: %w", id, ErrNotFound, err)
+		}
 		return Run{}, fmt.Errorf("read run %d: %w", id, err)
 	}
 	return r, nil
@@ -573,8 +594,12 @@ func (s *Store) Run(ctx context.Context, id int64) (Run, error) {
 // Filter narrows a listing. Empty fields match everything.
 type Filter struct {
 	Department, Source, Stream string
-	Reason                     string
-	Limit                      int
+	// Reason, Field and Kind narrow rejects: the reason code, the field
+	// it names and the national kind the record was mapped to.
+	Reason string
+	Field  string
+	Kind   string
+	Limit  int
 	// After lists only rejects whose source key sorts after it, for paging.
 	After string
 }
@@ -582,7 +607,8 @@ type Filter struct {
 func (f Filter) where() (string, []any) {
 	var conds []string
 	var args []any
-	for _, c := range []struct{ col, v string }{{"department", f.Department}, {"source", f.Source}, {"stream", f.Stream}, {"reason", f.Reason}} {
+	for _, c := range []struct{ col, v string }{{"department", f.Department}, {"source", f.Source}, {"stream", f.Stream},
+		{"reason", f.Reason}, {"field", f.Field}, {"kind", f.Kind}} {
 		if c.v != "" {
 			conds = append(conds, c.col+" = ?")
 			args = append(args, c.v)
@@ -600,7 +626,7 @@ func (f Filter) where() (string, []any) {
 
 // Runs lists runs, newest first.
 func (s *Store) Runs(ctx context.Context, f Filter) ([]Run, error) {
-	f.Reason, f.After = "", ""
+	f.Reason, f.Field, f.Kind, f.After = "", "", "", ""
 	where, args := f.where()
 	q := `SELECT ` + runColumns + ` FROM runs` + where + ` ORDER BY id DESC`
 	if f.Limit > 0 {
@@ -615,15 +641,37 @@ func (s *Store) Runs(ctx context.Context, f Filter) ([]Run, error) {
 
 // Rejects lists rejects, by stream and source key.
 func (s *Store) Rejects(ctx context.Context, f Filter) ([]Reject, error) {
+	out := []Reject{}
+	err := s.EachReject(ctx, f, func(r Reject) error {
+		out = append(out, r)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// EachReject calls fn with each reject f matches, by stream and source key,
+// one row at a time: an export of a hundred thousand rejects (the API's
+// CSV) holds one in memory, not the list. An error from fn stops the
+// iteration and is returned as is. fn must not use the state store's
+// database on SQLite, whose one writer the open cursor may hold.
+func (s *Store) EachReject(ctx context.Context, f Filter, fn func(Reject) error) error {
 	where, args := f.where()
 	q := `SELECT department, source, stream, source_key, kind, raw, field, stage, reason, message, violations, run_id, first_seen_at, last_seen_at
 		FROM rejects` + where + ` ORDER BY department, source, stream, source_key`
 	if f.Limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d", f.Limit)
 	}
+	rows, err := s.db.QueryxContext(ctx, s.q(q), args...)
+	if err != nil {
+		return fmt.Errorf("list rejects: %w", err)
+	}
+	defer rows.Close()
 	// SQLite hands TEXT back as a string, which database/sql will not put
 	// in a json.RawMessage: scan the JSON columns as text.
-	var rows []struct {
+	var r struct {
 		Ref
 		SourceKey   string    `db:"source_key"`
 		Kind        string    `db:"kind"`
@@ -637,16 +685,20 @@ func (s *Store) Rejects(ctx context.Context, f Filter) ([]Reject, error) {
 		FirstSeenAt time.Time `db:"first_seen_at"`
 		LastSeenAt  time.Time `db:"last_seen_at"`
 	}
-	if err := s.db.SelectContext(ctx, &rows, s.q(q), args...); err != nil {
-		return nil, fmt.Errorf("list rejects: %w", err)
-	}
-	out := make([]Reject, len(rows))
-	for i, r := range rows {
-		out[i] = Reject{Ref: r.Ref, SourceKey: r.SourceKey, Kind: r.Kind, Raw: json.RawMessage(r.Raw), Field: r.Field, Stage: r.Stage,
+	for rows.Next() {
+		if err := rows.StructScan(&r); err != nil {
+			return fmt.Errorf("list rejects: %w", err)
+		}
+		if err := fn(Reject{Ref: r.Ref, SourceKey: r.SourceKey, Kind: r.Kind, Raw: json.RawMessage(r.Raw), Field: r.Field, Stage: r.Stage,
 			Reason: r.Reason, Message: r.Message, Violations: json.RawMessage(r.Violations), RunID: r.RunID,
-			FirstSeenAt: r.FirstSeenAt, LastSeenAt: r.LastSeenAt}
+			FirstSeenAt: r.FirstSeenAt, LastSeenAt: r.LastSeenAt}); err != nil {
+			return err
+		}
 	}
-	return out, nil
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("list rejects: %w", err)
+	}
+	return nil
 }
 
 // ReasonCount is how many rejects have one reason.
