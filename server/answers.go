@@ -98,4 +98,3 @@ func duration(d time.Duration) string {
 	}
 	return d.String()
 }
-

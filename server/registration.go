@@ -349,4 +349,3 @@ func nonNil[T any](s []T) []T {
 	}
 	return s
 }
-
