@@ -38,6 +38,8 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeProblem(w, r, Problem{Status: http.StatusUnprocessableEntity, Title: "Check failed",
 			Detail:   "the check against the department's system failed, so nothing was saved: " + strings.Join(check.Problems, "; "),
 			Problems: check.Problems})
+	case errors.Is(err, ops.ErrRevisionRequired):
+		problem(w, r, http.StatusPreconditionRequired, shown(err))
 	case errors.Is(err, registry.ErrStale):
 		problem(w, r, http.StatusPreconditionFailed, shown(err)+": read it again and send its new ETag in If-Match")
 	case errors.Is(err, ops.ErrForbidden):
@@ -52,8 +54,6 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		// sentinel's own words say what to do, and hold no secret.
 		s.Log.Error("secret keys", "request_id", requestIDOf(r.Context()), "path", redactPath(r.URL.Path), "error", err)
 		problem(w, r, http.StatusServiceUnavailable, "the server cannot use the sources' secrets: "+keyringReason(err))
-	case errors.Is(err, errNotBuilt):
-		problem(w, r, http.StatusNotImplemented, errNotBuilt.Error())
 	case errors.Is(err, context.DeadlineExceeded):
 		s.storeFailed(w, r, err)
 	default:

@@ -53,7 +53,7 @@ func (s *server) createDepartment(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) getDepartment(w http.ResponseWriter, r *http.Request) {
-	d, err := s.opsDepartment(r.Context(), callerOf(r.Context()), r.PathValue("dept"))
+	d, err := s.Ops.Department(r.Context(), callerOf(r.Context()), r.PathValue("dept"))
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -62,7 +62,7 @@ func (s *server) getDepartment(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) deleteDepartment(w http.ResponseWriter, r *http.Request) {
-	if err := s.opsDeleteDepartment(r.Context(), callerOf(r.Context()), r.PathValue("dept")); err != nil {
+	if err := s.Ops.DeleteDepartment(r.Context(), callerOf(r.Context()), r.PathValue("dept")); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -115,11 +115,7 @@ func (s *server) listSources(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	out := make([]sourceAnswer, len(vs))
-	for i, v := range vs {
-		out[i] = newSourceAnswer(v)
-	}
-	writeJSON(w, map[string]any{"sources": out})
+	writeJSON(w, map[string]any{"sources": nonNil(vs)})
 }
 
 func (s *server) createSource(w http.ResponseWriter, r *http.Request) {
@@ -135,7 +131,7 @@ func (s *server) createSource(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("ETag", etag(v.Revision))
-	created(w, "/v1/departments/"+dept+"/sources/"+v.Spec.Name, newSourceAnswer(v))
+	created(w, "/v1/departments/"+dept+"/sources/"+v.Spec.Name, v)
 }
 
 func (s *server) getSource(w http.ResponseWriter, r *http.Request) {
@@ -145,7 +141,7 @@ func (s *server) getSource(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("ETag", etag(v.Revision))
-	writeJSON(w, newSourceAnswer(v))
+	writeJSON(w, v)
 }
 
 func (s *server) updateSource(w http.ResponseWriter, r *http.Request) {
@@ -164,7 +160,7 @@ func (s *server) updateSource(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("ETag", etag(v.Revision))
-	writeJSON(w, newSourceAnswer(v))
+	writeJSON(w, v)
 }
 
 func (s *server) deleteSource(w http.ResponseWriter, r *http.Request) {
@@ -197,7 +193,7 @@ func (s *server) createStream(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("ETag", etag(v.Revision))
-	created(w, "/v1/departments/"+dept+"/sources/"+source+"/streams/"+v.Spec.Name, newStreamAnswer(v))
+	created(w, "/v1/departments/"+dept+"/sources/"+source+"/streams/"+v.Spec.Name, v)
 }
 
 func (s *server) getStream(w http.ResponseWriter, r *http.Request) {
@@ -207,7 +203,7 @@ func (s *server) getStream(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("ETag", etag(v.Revision))
-	writeJSON(w, newStreamAnswer(v))
+	writeJSON(w, v)
 }
 
 func (s *server) updateStream(w http.ResponseWriter, r *http.Request) {
@@ -226,7 +222,7 @@ func (s *server) updateStream(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("ETag", etag(v.Revision))
-	writeJSON(w, newStreamAnswer(v))
+	writeJSON(w, v)
 }
 
 func (s *server) deleteStream(w http.ResponseWriter, r *http.Request) {

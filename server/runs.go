@@ -49,7 +49,7 @@ func (s *server) visibleStreams(c ops.Caller) []StreamInfo {
 	}
 	var out []StreamInfo
 	for _, info := range s.Streams {
-		if dept := clientDepartment(c.Client); dept != "" && info.Department == dept {
+		if c.Client.Department != "" && info.Department == c.Client.Department {
 			out = append(out, info)
 		}
 	}
@@ -74,7 +74,7 @@ func (s *server) listRuns(w http.ResponseWriter, r *http.Request) {
 		}
 		f.Department, f.Source, f.Stream = info.Department, info.Source, info.Stream
 	} else if !c.Admin {
-		f.Department = clientDepartment(c.Client)
+		f.Department = c.Client.Department
 	}
 	s.answerRuns(w, r, f)
 }
