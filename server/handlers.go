@@ -117,7 +117,7 @@ func (s *server) storeFailed(w http.ResponseWriter, r *http.Request, err error) 
 // notFound answers every path no route matches, and a known path asked
 // with a method it does not serve.
 func (s *server) notFound(w http.ResponseWriter, r *http.Request) {
-	if allowed := s.methods(r); len(allowed) > 0 {
+	if allowed := s.methods(r); len(allowed) > 0 && !slices.Contains(allowed, r.Method) {
 		w.Header().Set("Allow", strings.Join(allowed, ", "))
 		problem(w, r, http.StatusMethodNotAllowed, fmt.Sprintf("%s serves only %s", r.URL.Path, strings.Join(allowed, ", ")))
 		return
