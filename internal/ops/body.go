@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -89,12 +90,24 @@ func (s *Service) registrationRules(src config.Source, secret *string) []config.
 	return bad
 }
 
+// unknownKey finds config's message for an unknown key, which it files
+// under the mapping that holds the key.
+var unknownKey = regexp.MustCompile(`^(?:line \d+: )?unknown key "([^"]+)"`)
+
 // mergeFields joins field errors, dropping repeats of the same field and
-// reason.
+// reason; an unknown key is filed under its own path, which is where an
+// API client looks for it.
 func mergeFields(lists ...[]config.FieldError) []config.FieldError {
 	var out []config.FieldError
 	for _, l := range lists {
 		for _, f := range l {
+			if m := unknownKey.FindStringSubmatch(f.Reason); m != nil && !strings.HasSuffix(f.Field, m[1]) {
+				if f.Field == "" {
+					f.Field = m[1]
+				} else {
+					f.Field += "." + m[1]
+				}
+			}
 			if !slices.Contains(out, f) {
 				out = append(out, f)
 			}
