@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
+	"time"
 
 	"github.com/lienthong/lienthong/config"
 	"github.com/lienthong/lienthong/connectors"
@@ -38,7 +40,7 @@ func (a *app) useRegistry(ctx context.Context) error {
 			"config", a.cfg.Path, "error", err)
 		return a.withRegistered(ctx, file)
 	}
-	if _, err := a.reg.Apply(ctx, a.applyActor(), file, os.ReadFile); err != nil {
+	if err := a.applyFile(ctx, file); err != nil {
 		var inv *registry.InvalidError
 		if !errors.As(err, &inv) {
 			return fmt.Errorf("apply %s to the registry: %w", a.cfg.Path, err)
@@ -55,9 +57,35 @@ func (a *app) useRegistry(ctx context.Context) error {
 	return nil
 }
 
+// applyFile applies the file's departments. Replicas of serve starting
+// together apply the same file at once: the one whose transaction loses
+// the race applies again, and finds nothing to change.
+func (a *app) applyFile(ctx context.Context, depts []config.Department) error {
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		if _, err = a.reg.Apply(ctx, a.applyActor(), depts, os.ReadFile); err == nil {
+			return nil
+		}
+		var inv *registry.InvalidError
+		if errors.As(err, &inv) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(50*(attempt+1)) * time.Millisecond):
+		}
+	}
+	return err
+}
+
 // applyActor is who the change log says applied the file.
 func (a *app) applyActor() registry.Actor {
-	return registry.Actor{Name: "apply:" + a.cfg.Path}
+	path, err := filepath.Abs(a.cfg.Path)
+	if err != nil {
+		path = a.cfg.Path
+	}
+	return registry.Actor{Name: "apply:" + path}
 }
 
 // withRegistered sets the configuration's departments to the file's own,

@@ -8,7 +8,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
-		"syscall"
+	"syscall"
 	"time"
 
 	"github.com/lienthong/lienthong/config"
