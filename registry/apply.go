@@ -10,6 +10,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/lienthong/lienthong/config"
+	"github.com/lienthong/lienthong/internal/database"
 )
 
 // MappingName is how a registered stream's mapping is named in
@@ -69,8 +70,8 @@ func (s *Store) Config(ctx context.Context) ([]config.Department, error) {
 	return out, nil
 }
 
-// ApplyFile is the file an Apply by actor a writes for: a.Name without its
-// "apply:" prefix.
+// applyFile is the file an Apply by actor a writes for: a.Name without
+// its "apply:" prefix.
 func applyFile(a Actor) string { return strings.TrimPrefix(a.Name, "apply:") }
 
 // Apply writes a configuration file's departments into the registry in
@@ -82,12 +83,20 @@ func applyFile(a Actor) string { return strings.TrimPrefix(a.Name, "apply:") }
 // once it holds no source). An API-registered object the file declares
 // is taken over: it becomes file-origin and a taken-over source loses its
 // sealed secret (the file names its DSN). a.Name is "apply:<file>";
-// dsn_file paths are stored absolute.
+// dsn_file paths are stored absolute. A stream whose MappingText is set
+// gives its mapping text itself, and readMapping is not called for it.
 func (s *Store) Apply(ctx context.Context, a Actor, depts []config.Department, readMapping func(path string) ([]byte, error)) (ApplyReport, error) {
 	file := applyFile(a)
 	var rep ApplyReport
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		rep = ApplyReport{}
+		if s.db.Dialect == database.Postgres {
+			// Replicas that start together apply the same file one after
+			// the other; the second finds everything unchanged.
+			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('lienthong-registry-apply'))`); err != nil {
+				return fmt.Errorf("lock: %w", err)
+			}
+		}
 		declared := map[string]bool{}
 		for _, d := range depts {
 			declared[d.Name] = true
