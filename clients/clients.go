@@ -1,7 +1,7 @@
 // Package clients keeps the callers of the HTTP API that hold a bearer
-// token (portal clients today; departments and administrators' own tokens
-// can be added as more scopes): their names, scopes, the forms they may
-// fill, expiry and revocation.
+// token: portal clients (pre-fill, access reports) and departments' tokens
+// (their sources, mappings, runs and rejects): their names, department,
+// scopes, the forms they may fill, expiry and revocation.
 //
 // A token is random, shown once when made, and stored only as its SHA-256
 // hash: a copy of the database gives no usable token. Authenticate finds a
@@ -33,7 +33,7 @@ import (
 //go:embed migrations
 var migrations embed.FS
 
-// Scopes a client may hold.
+// Scopes a portal client may hold.
 const (
 	// ScopePrefill lets a portal read a citizen's pre-fill of a form.
 	ScopePrefill = "prefill"
@@ -41,14 +41,38 @@ const (
 	ScopeAuditSubject = "audit:subject"
 )
 
+// Scopes a department's token may hold, each over its own department only
+// (internal/ops decides what each allows).
+const (
+	ScopeSourcesRead   = "sources:read"
+	ScopeSourcesWrite  = "sources:write"
+	ScopeMappingsWrite = "mappings:write"
+	ScopeRunsRead      = "runs:read"
+	ScopeRunsWrite     = "runs:write"
+	ScopeRejectsRead   = "rejects:read"
+	ScopeRejectsWrite  = "rejects:write"
+)
+
+// PortalScopes are the scopes of a client without a department.
+var PortalScopes = []string{ScopePrefill, ScopeAuditSubject}
+
+// DepartmentScopes are the scopes of a department's token. The two lists
+// do not mix: a department's token reads no citizen's pre-fill, and a
+// portal's token manages no department.
+var DepartmentScopes = []string{ScopeSourcesRead, ScopeSourcesWrite, ScopeMappingsWrite,
+	ScopeRunsRead, ScopeRunsWrite, ScopeRejectsRead, ScopeRejectsWrite}
+
 // Scopes lists every scope, for validation and help texts.
-var Scopes = []string{ScopePrefill, ScopeAuditSubject}
+var Scopes = append(slices.Clone(PortalScopes), DepartmentScopes...)
 
 // Client is a holder of an API token.
 type Client struct {
-	ID     int64    `json:"id"`
-	Name   string   `json:"name"`
-	Scopes []string `json:"scopes"`
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+	// Department is the department whose token this is; empty for a
+	// portal client.
+	Department string   `json:"department,omitempty"`
+	Scopes     []string `json:"scopes"`
 	// Forms limits the forms the client may fill; empty means all.
 	Forms     []string   `json:"forms,omitempty"`
 	CreatedAt time.Time  `json:"created_at"`
@@ -69,6 +93,31 @@ var (
 	ErrExpired      = errors.New("clients: the token has expired")
 	ErrRevoked      = errors.New("clients: the token was revoked")
 )
+
+// Errors of Add and Revoke, matched with errors.Is; the returned errors
+// name the client.
+var (
+	// ErrExists: a client of that name exists (names are unique over the
+	// whole register, revoked clients included).
+	ErrExists = errors.New("clients: a client of that name exists")
+	// ErrNotFound: no such client holds a live token.
+	ErrNotFound = errors.New("clients: no such client holds a live token")
+)
+
+// InvalidError is a NewClient that Add refuses, naming the field at fault
+// ("name", "department", "scopes", "forms").
+type InvalidError struct {
+	Client string
+	Field  string
+	Reason string
+}
+
+func (e *InvalidError) Error() string {
+	if e.Client == "" || e.Field == "name" {
+		return "add client: " + e.Reason
+	}
+	return "add client " + e.Client + ": " + e.Reason
+}
 
 // tokenPrefix marks lienthong's tokens, so a leaked one is recognised by
 // secret scanners.
@@ -146,49 +195,81 @@ func (s *Store) Pending(ctx context.Context) (int, error) {
 
 // NewClient is what Add needs.
 type NewClient struct {
-	Name   string
-	Scopes []string
-	Forms  []string
+	Name string
+	// Department makes a department's token, which holds only
+	// DepartmentScopes; empty makes a portal client (PortalScopes).
+	Department string
+	Scopes     []string
+	Forms      []string
 	// ExpiresAt, when not zero, is when the token stops working.
 	ExpiresAt time.Time
 }
 
-var namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
+var (
+	namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
+	// deptPattern is config's name rule for departments.
+	deptPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+)
 
-// Add registers a client and returns it with its token, which is not kept
-// and cannot be shown again.
-func (s *Store) Add(ctx context.Context, n NewClient) (Client, string, error) {
+// validate checks a NewClient before it is stored.
+func (n NewClient) validate() error {
+	bad := func(field, format string, a ...any) error {
+		return &InvalidError{Client: n.Name, Field: field, Reason: fmt.Sprintf(format, a...)}
+	}
 	if !namePattern.MatchString(n.Name) {
-		return Client{}, "", fmt.Errorf("add client: %q is not a client name: use lowercase letters, digits, dots and dashes", n.Name)
+		return bad("name", "%q is not a client name: use lowercase letters, digits, dots and dashes", n.Name)
+	}
+	allowed, other, what := PortalScopes, DepartmentScopes, "a portal client"
+	if n.Department != "" {
+		if !deptPattern.MatchString(n.Department) {
+			return bad("department", "%q is not a department name: use lowercase letters, digits, dashes and underscores", n.Department)
+		}
+		allowed, other, what = DepartmentScopes, PortalScopes, "a department's token"
+		if len(n.Forms) > 0 {
+			return bad("forms", "a department's token fills no form: leave forms empty")
+		}
 	}
 	if len(n.Scopes) == 0 {
-		return Client{}, "", fmt.Errorf("add client %s: give at least one scope (%s)", n.Name, strings.Join(Scopes, ", "))
+		return bad("scopes", "give at least one scope (%s)", strings.Join(allowed, ", "))
 	}
 	for _, sc := range n.Scopes {
-		if !slices.Contains(Scopes, sc) {
-			return Client{}, "", fmt.Errorf("add client %s: unknown scope %q (scopes: %s)", n.Name, sc, strings.Join(Scopes, ", "))
+		switch {
+		case slices.Contains(other, sc):
+			return bad("scopes", "scope %q is not for %s (its scopes: %s)", sc, what, strings.Join(allowed, ", "))
+		case !slices.Contains(allowed, sc):
+			return bad("scopes", "unknown scope %q (scopes: %s)", sc, strings.Join(allowed, ", "))
 		}
 	}
 	for _, f := range n.Forms {
 		if f == "" || strings.ContainsAny(f, " \t") {
-			return Client{}, "", fmt.Errorf("add client %s: %q is not a form name", n.Name, f)
+			return bad("forms", "%q is not a form name", f)
 		}
 	}
+	return nil
+}
+
+// Add registers a client and returns it with its token, which is not kept
+// and cannot be shown again. A refused NewClient is an *InvalidError; a
+// name already used (by any client, of any department) is ErrExists.
+func (s *Store) Add(ctx context.Context, n NewClient) (Client, string, error) {
+	if err := n.validate(); err != nil {
+		return Client{}, "", err
+	}
 	tok, hash := NewToken()
-	c := Client{Name: n.Name, Scopes: n.Scopes, Forms: n.Forms, CreatedAt: time.Now().UTC().Truncate(time.Microsecond)}
+	c := Client{Name: n.Name, Department: n.Department, Scopes: n.Scopes, Forms: n.Forms, CreatedAt: time.Now().UTC().Truncate(time.Microsecond)}
 	var expires any
 	if !n.ExpiresAt.IsZero() {
 		t := n.ExpiresAt.UTC().Truncate(time.Microsecond)
 		c.ExpiresAt = &t
 		expires = s.timeArg(t)
 	}
-	q := s.db.Rebind(`INSERT INTO api_clients (name, token_hash, scopes, forms, created_at, expires_at)
-VALUES (?, ?, ?, ?, ?, ?) RETURNING id`)
-	err := s.db.QueryRowContext(ctx, q, c.Name, hash[:], strings.Join(c.Scopes, " "), strings.Join(c.Forms, " "),
+	q := s.db.Rebind(`INSERT INTO api_clients (name, department, token_hash, scopes, forms, created_at, expires_at)
+VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`)
+	err := s.db.QueryRowContext(ctx, q, c.Name, c.Department, hash[:], strings.Join(c.Scopes, " "), strings.Join(c.Forms, " "),
 		s.timeArg(c.CreatedAt), expires).Scan(&c.ID)
 	if err != nil {
 		if strings.Contains(err.Error(), "unique") || strings.Contains(err.Error(), "UNIQUE") {
-			return Client{}, "", fmt.Errorf("add client %s: a client of that name exists; revoke it or choose another name", n.Name)
+			return Client{}, "", fmt.Errorf("add client %s: %w; revoke it or choose another name", n.Name, ErrExists)
 		}
 		return Client{}, "", fmt.Errorf("add client %s: %w", n.Name, err)
 	}
@@ -225,7 +306,7 @@ func scanTime(v any) (*time.Time, error) {
 	return &t, nil
 }
 
-const clientColumns = `id, name, token_hash, scopes, forms, created_at, expires_at, revoked_at`
+const clientColumns = `id, name, department, token_hash, scopes, forms, created_at, expires_at, revoked_at`
 
 func scanClient(row interface{ Scan(...any) error }) (Client, []byte, error) {
 	var (
@@ -234,7 +315,7 @@ func scanClient(row interface{ Scan(...any) error }) (Client, []byte, error) {
 		scopes, forms             string
 		created, expires, revoked any
 	)
-	if err := row.Scan(&c.ID, &c.Name, &hash, &scopes, &forms, &created, &expires, &revoked); err != nil {
+	if err := row.Scan(&c.ID, &c.Name, &c.Department, &hash, &scopes, &forms, &created, &expires, &revoked); err != nil {
 		return Client{}, nil, err
 	}
 	c.Scopes = strings.Fields(scopes)
@@ -312,28 +393,54 @@ func checkLive(c Client, now time.Time) (Client, error) {
 
 // Revoke stops the named client's token now.
 func (s *Store) Revoke(ctx context.Context, name string) error {
-	res, err := s.db.ExecContext(ctx, s.db.Rebind(`UPDATE api_clients SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL`),
-		s.timeArg(time.Now().UTC().Truncate(time.Microsecond)), name)
+	return s.revoke(ctx, "revoke client "+name, `name = ?`, name)
+}
+
+// RevokeDepartment stops the named token of a department now. A token of
+// that name in another department, or a portal client's, is not found.
+func (s *Store) RevokeDepartment(ctx context.Context, dept, name string) error {
+	if dept == "" {
+		return fmt.Errorf("revoke token %s: name its department", name)
+	}
+	return s.revoke(ctx, "revoke token "+dept+"/"+name, `department = ? AND name = ?`, dept, name)
+}
+
+func (s *Store) revoke(ctx context.Context, op, where string, args ...any) error {
+	res, err := s.db.ExecContext(ctx, s.db.Rebind(`UPDATE api_clients SET revoked_at = ? WHERE `+where+` AND revoked_at IS NULL`),
+		append([]any{s.timeArg(time.Now().UTC().Truncate(time.Microsecond))}, args...)...)
 	if err != nil {
-		return fmt.Errorf("revoke client %s: %w", name, err)
+		return fmt.Errorf("%s: %w", op, err)
 	}
 	s.mu.Lock()
 	s.cache = nil // this replica stops the token at once
 	s.mu.Unlock()
 	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("revoke client %s: no such client holds a live token (lienthong clients list shows them)", name)
+		return fmt.Errorf("%s: %w (lienthong clients list shows them)", op, ErrNotFound)
 	}
 	return nil
 }
 
 // List returns every client, revoked ones included, by name.
 func (s *Store) List(ctx context.Context) ([]Client, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+clientColumns+` FROM api_clients ORDER BY name`)
+	return s.list(ctx, `SELECT `+clientColumns+` FROM api_clients ORDER BY name`)
+}
+
+// ListDepartment returns a department's tokens, revoked ones included,
+// by name.
+func (s *Store) ListDepartment(ctx context.Context, dept string) ([]Client, error) {
+	if dept == "" {
+		return nil, errors.New("list department tokens: name the department")
+	}
+	return s.list(ctx, s.db.Rebind(`SELECT `+clientColumns+` FROM api_clients WHERE department = ? ORDER BY name`), dept)
+}
+
+func (s *Store) list(ctx context.Context, q string, args ...any) ([]Client, error) {
+	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list clients: %w", err)
 	}
 	defer rows.Close()
-	var out []Client
+	out := []Client{}
 	for rows.Next() {
 		c, _, err := scanClient(rows)
 		if err != nil {
