@@ -287,3 +287,11 @@ func (d *document) required(path, key, ifEmpty string) {
 	}
 	d.addAt(path, fmt.Sprintf("missing required key %q", key))
 }
+
+// NameRule says what a department, source or stream name may hold, for
+// messages outside a file.
+const NameRule = `use lowercase letters a-z, digits, "-" and "_", starting with a letter or digit`
+
+// ValidName reports whether name is a valid department, source or stream
+// name: the registry and the API judge names by the file's rule.
+func ValidName(name string) bool { return nameRE.MatchString(name) }

@@ -21,8 +21,11 @@ package registry
 
 import (
 	"context"
+	"embed"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/lienthong/lienthong/config"
@@ -55,7 +58,13 @@ type InvalidError struct {
 	Fields []config.FieldError
 }
 
-func (e *InvalidError) Error() string { panic("TODO") }
+func (e *InvalidError) Error() string {
+	parts := make([]string, len(e.Fields))
+	for i, f := range e.Fields {
+		parts[i] = f.Field + ": " + f.Reason
+	}
+	return "registry: invalid: " + strings.Join(parts, "; ")
+}
 
 // Actor is who makes a change, for the change log.
 type Actor struct {
@@ -173,91 +182,29 @@ type Store struct {
 // sealing or opening one fails with keyring.ErrNoKeys.
 func New(db *database.DB, keys *keyring.Ring) *Store { return &Store{db: db, keys: keys} }
 
+//go:embed migrations
+var migrations embed.FS
+
 // Migrate applies the registry's migrations.
-func (s *Store) Migrate(ctx context.Context) (int, error) { panic("TODO") }
+func (s *Store) Migrate(ctx context.Context) (int, error) {
+	ms, err := database.LoadMigrations(migrations, "migrations", s.db.Dialect)
+	if err != nil {
+		return 0, fmt.Errorf("migrate registry: %w", err)
+	}
+	n, err := s.db.Migrate(ctx, "registry", ms)
+	if err != nil {
+		return n, fmt.Errorf("migrate registry: %w", err)
+	}
+	return n, nil
+}
 
 // Pending counts the registry's migrations not yet applied.
-func (s *Store) Pending(ctx context.Context) (int, error) { panic("TODO") }
-
-// Departments.
-func (s *Store) CreateDepartment(ctx context.Context, a Actor, d Department) (Department, error) {
-	panic("TODO")
-}
-func (s *Store) Department(ctx context.Context, name string) (Department, error) { panic("TODO") }
-func (s *Store) ListDepartments(ctx context.Context) ([]Department, error)       { panic("TODO") }
-
-// DeleteDepartment removes a department without sources (ErrInUse).
-func (s *Store) DeleteDepartment(ctx context.Context, a Actor, name string) error { panic("TODO") }
-
-// Sources.
-func (s *Store) CreateSource(ctx context.Context, a Actor, dept string, in SourceInput) (Source, error) {
-	panic("TODO")
-}
-func (s *Store) Source(ctx context.Context, dept, name string) (Source, error) { panic("TODO") }
-func (s *Store) ListSources(ctx context.Context, dept string) ([]Source, error) {
-	panic("TODO")
-}
-func (s *Store) UpdateSource(ctx context.Context, a Actor, dept, name string, revision int64, in SourceInput) (Source, error) {
-	panic("TODO")
-}
-
-// DeleteSource removes a source and its streams and mapping versions from
-// the registry; the ledger, rejects and national records stay.
-func (s *Store) DeleteSource(ctx context.Context, a Actor, dept, name string) error { panic("TODO") }
-
-// SourceSecret opens a source's secret, for the run or check that opens
-// the source. Never log or return it.
-func (s *Store) SourceSecret(ctx context.Context, dept, name string) (string, error) { panic("TODO") }
-
-// Streams.
-func (s *Store) CreateStream(ctx context.Context, a Actor, dept, source string, spec config.Stream) (Stream, error) {
-	panic("TODO")
-}
-func (s *Store) Stream(ctx context.Context, dept, source, name string) (Stream, error) {
-	panic("TODO")
-}
-func (s *Store) ListStreams(ctx context.Context, dept, source string) ([]Stream, error) {
-	panic("TODO")
-}
-func (s *Store) UpdateStream(ctx context.Context, a Actor, dept, source, name string, revision int64, spec config.Stream) (Stream, error) {
-	panic("TODO")
-}
-func (s *Store) DeleteStream(ctx context.Context, a Actor, dept, source, name string) error {
-	panic("TODO")
-}
-
-// Mappings. AddMapping stores a new version (not active) after the
-// caller compiled it; kind is the record kind it makes.
-func (s *Store) AddMapping(ctx context.Context, a Actor, dept, source, stream, kind, text string) (MappingVersion, error) {
-	panic("TODO")
-}
-func (s *Store) Mapping(ctx context.Context, dept, source, stream string, version int) (MappingVersion, error) {
-	panic("TODO")
-}
-func (s *Store) Mappings(ctx context.Context, dept, source, stream string) ([]MappingVersion, error) {
-	panic("TODO")
-}
-
-// ActivateMapping makes a version the one runs use; activating an older
-// version is the roll-back.
-func (s *Store) ActivateMapping(ctx context.Context, a Actor, dept, source, stream string, version int) (MappingVersion, error) {
-	panic("TODO")
-}
-
-// Config returns every registered department with its sources and
-// streams as lienthong.yaml would declare them, for the engine: each
-// stream's Mapping is "registry:dept/source/stream@vN" and MappingText its
-// active version's text (streams with no active mapping are left out);
-// secrets are not opened (ResolvedDSN empty; Registered true).
-func (s *Store) Config(ctx context.Context) ([]config.Department, error) { panic("TODO") }
-
-// Changes lists change-log entries, newest first.
-func (s *Store) Changes(ctx context.Context, f ChangeFilter) ([]Change, error) { panic("TODO") }
-
-// Record writes a change-log entry for a change made outside the registry
-// (a token issued or revoked, a run triggered or cancelled).
-func (s *Store) Record(ctx context.Context, a Actor, action, object string, detail any) error {
-	panic("TODO")
+func (s *Store) Pending(ctx context.Context) (int, error) {
+	ms, err := database.LoadMigrations(migrations, "migrations", s.db.Dialect)
+	if err != nil {
+		return 0, fmt.Errorf("registry migrations: %w", err)
+	}
+	return s.db.Pending(ctx, "registry", ms)
 }
 
 // ApplyReport says what Apply did, object by object ("dept/source/stream"
@@ -270,17 +217,3 @@ type ApplyReport struct {
 	// TakenOver lists API-registered objects the file now declares.
 	TakenOver []string `json:"taken_over"`
 }
-
-// Apply writes a configuration file's departments into the registry in
-// one transaction: each department, source and stream it declares is
-// created or updated with origin "file"; each stream's mapping file (read
-// with readMapping, compiled by the caller beforehand) becomes a new
-// version and is activated when its text changed; file-origin objects of
-// those departments that the file no longer declares are removed.
-func (s *Store) Apply(ctx context.Context, a Actor, depts []config.Department, readMapping func(path string) ([]byte, error)) (ApplyReport, error) {
-	panic("TODO")
-}
-
-// RotateSecrets re-seals every secret not sealed under the ring's primary
-// key and returns how many it re-sealed.
-func (s *Store) RotateSecrets(ctx context.Context, a Actor) (int, error) { panic("TODO") }
