@@ -132,6 +132,11 @@ func (e *Engine) Run(ctx context.Context, job Job) (state.Run, error) {
 		if errors.Is(ctx.Err(), context.Canceled) {
 			fin.Error = "interrupted; the next run resumes from the last committed batch"
 		}
+		// Someone asked to cancel the run (state.Store.RequestCancel): it
+		// stopped at a batch boundary, and the next run resumes from there.
+		if cr := (*state.CancelRequest)(nil); errors.As(runErr, &cr) {
+			fin.Status, fin.Error = state.StatusCancelled, cr.Error()
+		}
 		fin.Checkpoint, fin.FullDone, fin.Deleted = nil, false, 0
 		// The records the refused refresh missed may come back to the
 		// source: the next attempt must read it all again to see them.
@@ -148,7 +153,7 @@ func (e *Engine) Run(ctx context.Context, job Job) (state.Run, error) {
 		if fin.ReadSource {
 			e.Metrics.LastSuccess.WithLabelValues(labels...).SetToCurrentTime()
 		}
-	} else {
+	} else if fin.Status != state.StatusCancelled {
 		e.Metrics.RunFailures.WithLabelValues(labels...).Inc()
 	}
 	var final state.Run
@@ -170,7 +175,7 @@ func (e *Engine) Run(ctx context.Context, job Job) (state.Run, error) {
 	return final, nil
 }
 
-func (e *Engine) run(ctx context.Context, run state.Run, job Job, p *patience, log *slog.Logger) (state.Finish, error) {
+func (e *Engine) run(ctx context.Context, run state.Run, job Job, p *patience, log *slog.Logger) (fin state.Finish, err error) {
 	// A mapping that reads a column the stream lacks would reject every
 	// record: stop before anything is read.
 	if err := p.do(ctx, func() error { return CheckColumns(ctx, job.Source, job.Stream, job.Mapper) }); err != nil {
@@ -202,9 +207,16 @@ func (e *Engine) run(ctx context.Context, run state.Run, job Job, p *patience, l
 		prov.Generation = st.FullGeneration
 	}
 
-	// A run that loses its lease stops: another run has the stream.
+	// A run that loses its lease stops: another run has the stream. So
+	// does one someone asked to cancel: whatever error its stages saw on
+	// the way out, the run ends for that request.
 	ctx, lost := context.WithCancelCause(ctx)
 	defer lost(nil)
+	defer func() {
+		if cause := context.Cause(ctx); err != nil && errors.Is(cause, state.ErrCancelRequested) {
+			fin, err = state.Finish{}, cause
+		}
+	}()
 	hbCtx, stopHeartbeat := context.WithCancel(ctx)
 	defer stopHeartbeat()
 	go e.heartbeat(hbCtx, run.ID, lost)
@@ -218,7 +230,7 @@ func (e *Engine) run(ctx context.Context, run state.Run, job Job, p *patience, l
 		if err == nil {
 			break
 		}
-		if cause := context.Cause(ctx); cause != nil && errors.Is(cause, state.ErrBusy) {
+		if cause := context.Cause(ctx); cause != nil && (errors.Is(cause, state.ErrBusy) || errors.Is(cause, state.ErrCancelRequested)) {
 			return state.Finish{}, cause
 		}
 		if w.committed > committed {
@@ -233,7 +245,7 @@ func (e *Engine) run(ctx context.Context, run state.Run, job Job, p *patience, l
 			return state.Finish{}, err
 		}
 	}
-	fin := state.Finish{Checkpoint: final, FullDone: full, Generation: prov.Generation,
+	fin = state.Finish{Checkpoint: final, FullDone: full, Generation: prov.Generation,
 		CheckpointIfUnset: full, ReadSource: job.Mode != Retry}
 	if full {
 		err := p.do(ctx, func() error {
@@ -387,9 +399,14 @@ func (e *Engine) checkDeletions(ctx context.Context, job Job, prov national.Prov
 }
 
 // heartbeat keeps the run's lease while it works, so a replica does not
-// take the stream over from a run busy on one long batch.
+// take the stream over from a run busy on one long batch, and stops the run
+// when someone asks to cancel it (state.Store.RequestCancel).
 func (e *Engine) heartbeat(ctx context.Context, runID int64, lost context.CancelCauseFunc) {
-	t := time.NewTicker(e.State.LeaseTTL / 4)
+	every := e.State.LeaseTTL / 4
+	if hb := e.State.HeartbeatInterval; hb > 0 {
+		every = min(every, hb)
+	}
+	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		select {
@@ -399,6 +416,10 @@ func (e *Engine) heartbeat(ctx context.Context, runID int64, lost context.Cancel
 			err := e.State.Heartbeat(ctx, runID)
 			switch {
 			case err == nil || ctx.Err() != nil:
+			case errors.Is(err, state.ErrCancelRequested):
+				e.Log.Info("run cancel requested; stopping at the batch boundary", "run", runID, "error", err)
+				lost(err)
+				return
 			case errors.Is(err, state.ErrBusy):
 				e.Log.Error("run lost its lease; stopping", "run", runID, "error", err)
 				lost(err)

@@ -39,6 +39,9 @@ const (
 	// SlotSkipped: the stream was busy (another run held it) until the
 	// slot's deadline; the run that held it read what the slot would have.
 	SlotSkipped = "skipped"
+	// SlotCancelled: someone cancelled the run (state.Store.RequestCancel)
+	// or the triggered job before it started; it is not retried.
+	SlotCancelled = "cancelled"
 )
 
 // errTimedOut is the cause of a run cancelled at its timeout.
@@ -109,6 +112,9 @@ func (w *syncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
 		}
 		log.Info("stream busy; waiting", "stream", ref.String(), "wait", s.o.BusyWait)
 		return river.JobSnooze(s.o.BusyWait)
+	case run.ID != 0 && errors.Is(err, state.ErrCancelRequested):
+		log.Info("run cancelled on request; not retried", "run", run.ID, "stream", ref.String(), "error", err)
+		return s.endSlot(ctx, job, SlotCancelled, run.ID, run.Error)
 	case timedOut && run.ID != 0:
 		if err := s.o.State.MarkTimedOut(context.WithoutCancel(ctx), run.ID, st.Timeout); err != nil {
 			return err

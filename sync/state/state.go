@@ -110,6 +110,10 @@ type Run struct {
 	// part in the conservation of Counts.
 	Normalised Normalised `json:"normalised,omitempty" db:"normalised"`
 	Error      string     `json:"error,omitempty" db:"error"`
+	// CancelRequestedAt and CancelRequestedBy record a request to cancel
+	// the run (RequestCancel): when and who asked.
+	CancelRequestedAt *time.Time `json:"cancel_requested_at,omitempty" db:"cancel_requested_at"`
+	CancelRequestedBy string     `json:"cancel_requested_by,omitempty" db:"cancel_requested_by"`
 }
 
 // StreamState is a stream's saved position.
@@ -151,13 +155,18 @@ type Store struct {
 	// LeaseTTL is how long a run on another host may go without a heartbeat
 	// before a new run may take its stream over.
 	LeaseTTL time.Duration
-	now      func() time.Time
+	// HeartbeatInterval is how often a run renews its lease and looks for
+	// a cancel request (RequestCancel): an API user waits about this long
+	// for a cancelled run to stop. Default 2s; the engine never waits more
+	// than a quarter of LeaseTTL.
+	HeartbeatInterval time.Duration
+	now               func() time.Time
 }
 
 // New returns the state store on db.
 func New(db *database.DB) *Store {
 	host, _ := os.Hostname()
-	return &Store{db: db, host: host, LeaseTTL: 2 * time.Minute, now: func() time.Time { return time.Now().UTC() }}
+	return &Store{db: db, host: host, LeaseTTL: 2 * time.Minute, HeartbeatInterval: 2 * time.Second, now: func() time.Time { return time.Now().UTC() }}
 }
 
 // Migrate applies the state store's pending migrations.
@@ -254,13 +263,21 @@ func isUniqueViolation(err error) bool {
 }
 
 // Heartbeat tells other runs this one is alive. It fails with ErrBusy once
-// the run no longer holds its stream.
+// the run no longer holds its stream, and with a *CancelRequest
+// (ErrCancelRequested) once someone asked to cancel the run.
 func (s *Store) Heartbeat(ctx context.Context, runID int64) error {
-	res, err := s.db.ExecContext(ctx, s.q(`UPDATE runs SET heartbeat_at = ? WHERE id = ? AND status = 'running'`), s.clock(ctx, s.db), runID)
-	if err != nil {
+	var by string
+	err := s.db.GetContext(ctx, &by, s.q(`UPDATE runs SET heartbeat_at = ? WHERE id = ? AND status = 'running' RETURNING cancel_requested_by`),
+		s.clock(ctx, s.db), runID)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("%w: run %d no longer holds its stream (it ended or was abandoned after its lease lapsed)", ErrBusy, runID)
+	case err != nil:
 		return fmt.Errorf("heartbeat of run %d: %w", runID, err)
+	case by != "":
+		return &CancelRequest{RunID: runID, By: by}
 	}
-	return holding(res, runID)
+	return nil
 }
 
 // holding checks that an update of a run guarded by status = 'running' found
@@ -559,12 +576,16 @@ func (s *Store) FinishRun(ctx context.Context, runID int64, ref Ref, f Finish) e
 }
 
 const runColumns = `id, department, source, stream, mode, status, started_at, ended_at, host, pid, generation,
-	read, inserted, updated, unchanged, rejected, skipped, deleted, null_cursor, purged_rejects, anonymised, normalised, error`
+	read, inserted, updated, unchanged, rejected, skipped, deleted, null_cursor, purged_rejects, anonymised, normalised, error,
+	cancel_requested_at, cancel_requested_by`
 
-// Run returns one run.
+// Run returns one run; ErrNotFound (and sql.ErrNoRows) when there is none.
 func (s *Store) Run(ctx context.Context, id int64) (Run, error) {
 	var r Run
 	if err := s.db.GetContext(ctx, &r, s.q(`SELECT `+runColumns+` FROM runs WHERE id = ?`), id); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return Run{}, fmt.Errorf("read run %d: %w: %w", id, ErrNotFound, err)
+		}
 		return Run{}, fmt.Errorf("read run %d: %w", id, err)
 	}
 	return r, nil

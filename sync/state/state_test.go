@@ -856,3 +856,41 @@ func TestRejects(t *testing.T) {
 		})
 	})
 }
+
+// TestRequestCancel: a cancel request reaches the run's heartbeat, names
+// who asked, and is refused for an ended or unknown run.
+func TestRequestCancel(t *testing.T) {
+	eachDialect(t, func(t *testing.T, e env) {
+		ctx := context.Background()
+		ref := state.Ref{Department: "d", Source: "s", Stream: "t"}
+		run := e.start(t, ref)
+		if err := e.st.Heartbeat(ctx, run.ID); err != nil {
+			t.Fatalf("heartbeat before any request: %v", err)
+		}
+		if err := e.st.RequestCancel(ctx, run.ID, "admin"); err != nil {
+			t.Fatalf("RequestCancel: %v", err)
+		}
+		if err := e.st.RequestCancel(ctx, run.ID, "someone else"); err != nil {
+			t.Fatalf("second RequestCancel: %v", err)
+		}
+		err := e.st.Heartbeat(ctx, run.ID)
+		var cr *state.CancelRequest
+		if !errors.Is(err, state.ErrCancelRequested) || !errors.As(err, &cr) || cr.By != "admin" || err.Error() != "cancelled by admin" {
+			t.Fatalf("heartbeat after the request = %v, want the first request, by admin", err)
+		}
+		got, err := e.st.Run(ctx, run.ID)
+		if err != nil || got.CancelRequestedBy != "admin" || got.CancelRequestedAt == nil {
+			t.Fatalf("run after the request = %+v, %v", got, err)
+		}
+		e.finish(t, run, state.Finish{Status: state.StatusCancelled, Error: "cancelled by admin"})
+		if err := e.st.RequestCancel(ctx, run.ID, "admin"); !errors.Is(err, state.ErrNotRunning) {
+			t.Fatalf("RequestCancel of a finished run = %v, want ErrNotRunning", err)
+		}
+		if err := e.st.RequestCancel(ctx, 999, "admin"); !errors.Is(err, state.ErrNotFound) {
+			t.Fatalf("RequestCancel of no run = %v, want ErrNotFound", err)
+		}
+		if _, err := e.st.Run(ctx, 999); !errors.Is(err, state.ErrNotFound) {
+			t.Fatalf("Run(999) = %v, want ErrNotFound", err)
+		}
+	})
+}
