@@ -9,18 +9,17 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/lienthong/lienthong/config"
 	"github.com/lienthong/lienthong/connectors"
+	"github.com/lienthong/lienthong/internal/mappingtest"
 	"github.com/lienthong/lienthong/mapping"
 	"github.com/lienthong/lienthong/mapping/vn"
 	"github.com/lienthong/lienthong/mapping/vn/units"
-	"github.com/lienthong/lienthong/schema"
-	"github.com/lienthong/lienthong/sync/state"
 )
 
 // runMapping dispatches "lienthong mapping SUBCOMMAND".
@@ -29,20 +28,6 @@ func runMapping(ctx context.Context, args []string, env Env) error {
 		return usageError{errors.New("usage: lienthong mapping test --mapping FILE --input SAMPLE | --stream NAME [--limit N]")}
 	}
 	return runMappingTest(ctx, args[1:], env)
-}
-
-// testedRecord is one input record beside what the mapping made of it.
-type testedRecord struct {
-	Key        string             `json:"key"`
-	Source     map[string]any     `json:"source"`
-	Record     map[string]any     `json:"record,omitempty"`
-	Violations []schema.Violation `json:"violations,omitempty"`
-	Skipped    string             `json:"skipped,omitempty"`
-	// Repaired and Reformatted name the fields of Record whose value
-	// lienthong changed: repaired from misread legacy text, or rewritten by
-	// a normaliser.
-	Repaired    []string `json:"repaired,omitempty"`
-	Reformatted []string `json:"reformatted,omitempty"`
 }
 
 // runMappingTest maps sample records (a CSV or JSON-lines file, or the first
@@ -117,37 +102,12 @@ func runMappingTest(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	results := make([]testedRecord, len(samples))
-	norm := mapping.Normalisation{}
-	for i, rec := range samples {
-		r := testedRecord{Key: rec.Key, Source: rec.Fields}
-		res := m.Map(rec.Fields)
-		norm.Count(m.Kind, res)
-		switch {
-		case res.Skipped != "":
-			r.Skipped = res.Skipped
-		case len(res.Violations) > 0:
-			r.Violations = res.Violations
-		default:
-			r.Record = res.Record.Data
-			for j, f := range m.Kind.Fields {
-				if res.Repaired.Has(j) {
-					r.Repaired = append(r.Repaired, f.Name)
-				}
-				if res.Reformatted.Has(j) {
-					r.Reformatted = append(r.Reformatted, f.Name)
-				}
-			}
-		}
-		results[i] = r
-	}
-	s := summarise(results)
-	s.Normalisation = norm
+	rep := mappingtest.Run(m, samples, time.Now())
 	if *asJSON {
-		return writeJSON(env.Stdout, map[string]any{"mapping": m.Path, "kind": m.Kind.Name, "version": m.Version,
-			"records": results, "summary": s})
+		return writeJSON(env.Stdout, map[string]any{"mapping": m.Path, "kind": rep.Kind, "version": rep.Version,
+			"records": rep.Records, "summary": rep.Summary})
 	}
-	printTested(env.Stdout, m, results, s)
+	printTested(env.Stdout, rep)
 	return nil
 }
 
@@ -289,53 +249,9 @@ func liveSamples(ctx context.Context, cfg *config.Config, ref config.StreamRef, 
 	return recs, nil
 }
 
-type summary struct {
-	Records  int                 `json:"records"`
-	Mapped   int                 `json:"mapped"`
-	Rejected int                 `json:"rejected"`
-	Skipped  int                 `json:"skipped"`
-	Reasons  []state.ReasonCount `json:"reasons"`
-	// Normalisation counts, per field, the values the mapping repaired,
-	// reformatted or rejected: what lienthong would change in the data.
-	Normalisation mapping.Normalisation `json:"normalisation"`
-}
-
-// summarise counts the results; a rejected record counts once for each
-// distinct reason it has.
-func summarise(results []testedRecord) summary {
-	s := summary{Records: len(results), Reasons: []state.ReasonCount{}}
-	byReason := map[string]int64{}
-	for _, r := range results {
-		switch {
-		case r.Skipped != "":
-			s.Skipped++
-		case len(r.Violations) > 0:
-			s.Rejected++
-			seen := map[string]bool{}
-			for _, v := range r.Violations {
-				if !seen[v.Code] {
-					seen[v.Code] = true
-					byReason[v.Code]++
-				}
-			}
-		default:
-			s.Mapped++
-		}
-	}
-	for reason, n := range byReason {
-		s.Reasons = append(s.Reasons, state.ReasonCount{Reason: reason, Count: n})
-	}
-	sort.Slice(s.Reasons, func(i, j int) bool {
-		if s.Reasons[i].Count != s.Reasons[j].Count {
-			return s.Reasons[i].Count > s.Reasons[j].Count
-		}
-		return s.Reasons[i].Reason < s.Reasons[j].Reason
-	})
-	return s
-}
-
-func printTested(w io.Writer, m *mapping.Mapper, results []testedRecord, s summary) {
-	fmt.Fprintf(w, "mapping %s (%s, version %s)\n\n", m.Path, m.Kind.Name, m.Version)
+func printTested(w io.Writer, rep mappingtest.Report) {
+	results, s := rep.Records, rep.Summary
+	fmt.Fprintf(w, "mapping %s (%s, version %s)\n\n", rep.Name, rep.Kind, rep.Version)
 	for i, r := range results {
 		fmt.Fprintf(w, "#%d  %s\n", i+1, r.Key)
 		fmt.Fprintf(w, "    source    %s\n", compactJSON(r.Source))
