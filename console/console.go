@@ -22,7 +22,6 @@ package console
 import (
 	"embed"
 	"errors"
-	"fmt"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -146,5 +145,3 @@ func (c *console) home(w http.ResponseWriter, r *http.Request) {
 // errNoDepartment: a department token whose client has no department (a
 // portal client's token) has no console.
 var errNoDepartment = errors.New("console: the token belongs to no department")
-
-func internalError(format string, args ...any) error { return fmt.Errorf(format, args...) }

@@ -89,16 +89,16 @@ func (c *console) sources(w http.ResponseWriter, r *http.Request, s *sess) {
 // sourceForm is the registration form, as filled in. The secret is not
 // kept: a form shown again asks for it again.
 type sourceForm struct {
-	Admin                         bool
-	Depts                         []registry.Department
-	Kinds                         []string
-	Dept, Name, Kind, Options     string
-	Stream, Table, Query, Key     string
-	Cursor, Mode                  string
-	Errors                        map[string]string
-	General, Problems, Warnings   []string
-	SecretWasSet, OptionsInvalid  bool
-	Modes                         []string
+	Admin                        bool
+	Depts                        []registry.Department
+	Kinds                        []string
+	Dept, Name, Kind, Options    string
+	Stream, Table, Query, Key    string
+	Cursor, Mode                 string
+	Errors                       map[string]string
+	General, Problems, Warnings  []string
+	SecretWasSet, OptionsInvalid bool
+	Modes                        []string
 }
 
 func (c *console) kinds() []string {

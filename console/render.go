@@ -24,9 +24,9 @@ var pageNames = []string{"login", "error", "sources", "newsource", "stream", "ma
 func parsePages() map[string]*template.Template {
 	funcs := template.FuncMap{
 		// Placeholders, replaced per request in render.
-		"T": func(string, ...any) string { return "" },
-		"W": func(string, string) string { return "" },
-		"R": func(string) string { return "" },
+		"T":        func(string, ...any) string { return "" },
+		"W":        func(string, string) string { return "" },
+		"R":        func(string) string { return "" },
 		"contains": strings.Contains,
 		"dict":     dict,
 	}

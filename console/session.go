@@ -236,6 +236,8 @@ func (c *console) logout(w http.ResponseWriter, r *http.Request, s *sess) {
 func here(r *http.Request) string {
 	q := r.URL.Query()
 	q.Del("lang")
+	q.Del("done")
+	q.Del("arg")
 	u := url.URL{Path: r.URL.Path, RawQuery: q.Encode()}
 	return u.String()
 }
