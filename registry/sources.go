@@ -145,8 +145,8 @@ func (s *Store) insertSource(ctx context.Context, tx querier, dept string, spec 
 	if ct != nil {
 		secretAt = s.timeArg(t)
 	}
-	_, err = tx.ExecContext(ctx, s.q(`INSERT INTO registry_sources (`+sourceColumns+`) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)`),
-		dept, spec.Name, text, origin, file, keyID, ct, secretAt, s.timeArg(t), s.timeArg(t))
+	_, err = tx.ExecContext(ctx, s.q(`INSERT INTO registry_sources (kind, `+sourceColumns+`) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)`),
+		spec.Kind, dept, spec.Name, text, origin, file, keyID, ct, secretAt, s.timeArg(t), s.timeArg(t))
 	if err != nil {
 		return fmt.Errorf("create source %s/%s: %w", dept, spec.Name, err)
 	}

@@ -47,68 +47,96 @@ func runMappingTest(ctx context.Context, args []string, env Env) error {
 	if (*input == "") == (*stream == "") {
 		return usageError{errors.New("give --input SAMPLE or --stream NAME")}
 	}
-	// The configuration is optional with --input: it only brings the
-	// administrative-unit lists.
-	var cfg *config.Config
-	if *stream != "" || fileExists(*cfgPath) {
-		c, err := loadConfig(*cfgPath, env, config.WithoutSourceSecrets())
-		if err != nil {
-			return err
-		}
-		cfg = c
-	}
-	var ref config.StreamRef
 	if *stream != "" {
-		refs, err := cfg.FindStreams(*stream)
-		if err != nil {
-			return usageError{err}
-		}
-		if len(refs) != 1 {
-			return usageError{fmt.Errorf("--stream %q names %d streams; name one", *stream, len(refs))}
-		}
-		// Reading the stream needs its source's secret, and only that.
-		if cfg, err = loadConfig(*cfgPath, env, config.OnlySourceSecret(refs[0].Department.Name+"/"+refs[0].Source.Name)); err != nil {
-			return err
-		}
-		if refs, err = cfg.FindStreams(refs[0].FullName()); err != nil {
-			return err
-		}
-		ref = refs[0]
-		if *mappingPath == "" {
-			*mappingPath = ref.Stream.Mapping
-		}
+		return mappingTestStream(ctx, env, *cfgPath, *stream, *mappingPath, *limit, *asJSON)
 	}
 	if *mappingPath == "" {
 		return usageError{errors.New("give --mapping FILE")}
 	}
+	// The configuration is optional with --input: it only brings the
+	// administrative-unit lists.
 	var opts []mapping.Option
-	if cfg != nil && cfg.AdminUnits.Configured() {
-		reg, err := loadUnits(cfg)
+	if fileExists(*cfgPath) {
+		cfg, err := loadConfig(*cfgPath, env, config.WithoutSourceSecrets())
 		if err != nil {
 			return err
 		}
-		opts = append(opts, mapping.WithUnits(reg))
+		if cfg.AdminUnits.Configured() {
+			reg, err := loadUnits(cfg)
+			if err != nil {
+				return err
+			}
+			opts = append(opts, mapping.WithUnits(reg))
+		}
 	}
 	m, err := mapping.Load(*mappingPath, opts...)
 	if err != nil {
 		return err
 	}
-	var samples []connectors.Record
-	if *input != "" {
-		samples, err = readSamples(*input, *limit)
-	} else {
-		samples, err = liveSamples(ctx, cfg, ref, *limit, env)
-	}
+	samples, err := readSamples(*input, *limit)
 	if err != nil {
 		return err
 	}
-	rep := mappingtest.Run(m, samples, time.Now())
-	if *asJSON {
-		return writeJSON(env.Stdout, map[string]any{"mapping": m.Path, "kind": rep.Kind, "version": rep.Version,
+	return printReport(env, mappingtest.Run(m, samples, time.Now()), *asJSON)
+}
+
+// printReport prints a mapping test, as text or JSON.
+func printReport(env Env, rep mappingtest.Report, asJSON bool) error {
+	if asJSON {
+		return writeJSON(env.Stdout, map[string]any{"mapping": rep.Name, "kind": rep.Kind, "version": rep.Version,
 			"records": rep.Records, "summary": rep.Summary})
 	}
 	printTested(env.Stdout, rep)
 	return nil
+}
+
+// mappingTestStream is mapping test --stream: the stream (from the
+// registry, the configuration file's or a registered one) is read live
+// from its source, through its own mapping or the --mapping file.
+func mappingTestStream(ctx context.Context, env Env, cfgPath, stream, mappingPath string, limit int, asJSON bool) error {
+	a, err := open(ctx, cfgPath, env, config.WithoutSourceSecrets())
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	refs, err := a.cfg.FindStreams(stream)
+	if err != nil {
+		return usageError{err}
+	}
+	if len(refs) != 1 {
+		return usageError{fmt.Errorf("--stream %q names %d streams; name one", stream, len(refs))}
+	}
+	ref := refs[0]
+	opts, err := a.mappingOptions()
+	if err != nil {
+		return err
+	}
+	var m *mapping.Mapper
+	if mappingPath != "" {
+		m, err = mapping.Load(mappingPath, opts...)
+	} else {
+		m, err = a.compileStream(ref, opts)
+	}
+	if err != nil {
+		return err
+	}
+	rep, err := a.testMapping(ctx, ref, m, limit)
+	if err != nil {
+		return err
+	}
+	return printReport(env, rep, asJSON)
+}
+
+// testMapping maps the first records of a stream, read live, through m.
+func (a *app) testMapping(ctx context.Context, ref config.StreamRef, m *mapping.Mapper, limit int) (mappingtest.Report, error) {
+	if err := a.resolveSource(ctx, ref.Department.Name, ref.Source); err != nil {
+		return mappingtest.Report{}, err
+	}
+	samples, err := a.liveSamples(ctx, ref, limit)
+	if err != nil {
+		return mappingtest.Report{}, errors.New(scrubSource(err.Error(), ref.Source))
+	}
+	return mappingtest.Run(m, samples, time.Now()), nil
 }
 
 func fileExists(path string) bool {
@@ -216,8 +244,8 @@ func readJSONLines(r io.Reader, path string, limit int) ([]connectors.Record, er
 
 // liveSamples reads the first records of a stream from its source, from
 // the beginning, without touching its checkpoint.
-func liveSamples(ctx context.Context, cfg *config.Config, ref config.StreamRef, limit int, env Env) ([]connectors.Record, error) {
-	src, err := openSource(ctx, cfg, sourceRef{ref.Department, ref.Source}, logger(env.Stderr))
+func (a *app) liveSamples(ctx context.Context, ref config.StreamRef, limit int) ([]connectors.Record, error) {
+	src, err := a.openSource(ctx, sourceRef{ref.Department, ref.Source})
 	if err != nil {
 		return nil, err
 	}

@@ -8,8 +8,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
-	"sync"
-	"syscall"
+		"syscall"
 	"time"
 
 	"github.com/lienthong/lienthong/config"
@@ -108,28 +107,14 @@ func runServe(ctx context.Context, args []string, env Env) error {
 	return nil
 }
 
-// scheduler builds the scheduler of the configured streams that have a
+// scheduler builds the scheduler of the registry's streams that have a
 // schedule, on its own pool of the state store, with the job queue
-// migrated.
+// migrated. A service may start with none: departments register theirs
+// through the API, and the scheduler reads the registry at every plan.
 func (a *app) scheduler(ctx context.Context) (*schedule.Scheduler, error) {
-	var streams []schedule.Stream
-	for _, ref := range a.cfg.Streams() {
-		sched, err := a.cfg.ScheduleFor(ref.Stream)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", ref.FullName(), err)
-		}
-		if sched == nil {
-			continue
-		}
-		streams = append(streams, schedule.Stream{
-			Ref:        state.Ref{Department: ref.Department.Name, Source: ref.Source.Name, Stream: ref.Stream.Name},
-			Schedule:   sched,
-			Timeout:    a.cfg.RunTimeout(ref.Stream),
-			MaxRuntime: ref.Stream.MaxRuntime,
-		})
-	}
-	if len(streams) == 0 {
-		return nil, errors.New("no stream has a schedule: give the streams serve should run a \"schedule\" (cron syntax) in the configuration")
+	streams, err := a.scheduledStreams(ctx)
+	if err != nil {
+		return nil, err
 	}
 	db, _, err := a.openQueue(ctx)
 	if err != nil {
@@ -157,6 +142,34 @@ func (a *app) scheduler(ctx context.Context) (*schedule.Scheduler, error) {
 		BusyWait:          envDuration("LIENTHONG_BUSY_WAIT"),
 		OrphanAfter:       envDuration("LIENTHONG_ORPHAN_AFTER"),
 	})
+}
+
+// scheduledStreams lists the registry's streams that have a schedule, as
+// they are now. A stream whose schedule does not parse is left out and
+// logged: it cannot stop the others.
+func (a *app) scheduledStreams(ctx context.Context) ([]schedule.Stream, error) {
+	cfg, err := a.currentConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var streams []schedule.Stream
+	for _, ref := range cfg.Streams() {
+		sched, err := cfg.ScheduleFor(ref.Stream)
+		if err != nil {
+			a.log.Error("stream not scheduled", "stream", ref.FullName(), "error", err)
+			continue
+		}
+		if sched == nil {
+			continue
+		}
+		streams = append(streams, schedule.Stream{
+			Ref:        state.Ref{Department: ref.Department.Name, Source: ref.Source.Name, Stream: ref.Stream.Name},
+			Schedule:   sched,
+			Timeout:    cfg.RunTimeout(ref.Stream),
+			MaxRuntime: ref.Stream.MaxRuntime,
+		})
+	}
+	return streams, nil
 }
 
 // openQueue opens the job queue's own pool of the state store and applies
@@ -190,9 +203,15 @@ func envDuration(name string) time.Duration {
 // same path as lienthong sync (app.job, then engine.Run), with a source of
 // its own so concurrent runs share no connection.
 func (a *app) scheduledRun() schedule.RunFunc {
-	var mu sync.Mutex // app.job resolves secrets into the shared configuration
 	return func(ctx context.Context, ref state.Ref, log *slog.Logger) (state.Run, error) {
-		refs, err := a.cfg.FindStreams(ref.String())
+		// The registry as it is now: a stream changed or registered
+		// since the start runs as it is now. The copy is the run's own,
+		// so secrets resolved into it are not shared.
+		cfg, err := a.currentConfig(ctx)
+		if err != nil {
+			return state.Run{}, err
+		}
+		refs, err := cfg.FindStreams(ref.String())
 		if err != nil {
 			return state.Run{}, err
 		}
@@ -202,9 +221,7 @@ func (a *app) scheduledRun() schedule.RunFunc {
 				s.Close()
 			}
 		}()
-		mu.Lock()
 		job, err := a.job(ctx, refs[0], false, true, sources)
-		mu.Unlock()
 		if err != nil {
 			// The run never started: monitoring must still see a failed
 			// attempt.
@@ -217,10 +234,15 @@ func (a *app) scheduledRun() schedule.RunFunc {
 	}
 }
 
-// streamInfos lists the configured streams for the HTTP API.
+// streamInfos lists the registry's streams for the HTTP API.
 func (a *app) streamInfos() []server.StreamInfo {
 	var out []server.StreamInfo
-	for _, r := range a.cfg.Streams() {
+	cfg, err := a.currentConfig(context.Background())
+	if err != nil {
+		a.log.Error("list streams", "error", err)
+		return nil
+	}
+	for _, r := range cfg.Streams() {
 		out = append(out, server.StreamInfo{Department: r.Department.Name, Source: r.Source.Name, Stream: r.Stream.Name,
 			Schedule: r.Stream.Schedule, Mode: r.Stream.Mode, Kind: r.Stream.Kind})
 	}
