@@ -32,8 +32,12 @@ type Config struct {
 	AdminUnits AdminUnits `yaml:"admin_units"`
 	// Serve configures the long-running service, lienthong serve.
 	Serve Serve `yaml:"serve"`
-	// Departments are the departments (sở, ngành) that deliver data.
+	// Departments are the departments (sở, ngành) that deliver data and
+	// that this file declares. Optional: a service may hold only the
+	// departments registered through the API (Registration).
 	Departments []Department `yaml:"departments"`
+	// Registration says what departments may register through the API.
+	Registration Registration `yaml:"registration"`
 	// Rejects says how long a rejected record, whole raw record with its
 	// names and ID numbers, is kept once its source row is no longer read.
 	// Default retention: 90 days.

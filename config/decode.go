@@ -34,6 +34,14 @@ type document struct {
 	// contains an alias of itself is walked once.
 	expanding map[string]bool
 	errs      []error
+	// registration is set when the document is one object sent to the
+	// registration API rather than a configuration file: streams and
+	// mappings are then registered apart.
+	registration bool
+}
+
+func newDocument(file string) *document {
+	return &document{file: file, lines: map[string]int{}, paths: map[*token.Token]string{}, anchors: map[string]ast.Node{}, expanding: map[string]bool{}}
 }
 
 // decode parses data and decodes it strictly into a Config.
@@ -44,10 +52,22 @@ type document struct {
 // key, wrong type and bad duration is reported at once with its key path.
 // Only a document that passes the walk is handed to goccy.
 func decode(file string, data []byte) (*Config, *document, error) {
-	d := &document{file: file, lines: map[string]int{}, paths: map[*token.Token]string{}, anchors: map[string]ast.Node{}, expanding: map[string]bool{}}
+	d := newDocument(file)
+	cfg := new(Config)
+	if err := d.decodeInto(data, cfg); err != nil {
+		return nil, d, err
+	}
+	unshare(cfg)
+	return cfg, d, nil
+}
+
+// decodeInto parses data and decodes it strictly into out, a pointer to
+// Config or to one of its parts (a Source, a Stream), with key paths
+// relative to out. An empty document leaves out as it is.
+func (d *document) decodeInto(data []byte, out any) error {
 	f, err := parser.ParseBytes(data, 0)
 	if err != nil {
-		return nil, d, d.yamlError(err)
+		return d.yamlError(err)
 	}
 	var body ast.Node
 	for _, doc := range f.Docs {
@@ -60,29 +80,27 @@ func decode(file string, data []byte) (*Config, *document, error) {
 				line = doc.Start.Position.Line // the "---"
 			}
 			d.add(line, "", "a configuration is one YAML document: remove the \"---\" separator and what follows")
-			return nil, d, d.err()
+			return d.err()
 		}
 		body = doc.Body
 	}
-	cfg := new(Config)
 	if body == nil {
-		return cfg, d, nil // an empty file; validation reports what it lacks
+		return nil // an empty file; validation reports what it lacks
 	}
 	if expandedSize(body, map[string]int{}) > maxNodes {
 		d.add(lineOf(body), "", fmt.Sprintf("aliases expand to more than %d nodes: write the configuration out instead of nesting aliases", maxNodes))
-		return nil, d, d.err()
+		return d.err()
 	}
-	d.walk(body, reflect.TypeFor[Config](), "")
+	d.walk(body, reflect.TypeOf(out).Elem(), "")
 	if err := d.err(); err != nil {
-		return nil, d, err
+		return err
 	}
 	// The walk has checked the shape; Strict is kept so that anything the
 	// walk does not know about still fails rather than being ignored.
-	if err := yaml.NodeToValue(body, cfg, yaml.Strict(), yaml.CustomUnmarshaler(unmarshalDuration)); err != nil {
-		return nil, d, d.yamlError(err)
+	if err := yaml.NodeToValue(body, out, yaml.Strict(), yaml.CustomUnmarshaler(unmarshalDuration)); err != nil {
+		return d.yamlError(err)
 	}
-	unshare(cfg)
-	return cfg, d, nil
+	return nil
 }
 
 // unshare copies what YAML aliases made shared: goccy decodes "*anchor"

@@ -88,6 +88,9 @@ func Parse(path string, data []byte, getenv func(string) string, opts ...ParseOp
 	if len(o.kinds) > 0 && !o.withoutSourceSecrets {
 		d.checkKinds(c, o.kinds, o.only)
 	}
+	if len(o.kinds) > 0 {
+		d.checkRegistrationKinds(c, o.kinds)
+	}
 	if len(d.errs) > 0 {
 		slices.SortStableFunc(d.errs, func(a, b error) int {
 			var ea, eb *Error

@@ -44,16 +44,16 @@ func (d *document) sourceDSN(path string, src *Source, getenv func(string) strin
 		d.addAt(path, "set only one of dsn, dsn_env and dsn_file")
 		return ""
 	case src.DSNEnv != "":
-		return d.fromEnv(path+".dsn_env", src.DSNEnv, getenv)
+		return d.fromEnv(join(path, "dsn_env"), src.DSNEnv, getenv)
 	case src.DSNFile != "":
-		return d.fromFile(path+".dsn_file", src.DSNFile)
+		return d.fromFile(join(path, "dsn_file"), src.DSNFile)
 	}
 	if secretKinds[src.Kind] {
-		d.addAt(path+".dsn", fmt.Sprintf("a %s source's DSN is its secret (a token, a password): move it to dsn_env or dsn_file", src.Kind))
+		d.addAt(join(path, "dsn"), fmt.Sprintf("a %s source's DSN is its secret (a token, a password): move it to dsn_env or dsn_file", src.Kind))
 		return ""
 	}
 	if hasPassword(src.DSN, src.Kind) {
-		d.addAt(path+".dsn", "the DSN carries a password: move it to dsn_env or dsn_file so the password stays out of this file")
+		d.addAt(join(path, "dsn"), "the DSN carries a password: move it to dsn_env or dsn_file so the password stays out of this file")
 		return ""
 	}
 	return src.DSN

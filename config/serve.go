@@ -154,28 +154,28 @@ func (d *document) validateServe(c *Config) {
 func (d *document) validateStreamSchedule(c *Config, s *Stream, path string) {
 	if s.TimeZone != "" {
 		if _, err := time.LoadLocation(s.TimeZone); err != nil {
-			d.addAt(path+".timezone", fmt.Sprintf("unknown time zone %q: use an IANA name such as Asia/Ho_Chi_Minh", s.TimeZone))
+			d.addAt(join(path, "timezone"), fmt.Sprintf("unknown time zone %q: use an IANA name such as Asia/Ho_Chi_Minh", s.TimeZone))
 			return
 		}
 	}
-	if d.has(path+".schedule") && s.Schedule == "" {
-		d.addAt(path+".schedule", "must not be empty: give a cron schedule or remove the key")
+	if d.has(join(path, "schedule")) && s.Schedule == "" {
+		d.addAt(join(path, "schedule"), "must not be empty: give a cron schedule or remove the key")
 	}
 	if s.Schedule != "" {
 		if _, err := cronParser.Parse(s.Schedule); err != nil {
-			d.addAt(path+".schedule", fmt.Sprintf("invalid schedule %q: %v; write cron fields such as \"*/15 * * * *\" (seconds first if six fields) or \"@every 10m\"", s.Schedule, err))
+			d.addAt(join(path, "schedule"), fmt.Sprintf("invalid schedule %q: %v; write cron fields such as \"*/15 * * * *\" (seconds first if six fields) or \"@every 10m\"", s.Schedule, err))
 		}
 	}
-	if d.has(path+".timeout") && s.Timeout <= 0 {
-		d.addAt(path+".timeout", "must be greater than 0")
+	if d.has(join(path, "timeout")) && s.Timeout <= 0 {
+		d.addAt(join(path, "timeout"), "must be greater than 0")
 	}
-	if d.has(path+".max_runtime") && s.MaxRuntime <= 0 {
-		d.addAt(path+".max_runtime", "must be greater than 0")
+	if d.has(join(path, "max_runtime")) && s.MaxRuntime <= 0 {
+		d.addAt(join(path, "max_runtime"), "must be greater than 0")
 	}
 	if s.Schedule == "" {
 		for _, key := range []string{"timezone", "timeout", "max_runtime"} {
 			if d.has(path + "." + key) {
-				d.addAt(path+"."+key, fmt.Sprintf("%s applies to scheduled runs: set \"schedule\" or remove %s", key, key))
+				d.addAt(join(path, key), fmt.Sprintf("%s applies to scheduled runs: set \"schedule\" or remove %s", key, key))
 			}
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -47,6 +46,7 @@ func (d *document) setDefaults(c *Config) {
 		c.Batch.Period = defaultBatchPeriod
 	}
 	d.setServeDefaults(c)
+	d.setRegistrationDefaults(c)
 	if !d.has("rejects.retention") {
 		c.Rejects.Retention = defaultRejectsRetention
 	}
@@ -58,34 +58,38 @@ func (d *document) setDefaults(c *Config) {
 			src := &c.Departments[i].Sources[j]
 			srcPath := index(index("departments", i)+".sources", j)
 			for k := range src.Streams {
-				s := &src.Streams[k]
-				sPath := index(srcPath+".streams", k)
-				if !d.has(sPath + ".page_size") {
-					s.PageSize = defaultPageSize
-				}
-				if !d.has(sPath + ".max_delete_ratio") {
-					s.MaxDeleteRatio = defaultMaxDeleteRatio
-				}
-				if !d.has(sPath + ".retry_transient_for") {
-					s.RetryTransientFor = defaultRetryTransientFor
-				}
-				if s.Mode == "" {
-					s.Mode = modeFullRefresh
-					if s.Cursor != "" {
-						s.Mode = modeIncremental
-					}
-				}
-				// A stream that overrides only the size keeps the default
-				// period, and the other way round.
-				if s.Batch != nil {
-					if !d.has(sPath + ".batch.size") {
-						s.Batch.Size = c.Batch.Size
-					}
-					if !d.has(sPath + ".batch.period") {
-						s.Batch.Period = c.Batch.Period
-					}
-				}
+				d.setStreamDefaults(&src.Streams[k], index(join(srcPath, "streams"), k), c.Batch)
 			}
+		}
+	}
+}
+
+// setStreamDefaults fills what a stream leaves out; batch is the default
+// policy a partial batch override completes.
+func (d *document) setStreamDefaults(s *Stream, sPath string, batch Batch) {
+	if !d.has(join(sPath, "page_size")) {
+		s.PageSize = defaultPageSize
+	}
+	if !d.has(join(sPath, "max_delete_ratio")) {
+		s.MaxDeleteRatio = defaultMaxDeleteRatio
+	}
+	if !d.has(join(sPath, "retry_transient_for")) {
+		s.RetryTransientFor = defaultRetryTransientFor
+	}
+	if s.Mode == "" {
+		s.Mode = modeFullRefresh
+		if s.Cursor != "" {
+			s.Mode = modeIncremental
+		}
+	}
+	// A stream that overrides only the size keeps the default period, and
+	// the other way round.
+	if s.Batch != nil {
+		if !d.has(join(sPath, "batch.size")) {
+			s.Batch.Size = batch.Size
+		}
+		if !d.has(join(sPath, "batch.period")) {
+			s.Batch.Period = batch.Period
 		}
 	}
 }
@@ -117,9 +121,12 @@ func (d *document) validate(c *Config) {
 			}
 		}
 	}
-	if len(c.Departments) == 0 {
-		d.required("", "departments", "list at least one department")
+	// No department is fine: a service may hold only the departments
+	// registered through the API. Commands that need a stream say so.
+	if d.has("departments") && len(c.Departments) == 0 {
+		d.addAt("departments", "list at least one department, or remove the key")
 	}
+	d.validateRegistration(c)
 	depts := names{}
 	for i := range c.Departments {
 		dept := &c.Departments[i]
@@ -149,15 +156,15 @@ func (d *document) validateSource(src *Source, path string, sources names) {
 	if src.Kind == "" {
 		d.required(path, "kind", "name the connector kind, e.g. postgres")
 	}
-	if d.has(path+".timeout") && src.Timeout <= 0 {
-		d.addAt(path+".timeout", "must be greater than 0")
+	if d.has(join(path, "timeout")) && src.Timeout <= 0 {
+		d.addAt(join(path, "timeout"), "must be greater than 0")
 	}
-	if len(src.Streams) == 0 {
+	if len(src.Streams) == 0 && !d.registration {
 		d.required(path, "streams", "list at least one stream")
 	}
 	streams := names{}
 	for k := range src.Streams {
-		d.validateStream(&src.Streams[k], sqlKinds[src.Kind], index(path+".streams", k), streams)
+		d.validateStream(&src.Streams[k], sqlKinds[src.Kind], index(join(path, "streams"), k), streams)
 	}
 }
 
@@ -171,17 +178,7 @@ func (d *document) checkKinds(c *Config, known []string, only string) {
 			if src.Kind == "" || slices.Contains(known, src.Kind) || (only != "" && only != c.Departments[i].Name+"/"+src.Name) {
 				continue
 			}
-			msg := fmt.Sprintf("unknown connector kind %q", src.Kind)
-			best, bestDist := "", 3 // a farther kind is not a typo
-			for _, k := range known {
-				if dist := editDistance(src.Kind, k); dist < bestDist {
-					best, bestDist = k, dist
-				}
-			}
-			if best != "" {
-				msg += fmt.Sprintf(" (did you mean %q?)", best)
-			}
-			d.addAt(index(index("departments", i)+".sources", j)+".kind", msg+"; known kinds: "+strings.Join(known, ", "))
+			d.addAt(index(index("departments", i)+".sources", j)+".kind", unknownKind(src.Kind, known))
 		}
 	}
 }
@@ -192,59 +189,62 @@ func (d *document) validateStream(s *Stream, sql bool, path string, streams name
 	case s.Table == "" && s.Query == "":
 		d.addAt(path, `missing required key "table" or "query"`)
 	case s.Table != "" && s.Query != "":
-		d.addAt(path+".query", `set only one of "table" and "query"`)
+		d.addAt(join(path, "query"), `set only one of "table" and "query"`)
 	}
 	if len(s.PrimaryKey) == 0 {
 		d.required(path, "primary_key", "list the key column(s), e.g. [id]")
 	}
 	for i, col := range s.PrimaryKey {
 		if col == "" {
-			d.addAt(index(path+".primary_key", i), "column name must not be empty")
+			d.addAt(index(join(path, "primary_key"), i), "column name must not be empty")
 		}
 	}
 	switch s.Mode {
 	case modeIncremental:
 		if sql && s.Cursor == "" {
-			d.addAt(path+".mode", `incremental mode needs a cursor: set "cursor" to a column that grows on every change, or use mode full_refresh`)
+			d.addAt(join(path, "mode"), `incremental mode needs a cursor: set "cursor" to a column that grows on every change, or use mode full_refresh`)
 		}
 	case modeFullRefresh:
 	default:
-		d.addAt(path+".mode", fmt.Sprintf("unknown mode %q: use %s or %s", s.Mode, modeIncremental, modeFullRefresh))
+		d.addAt(join(path, "mode"), fmt.Sprintf("unknown mode %q: use %s or %s", s.Mode, modeIncremental, modeFullRefresh))
 	}
 	if s.LookBack != "" {
 		switch {
 		case s.Cursor == "":
-			d.addAt(path+".look_back", `look_back needs a cursor: set "cursor" or remove look_back`)
+			d.addAt(join(path, "look_back"), `look_back needs a cursor: set "cursor" or remove look_back`)
 		case !validLookBack(s.LookBack):
-			d.addAt(path+".look_back", fmt.Sprintf("invalid look_back %q: write a duration such as \"10m\" for a time cursor or a number such as \"500\" for a numeric one", s.LookBack))
+			d.addAt(join(path, "look_back"), fmt.Sprintf("invalid look_back %q: write a duration such as \"10m\" for a time cursor or a number such as \"500\" for a numeric one", s.LookBack))
 		}
 	}
 	if s.Kind != "" && !nameRE.MatchString(s.Kind) {
-		d.addAt(path+".kind", fmt.Sprintf("invalid record kind %q: use a common-schema kind such as birth_registration", s.Kind))
+		d.addAt(join(path, "kind"), fmt.Sprintf("invalid record kind %q: use a common-schema kind such as birth_registration", s.Kind))
 	}
-	if s.Mapping == "" {
+	switch {
+	case d.registration && s.Mapping != "":
+		d.addAt(join(path, "mapping"), "a registered stream's mapping is uploaded apart, as a version (POST .../mappings), then activated: remove the key")
+	case !d.registration && s.Mapping == "":
 		d.required(path, "mapping", "name the stream's mapping file")
 	}
 	if s.PageSize <= 0 {
-		d.addAt(path+".page_size", "must be greater than 0")
+		d.addAt(join(path, "page_size"), "must be greater than 0")
 	}
 	if s.Batch != nil {
-		d.checkBatch(path+".batch", *s.Batch)
+		d.checkBatch(join(path, "batch"), *s.Batch)
 	}
 	if s.MaxDeleteRatio <= 0 || s.MaxDeleteRatio > 1 {
-		d.addAt(path+".max_delete_ratio", fmt.Sprintf("must be greater than 0 and at most 1 (a share of the stream's records, e.g. 0.1), not %g", s.MaxDeleteRatio))
+		d.addAt(join(path, "max_delete_ratio"), fmt.Sprintf("must be greater than 0 and at most 1 (a share of the stream's records, e.g. 0.1), not %g", s.MaxDeleteRatio))
 	}
 	if s.RetryTransientFor < 0 {
-		d.addAt(path+".retry_transient_for", "must not be negative (0 fails a run on its first transient fault)")
+		d.addAt(join(path, "retry_transient_for"), "must not be negative (0 fails a run on its first transient fault)")
 	}
 }
 
 func (d *document) checkBatch(path string, b Batch) {
 	if b.Size <= 0 {
-		d.addAt(path+".size", "must be greater than 0")
+		d.addAt(join(path, "size"), "must be greater than 0")
 	}
 	if b.Period <= 0 {
-		d.addAt(path+".period", "must be greater than 0")
+		d.addAt(join(path, "period"), "must be greater than 0")
 	}
 }
 
@@ -268,11 +268,11 @@ func (d *document) checkName(path, what, name string, seen names) {
 		d.required(path, "name", "must not be empty")
 		return
 	case !nameRE.MatchString(name):
-		d.addAt(path+".name", fmt.Sprintf(`invalid %s name %q: use lowercase letters a-z, digits, "-" and "_", starting with a letter or digit`, what, name))
+		d.addAt(join(path, "name"), fmt.Sprintf(`invalid %s name %q: use lowercase letters a-z, digits, "-" and "_", starting with a letter or digit`, what, name))
 		return
 	}
 	if first, dup := seen[name]; dup {
-		d.addAt(path+".name", fmt.Sprintf("duplicate %s name %q (first used at line %d)", what, name, d.line(first)))
+		d.addAt(join(path, "name"), fmt.Sprintf("duplicate %s name %q (first used at line %d)", what, name, d.line(first)))
 		return
 	}
 	seen[name] = path + ".name"

@@ -20,28 +20,33 @@ package ops
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/lienthong/lienthong/clients"
 	"github.com/lienthong/lienthong/config"
 	"github.com/lienthong/lienthong/connectors"
 	"github.com/lienthong/lienthong/internal/mappingtest"
+	"github.com/lienthong/lienthong/mapping"
 	"github.com/lienthong/lienthong/registry"
 	"github.com/lienthong/lienthong/sync/state"
 )
 
-// Scopes of department tokens (clients.Scopes gains them).
+// Scopes of department tokens: the clients register's own, named here so
+// the API and the console need not import clients for them.
 const (
-	ScopeSourcesRead   = "sources:read"
-	ScopeSourcesWrite  = "sources:write"
-	ScopeMappingsWrite = "mappings:write"
-	ScopeRunsRead      = "runs:read"
-	ScopeRunsWrite     = "runs:write"
-	ScopeRejectsRead   = "rejects:read"
-	ScopeRejectsWrite  = "rejects:write"
+	ScopeSourcesRead   = clients.ScopeSourcesRead
+	ScopeSourcesWrite  = clients.ScopeSourcesWrite
+	ScopeMappingsWrite = clients.ScopeMappingsWrite
+	ScopeRunsRead      = clients.ScopeRunsRead
+	ScopeRunsWrite     = clients.ScopeRunsWrite
+	ScopeRejectsRead   = clients.ScopeRejectsRead
+	ScopeRejectsWrite  = clients.ScopeRejectsWrite
 )
+
+// DepartmentScopes lists the scopes a department's token may be issued.
+var DepartmentScopes = clients.DepartmentScopes
 
 // Errors the HTTP layer and the console translate: ErrUnauthenticated
 // 401, ErrForbidden 403 (a scope the token lacks, an admin-only action),
@@ -52,12 +57,26 @@ var (
 	ErrForbidden = errors.New("forbidden")
 	ErrNotFound  = errors.New("not found")
 	ErrConflict  = errors.New("conflict")
+	// ErrRevisionRequired is an update without the revision it changes
+	// (HTTP 428: If-Match missing). It also matches ErrConflict, for a
+	// caller that knows no better answer.
+	ErrRevisionRequired = errors.New("revision required")
 )
 
 // Invalid is a request whose fields are wrong.
 type Invalid struct{ Fields []config.FieldError }
 
-func (e *Invalid) Error() string { panic("TODO") }
+func (e *Invalid) Error() string {
+	parts := make([]string, len(e.Fields))
+	for i, f := range e.Fields {
+		if f.Field == "" {
+			parts[i] = f.Reason
+		} else {
+			parts[i] = f.Field + ": " + f.Reason
+		}
+	}
+	return "invalid: " + strings.Join(parts, "; ")
+}
 
 // CheckFailed is a registration refused because the check against the
 // department's real system failed; Problems are sentences an officer acts
@@ -66,7 +85,9 @@ type CheckFailed struct {
 	Problems []string
 }
 
-func (e *CheckFailed) Error() string { panic("TODO") }
+func (e *CheckFailed) Error() string {
+	return "the check against the department's system failed: " + strings.Join(e.Problems, "; ")
+}
 
 // Caller is who asks: the administrator or a token holder of a
 // department.
@@ -117,7 +138,28 @@ type Service struct {
 	// the API (default postgres, mysql, httpjson: kinds that read a file
 	// of this machine or run a program are for the operator's file only).
 	Kinds []string
-	Log   *slog.Logger
+	// Mapping holds the options mappings compile with (the
+	// administrative-unit lists), as the engine compiles them.
+	MappingOptions []mapping.Option
+	Log            *slog.Logger
+}
+
+// DefaultKinds are the connector kinds a department may register when
+// Service.Kinds is empty.
+var DefaultKinds = []string{"postgres", "mysql", "httpjson"}
+
+func (s *Service) kinds() []string {
+	if len(s.Kinds) > 0 {
+		return s.Kinds
+	}
+	return DefaultKinds
+}
+
+func (s *Service) log() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.New(slog.DiscardHandler)
 }
 
 // SourceView is a source as the API and console show it: the registry's
@@ -142,97 +184,4 @@ type StreamView struct {
 type NewToken struct {
 	clients.Client
 	Token string `json:"token"`
-}
-
-// Departments and their tokens (administrator only).
-func (s *Service) CreateDepartment(ctx context.Context, c Caller, d registry.Department) (registry.Department, error) {
-	panic("TODO")
-}
-func (s *Service) ListDepartments(ctx context.Context, c Caller) ([]registry.Department, error) {
-	panic("TODO")
-}
-func (s *Service) IssueToken(ctx context.Context, c Caller, dept, name string, scopes []string, expires *time.Time) (NewToken, error) {
-	panic("TODO")
-}
-func (s *Service) ListTokens(ctx context.Context, c Caller, dept string) ([]clients.Client, error) {
-	panic("TODO")
-}
-func (s *Service) RevokeToken(ctx context.Context, c Caller, dept, name string) error { panic("TODO") }
-
-// Sources: body is the source as JSON (lienthong.yaml's keys, with its
-// streams, plus "secret"), decoded strictly; create and update check it
-// against the real system before saving.
-func (s *Service) CreateSource(ctx context.Context, c Caller, dept string, body []byte) (SourceView, error) {
-	panic("TODO")
-}
-func (s *Service) Source(ctx context.Context, c Caller, dept, name string) (SourceView, error) {
-	panic("TODO")
-}
-func (s *Service) ListSources(ctx context.Context, c Caller, dept string) ([]SourceView, error) {
-	panic("TODO")
-}
-func (s *Service) UpdateSource(ctx context.Context, c Caller, dept, name string, revision int64, body []byte) (SourceView, error) {
-	panic("TODO")
-}
-func (s *Service) DeleteSource(ctx context.Context, c Caller, dept, name string) error { panic("TODO") }
-func (s *Service) Discover(ctx context.Context, c Caller, dept, name string) ([]connectors.StreamInfo, error) {
-	panic("TODO")
-}
-
-// Streams of a source.
-func (s *Service) CreateStream(ctx context.Context, c Caller, dept, source string, body []byte) (StreamView, error) {
-	panic("TODO")
-}
-func (s *Service) Stream(ctx context.Context, c Caller, ref state.Ref) (StreamView, error) {
-	panic("TODO")
-}
-func (s *Service) UpdateStream(ctx context.Context, c Caller, ref state.Ref, revision int64, body []byte) (StreamView, error) {
-	panic("TODO")
-}
-func (s *Service) DeleteStream(ctx context.Context, c Caller, ref state.Ref) error { panic("TODO") }
-
-// Mappings: upload compiles the text first (errors by line and key) and
-// stores a new inactive version; test maps live records through a version;
-// activate makes it the one runs use (an older one: the roll-back).
-func (s *Service) UploadMapping(ctx context.Context, c Caller, ref state.Ref, text []byte) (registry.MappingVersion, error) {
-	panic("TODO")
-}
-func (s *Service) Mappings(ctx context.Context, c Caller, ref state.Ref) ([]registry.MappingVersion, error) {
-	panic("TODO")
-}
-func (s *Service) Mapping(ctx context.Context, c Caller, ref state.Ref, version int) (registry.MappingVersion, error) {
-	panic("TODO")
-}
-func (s *Service) TestMapping(ctx context.Context, c Caller, ref state.Ref, version, limit int) (mappingtest.Report, error) {
-	panic("TODO")
-}
-func (s *Service) ActivateMapping(ctx context.Context, c Caller, ref state.Ref, version int) (registry.MappingVersion, error) {
-	panic("TODO")
-}
-
-// Runs.
-func (s *Service) Trigger(ctx context.Context, c Caller, ref state.Ref) (int64, error) { panic("TODO") }
-func (s *Service) Cancel(ctx context.Context, c Caller, runID int64) error             { panic("TODO") }
-func (s *Service) Runs(ctx context.Context, c Caller, f state.Filter) ([]state.Run, error) {
-	panic("TODO")
-}
-func (s *Service) Run(ctx context.Context, c Caller, id int64) (state.Run, error) { panic("TODO") }
-
-// Rejects: filters by department (forced for a department token),
-// source, stream, reason, field; ExportRejects writes CSV (UTF-8 with a
-// byte-order mark, so Excel reads Vietnamese) without holding the list in
-// memory.
-func (s *Service) Rejects(ctx context.Context, c Caller, f state.Filter) ([]state.Reject, error) {
-	panic("TODO")
-}
-func (s *Service) ExportRejects(ctx context.Context, c Caller, f state.Filter, w io.Writer) error {
-	panic("TODO")
-}
-func (s *Service) RetryRejects(ctx context.Context, c Caller, ref state.Ref, reason string) (state.Run, error) {
-	panic("TODO")
-}
-
-// Changes reads the change log (administrator only).
-func (s *Service) Changes(ctx context.Context, c Caller, f registry.ChangeFilter) ([]registry.Change, error) {
-	panic("TODO")
 }

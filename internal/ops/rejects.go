@@ -1,0 +1,179 @@
+package ops
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/lienthong/lienthong/sync/state"
+)
+
+// Rejects lists rejects by stream and source key (rejects:read; a
+// department's token sees only its own). Limit defaults to
+// DefaultListLimit, at most MaxListLimit; After pages by source key
+// within one stream.
+func (s *Service) Rejects(ctx context.Context, c Caller, f state.Filter) ([]state.Reject, error) {
+	f, err := scoped(c, f, ScopeRejectsRead)
+	if err != nil {
+		return nil, err
+	}
+	f.Limit = listLimit(f.Limit)
+	out, err := s.State.Rejects(ctx, f)
+	if out == nil && err == nil {
+		out = []state.Reject{}
+	}
+	return out, err
+}
+
+// RejectReasons counts rejects by reason, most frequent first
+// (rejects:read): what the console's rejects page leads with.
+func (s *Service) RejectReasons(ctx context.Context, c Caller, f state.Filter) ([]state.ReasonCount, error) {
+	f, err := scoped(c, f, ScopeRejectsRead)
+	if err != nil {
+		return nil, err
+	}
+	f.After, f.Limit = "", 0
+	return s.State.RejectsByReason(ctx, f)
+}
+
+// RejectColumns are the columns of ExportRejects, in order.
+var RejectColumns = []string{"department", "source", "stream", "source_key", "kind", "stage", "reason", "field", "message", "first_seen_at", "last_seen_at", "raw"}
+
+// exportPage is how many rejects ExportRejects reads at a time.
+const exportPage = 500
+
+// ExportRejects writes rejects as CSV (rejects:read): UTF-8 with a
+// byte-order mark, so that Excel reads Vietnamese, a header row, one
+// reject a row, the raw record as JSON. A cell that a spreadsheet would
+// run as a formula (starting with = + - @, a tab or a carriage return)
+// is written with a leading apostrophe. Rejects are read a page at a
+// time, stream by stream, never all held at once. f.Limit, when set,
+// bounds the rows.
+func (s *Service) ExportRejects(ctx context.Context, c Caller, f state.Filter, w io.Writer) error {
+	f, err := scoped(c, f, ScopeRejectsRead)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriter(w)
+	if _, err := bw.WriteString("\uFEFF"); err != nil {
+		return err
+	}
+	cw := csv.NewWriter(bw)
+	cw.UseCRLF = true // what Excel writes and expects
+	if err := cw.Write(RejectColumns); err != nil {
+		return err
+	}
+	remaining := f.Limit
+	row := make([]string, len(RejectColumns))
+	err = s.eachReject(ctx, f, func(r state.Reject) error {
+		if f.Limit > 0 {
+			if remaining == 0 {
+				return errStop
+			}
+			remaining--
+		}
+		row = append(row[:0], r.Department, r.Source, r.Stream, r.SourceKey, r.Kind, r.Stage, r.Reason, r.Field, r.Message,
+			r.FirstSeenAt.UTC().Format(time.RFC3339), r.LastSeenAt.UTC().Format(time.RFC3339), string(r.Raw))
+		for i := range row {
+			row[i] = cell(row[i])
+		}
+		return cw.Write(row)
+	})
+	if err != nil && !errors.Is(err, errStop) {
+		return fmt.Errorf("export rejects: %w", err)
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return fmt.Errorf("export rejects: %w", err)
+	}
+	return bw.Flush()
+}
+
+var errStop = errors.New("stop")
+
+// cell guards a CSV cell against formula injection (OWASP's advice):
+// spreadsheets run a cell starting with = + - @ (or a tab or carriage
+// return before one) as a formula.
+func cell(v string) string {
+	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+		return "'" + v
+	}
+	return v
+}
+
+// eachReject calls fn for each reject f selects, in the order of
+// state.Store.Rejects, a page at a time: stream by stream (the store pages
+// by source key within one stream).
+func (s *Service) eachReject(ctx context.Context, f state.Filter, fn func(state.Reject) error) error {
+	counts, err := s.State.OutstandingRejects(ctx)
+	if err != nil {
+		return err
+	}
+	seen := map[state.Ref]bool{}
+	var refs []state.Ref
+	for _, rc := range counts {
+		if (f.Department != "" && rc.Department != f.Department) || (f.Source != "" && rc.Source != f.Source) ||
+			(f.Stream != "" && rc.Stream != f.Stream) || (f.Reason != "" && rc.Reason != f.Reason) || seen[rc.Ref] {
+			continue
+		}
+		seen[rc.Ref] = true
+		refs = append(refs, rc.Ref)
+	}
+	sort.Slice(refs, func(i, j int) bool { return refs[i].String() < refs[j].String() })
+	for _, ref := range refs {
+		page := state.Filter{Department: ref.Department, Source: ref.Source, Stream: ref.Stream, Reason: f.Reason, After: f.After, Limit: exportPage}
+		for {
+			rs, err := s.State.Rejects(ctx, page)
+			if err != nil {
+				return err
+			}
+			for _, r := range rs {
+				if err := fn(r); err != nil {
+					return err
+				}
+			}
+			if len(rs) < exportPage {
+				break
+			}
+			page.After = rs[len(rs)-1].SourceKey
+		}
+	}
+	return nil
+}
+
+// RetryRejects re-maps a stream's rejects (of a reason, if given) through
+// its active mapping (rejects:write).
+func (s *Service) RetryRejects(ctx context.Context, c Caller, ref state.Ref, reason string) (state.Run, error) {
+	if err := authorize(c, ref.Department, ScopeRejectsWrite); err != nil {
+		return state.Run{}, err
+	}
+	st, err := s.Registry.Stream(ctx, ref.Department, ref.Source, ref.Stream)
+	if err != nil {
+		return state.Run{}, fromRegistry(err, streamName(ref))
+	}
+	if st.ActiveMapping == 0 {
+		return state.Run{}, conflict(nil, "%s has no active mapping: upload one and activate it before retrying its rejects", streamName(ref))
+	}
+	if s.Systems == nil {
+		return state.Run{}, errors.New("retry rejects: this service cannot run streams (no Systems configured)")
+	}
+	run, err := s.Systems.RetryRejects(ctx, ref, reason)
+	if err != nil {
+		return state.Run{}, fmt.Errorf("retry the rejects of %s: %w", streamName(ref), err)
+	}
+	detail := map[string]any{"run_id": run.ID}
+	if reason != "" {
+		detail["reason"] = reason
+	}
+	if err := s.Registry.Record(ctx, actor(c), "rejects.retry", ref.String(), detail); err != nil {
+		return run, fmt.Errorf("%s: the rejects were retried (run %d) but the change log failed: %w", streamName(ref), run.ID, err)
+	}
+	s.log().Info("rejects retried", "department", ref.Department, "source", ref.Source, "stream", ref.Stream, "run", run.ID, "by", actor(c).Name)
+	return run, nil
+}
