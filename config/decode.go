@@ -311,7 +311,13 @@ func (d *document) walkMapping(n ast.Node, t reflect.Type, path string) {
 		}
 		f, ok := fields[key]
 		if !ok {
-			d.add(line, path, unknownKey(t, key, names))
+			// A file names the mapping that holds the key, with its line; an
+			// API body names the key itself, as a field.
+			at := path
+			if d.registration {
+				at = keyPath
+			}
+			d.add(line, at, unknownKey(t, key, names))
 			continue
 		}
 		if _, seen := d.lines[keyPath]; !seen {

@@ -174,7 +174,7 @@ func (d *document) validateStreamSchedule(c *Config, s *Stream, path string) {
 	}
 	if s.Schedule == "" {
 		for _, key := range []string{"timezone", "timeout", "max_runtime"} {
-			if d.has(path + "." + key) {
+			if d.has(join(path, key)) {
 				d.addAt(join(path, key), fmt.Sprintf("%s applies to scheduled runs: set \"schedule\" or remove %s", key, key))
 			}
 		}

@@ -272,10 +272,14 @@ func (d *document) checkName(path, what, name string, seen names) {
 		return
 	}
 	if first, dup := seen[name]; dup {
-		d.addAt(join(path, "name"), fmt.Sprintf("duplicate %s name %q (first used at line %d)", what, name, d.line(first)))
+		where := fmt.Sprintf("line %d", d.line(first))
+		if d.registration {
+			where = first
+		}
+		d.addAt(join(path, "name"), fmt.Sprintf("duplicate %s name %q (first used at %s)", what, name, where))
 		return
 	}
-	seen[name] = path + ".name"
+	seen[name] = join(path, "name")
 }
 
 // required reports a required key that is empty: missing from the file, on
@@ -283,6 +287,11 @@ func (d *document) checkName(path, what, name string, seen names) {
 func (d *document) required(path, key, ifEmpty string) {
 	if d.has(join(path, key)) {
 		d.addAt(join(path, key), ifEmpty)
+		return
+	}
+	if d.registration {
+		// An API body names the missing field itself.
+		d.addAt(join(path, key), fmt.Sprintf("missing required key %q", key))
 		return
 	}
 	d.addAt(path, fmt.Sprintf("missing required key %q", key))

@@ -10,6 +10,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/lienthong/lienthong/config"
+	"github.com/lienthong/lienthong/internal/database"
 )
 
 // MappingName is how a registered stream's mapping is named in
@@ -88,6 +89,13 @@ func (s *Store) Apply(ctx context.Context, a Actor, depts []config.Department, r
 	var rep ApplyReport
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		rep = ApplyReport{}
+		if s.db.Dialect == database.Postgres {
+			// Replicas that start together apply the same file one after
+			// the other; the second finds everything unchanged.
+			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('lienthong-registry-apply'))`); err != nil {
+				return fmt.Errorf("lock: %w", err)
+			}
+		}
 		declared := map[string]bool{}
 		for _, d := range depts {
 			declared[d.Name] = true

@@ -59,7 +59,7 @@ func (s *Store) insertDept(ctx context.Context, tx querier, d Department, file s
 	_, err := tx.ExecContext(ctx, s.q(`INSERT INTO registry_departments (name, title, origin, file, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`),
 		d.Name, d.Title, d.Origin, file, s.timeArg(d.CreatedAt), s.timeArg(d.UpdatedAt))
 	if err != nil {
-		return fmt.Errorf("create department %s: %w", d.Name, err)
+		return insertErr("department "+d.Name, err)
 	}
 	return nil
 }

@@ -505,3 +505,149 @@ func TestRotation(t *testing.T) {
 		assertNoSecret(t, db, secret)
 	})
 }
+
+// TestSpecRoundTrip: what DecodeSource gives is what the registry gives
+// back, options' types and durations included.
+func TestSpecRoundTrip(t *testing.T) {
+	each(t, func(t *testing.T, db *database.DB, s *registry.Store) {
+		ctx := context.Background()
+		body := `name: cong-dan
+kind: httpjson
+timeout: 2m30s
+options:
+  base_url: https://api.example/v1
+  page_size: 200
+  ratio: 0.5
+  negative: -3
+  enabled: true
+  zip: "07"
+  headers: {Accept: application/json}
+  fields: [a, 1, {b: c}]
+streams:
+  - name: ho-so
+    table: hoso
+    primary_key: [id, ky]
+    mode: incremental
+    batch: {size: 10}
+    max_delete_ratio: 1
+    retry_transient_for: 0s
+    schedule: "30 2 * * *"
+    timezone: UTC
+    max_runtime: 1d
+  - name: trong
+    query: SELECT 1
+    primary_key: [id]
+`
+		spec, errs := config.DecodeSource([]byte(body))
+		if errs != nil {
+			t.Fatal(errs)
+		}
+		s.CreateDepartment(ctx, admin, registry.Department{Name: "cong-an"})
+		src, err := s.CreateSource(ctx, admin, "cong-an", registry.SourceInput{Spec: spec})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := spec
+		want.Streams = nil
+		if !reflect.DeepEqual(src.Spec, want) {
+			t.Errorf("source:\n got %#v\nwant %#v", src.Spec, want)
+		}
+		streams, err := s.ListStreams(ctx, "cong-an", "cong-dan")
+		if err != nil || len(streams) != 2 {
+			t.Fatal(streams, err)
+		}
+		for i, st := range streams {
+			if !reflect.DeepEqual(st.Spec, spec.Streams[i]) {
+				t.Errorf("stream %d:\n got %#v\nwant %#v", i, st.Spec, spec.Streams[i])
+			}
+		}
+		// Without an active mapping a stream is left out of Config, and a
+		// source without streams with it.
+		if cfg := mustConfig(t, s); len(cfg) != 0 {
+			t.Errorf("config without active mappings: %+v", cfg)
+		}
+		s.AddMapping(ctx, admin, "cong-an", "cong-dan", "trong", "k", "m")
+		s.ActivateMapping(ctx, admin, "cong-an", "cong-dan", "trong", 1)
+		cfg := mustConfig(t, s)
+		if len(cfg) != 1 || len(cfg[0].Sources[0].Streams) != 1 || cfg[0].Sources[0].Streams[0].Name != "trong" || cfg[0].Sources[0].Sealed {
+			t.Errorf("config %+v", cfg)
+		}
+		if _, err := s.ListStreams(ctx, "cong-an", "none"); !errors.Is(err, registry.ErrNotFound) {
+			t.Errorf("streams of a missing source: %v", err)
+		}
+		if _, err := s.Mappings(ctx, "cong-an", "cong-dan", "none"); !errors.Is(err, registry.ErrNotFound) {
+			t.Errorf("mappings of a missing stream: %v", err)
+		}
+		if _, err := s.Mapping(ctx, "cong-an", "cong-dan", "trong", 5); !errors.Is(err, registry.ErrNotFound) {
+			t.Errorf("missing version: %v", err)
+		}
+	})
+}
+
+// TestConcurrent: writers that read the same revision, and replicas that
+// apply the same file at once.
+func TestConcurrent(t *testing.T) {
+	each(t, func(t *testing.T, db *database.DB, s *registry.Store) {
+		ctx := context.Background()
+		s.CreateDepartment(ctx, admin, registry.Department{Name: "d"})
+		if _, err := s.CreateSource(ctx, admin, "d", registry.SourceInput{Spec: config.Source{Name: "a", Kind: "postgres", Streams: []config.Stream{streamSpec("s")}}}); err != nil {
+			t.Fatal(err)
+		}
+		const n = 6
+		errs := make(chan error, n)
+		for i := range n {
+			go func() {
+				spec := config.Source{Name: "a", Kind: "postgres", Timeout: time.Duration(i+1) * time.Second}
+				_, err := s.UpdateSource(ctx, admin, "d", "a", 1, registry.SourceInput{Spec: spec})
+				errs <- err
+			}()
+		}
+		ok := 0
+		for range n {
+			err := <-errs
+			switch {
+			case err == nil:
+				ok++
+			case !errors.Is(err, registry.ErrStale):
+				t.Errorf("concurrent update: %v", err)
+			}
+		}
+		if src, _ := s.Source(ctx, "d", "a"); ok != 1 || src.Revision != 2 {
+			t.Errorf("%d updates of revision 1 succeeded; revision %d", ok, src.Revision)
+		}
+		versions := make(chan int, n)
+		for i := range n {
+			go func() {
+				m, err := s.AddMapping(ctx, admin, "d", "a", "s", "k", fmt.Sprint(i))
+				if err != nil {
+					t.Errorf("concurrent upload: %v", err)
+				}
+				versions <- m.Version
+			}()
+		}
+		seen := map[int]bool{}
+		for range n {
+			seen[<-versions] = true
+		}
+		if len(seen) != n {
+			t.Errorf("versions %v", seen)
+		}
+		st := streamSpec("f")
+		st.MappingText = []byte("m")
+		depts := []config.Department{{Name: "f", Sources: []config.Source{{Name: "x", Kind: "sqlite", DSN: "/x.db", Streams: []config.Stream{st}}}}}
+		for range 3 {
+			go func() {
+				_, err := s.Apply(ctx, registry.Actor{Name: "apply:/etc/lienthong.yaml"}, depts, nil)
+				errs <- err
+			}()
+		}
+		for range 3 {
+			if err := <-errs; err != nil {
+				t.Errorf("concurrent apply: %v", err)
+			}
+		}
+		if ms, _ := s.Mappings(ctx, "f", "x", "f"); len(ms) != 1 {
+			t.Errorf("concurrent applies made %d mapping versions", len(ms))
+		}
+	})
+}

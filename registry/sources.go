@@ -148,7 +148,7 @@ func (s *Store) insertSource(ctx context.Context, tx querier, dept string, spec 
 	_, err = tx.ExecContext(ctx, s.q(`INSERT INTO registry_sources (kind, `+sourceColumns+`) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)`),
 		spec.Kind, dept, spec.Name, text, origin, file, keyID, ct, secretAt, s.timeArg(t), s.timeArg(t))
 	if err != nil {
-		return fmt.Errorf("create source %s/%s: %w", dept, spec.Name, err)
+		return insertErr("source "+dept+"/"+spec.Name, err)
 	}
 	return nil
 }
@@ -273,10 +273,16 @@ func (s *Store) updateSource(ctx context.Context, tx querier, a Actor, dept stri
 			detail["secret"] = "removed"
 		}
 	}
-	q += ` WHERE department = ? AND name = ?`
-	args = append(args, dept, spec.Name)
-	if _, err := tx.ExecContext(ctx, s.q(q), args...); err != nil {
+	// The revision read must still be the row's: a writer that read the
+	// same revision and committed first makes this one stale.
+	q += ` WHERE department = ? AND name = ? AND revision = ?`
+	args = append(args, dept, spec.Name, r.Revision)
+	res, err := tx.ExecContext(ctx, s.q(q), args...)
+	if err != nil {
 		return fmt.Errorf("update source %s/%s: %w", dept, spec.Name, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return fmt.Errorf("source %s/%s changed while it was being updated: read it again: %w", dept, spec.Name, ErrStale)
 	}
 	return s.record(ctx, tx, a, dept, action, dept+"/"+spec.Name, detail)
 }

@@ -270,3 +270,18 @@ func fileManaged(object, file string) error {
 }
 
 func notFound(what string) error { return fmt.Errorf("%s: %w", what, ErrNotFound) }
+
+// isUnique reports a unique or primary-key violation: two writers that
+// both found a name free; the second is told the name exists.
+func isUnique(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "duplicate key") || strings.Contains(msg, "UNIQUE constraint")
+}
+
+// insertErr names what an insert failed to create.
+func insertErr(what string, err error) error {
+	if isUnique(err) {
+		return fmt.Errorf("%s: %w", what, ErrExists)
+	}
+	return fmt.Errorf("create %s: %w", what, err)
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/lienthong/lienthong/config"
+	"github.com/lienthong/lienthong/internal/database"
 )
 
 type streamRow struct {
@@ -59,7 +60,7 @@ func (s *Store) insertStream(ctx context.Context, tx querier, dept, source strin
 	_, err = tx.ExecContext(ctx, s.q(`INSERT INTO registry_streams (`+streamColumns+`) VALUES (?, ?, ?, ?, ?, ?, 1, 0, ?, ?)`),
 		dept, source, spec.Name, text, origin, file, s.timeArg(t), s.timeArg(t))
 	if err != nil {
-		return fmt.Errorf("create stream %s/%s/%s: %w", dept, source, spec.Name, err)
+		return insertErr("stream "+dept+"/"+source+"/"+spec.Name, err)
 	}
 	return nil
 }
@@ -175,10 +176,13 @@ func (s *Store) updateStream(ctx context.Context, tx querier, a Actor, r streamR
 	if origin != r.Origin {
 		detail["origin"] = origin
 	}
-	_, err = tx.ExecContext(ctx, s.q(`UPDATE registry_streams SET spec = ?, origin = ?, file = ?, revision = revision + 1, updated_at = ? WHERE department = ? AND source = ? AND name = ?`),
-		text, origin, file, s.timeArg(now()), r.Department, r.Source, spec.Name)
+	res, err := tx.ExecContext(ctx, s.q(`UPDATE registry_streams SET spec = ?, origin = ?, file = ?, revision = revision + 1, updated_at = ? WHERE department = ? AND source = ? AND name = ? AND revision = ?`),
+		text, origin, file, s.timeArg(now()), r.Department, r.Source, spec.Name, r.Revision)
 	if err != nil {
 		return fmt.Errorf("update stream %s/%s/%s: %w", r.Department, r.Source, spec.Name, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return fmt.Errorf("stream %s/%s/%s changed while it was being updated: read it again: %w", r.Department, r.Source, spec.Name, ErrStale)
 	}
 	return s.record(ctx, tx, a, r.Department, action, r.Department+"/"+r.Source+"/"+spec.Name, detail)
 }
@@ -231,6 +235,13 @@ func (s *Store) AddMapping(ctx context.Context, a Actor, dept, source, stream, k
 }
 
 func (s *Store) addMapping(ctx context.Context, tx querier, a Actor, dept, source, stream, kind, text string) (MappingVersion, error) {
+	if s.db.Dialect == database.Postgres {
+		// Two uploads at once must not take the same number. (SQLite
+		// transactions are immediate: one writer at a time.)
+		if _, err := tx.ExecContext(ctx, `SELECT 1 FROM registry_streams WHERE department = $1 AND source = $2 AND name = $3 FOR UPDATE`, dept, source, stream); err != nil {
+			return MappingVersion{}, fmt.Errorf("add mapping to %s/%s/%s: %w", dept, source, stream, err)
+		}
+	}
 	var last sql.NullInt64
 	if err := tx.QueryRowxContext(ctx, s.q(`SELECT max(version) FROM registry_mappings WHERE department = ? AND source = ? AND stream = ?`), dept, source, stream).Scan(&last); err != nil {
 		return MappingVersion{}, fmt.Errorf("add mapping to %s/%s/%s: %w", dept, source, stream, err)
