@@ -130,7 +130,7 @@ func (a *app) scheduler(ctx context.Context) (*schedule.Scheduler, error) {
 	return schedule.New(schedule.Options{
 		DB:                db,
 		State:             a.state,
-		Streams:           streams,
+		Streams:           func(context.Context) ([]schedule.Stream, error) { return streams, nil },
 		Run:               a.scheduledRun(),
 		MaxConcurrentRuns: s.MaxConcurrentRuns,
 		ShutdownGrace:     s.ShutdownGrace,

@@ -36,8 +36,15 @@ func (w *planWorker) Work(ctx context.Context, _ *river.Job[PlanArgs]) error {
 // leader's planner job calls it every plan interval. Slots already planned
 // are not enqueued again, whoever plans and however often.
 func (s *Scheduler) Plan(ctx context.Context, now time.Time) error {
+	streams, err := s.refresh(ctx)
+	if err != nil {
+		return err
+	}
 	var errs []error
-	for _, st := range s.o.Streams {
+	for _, st := range streams {
+		if st.Schedule == nil {
+			continue // runs only when triggered
+		}
 		if err := s.plan(ctx, st, now); err != nil {
 			errs = append(errs, err)
 		}
@@ -48,7 +55,9 @@ func (s *Scheduler) Plan(ctx context.Context, now time.Time) error {
 // Enqueue enqueues one slot of a stream now, as the planner does at the
 // slot's time; a slot already enqueued is not enqueued again.
 func (s *Scheduler) Enqueue(ctx context.Context, ref state.Ref, slot time.Time) error {
-	if _, ok := s.streams[ref]; !ok {
+	if _, ok, err := s.stream(ctx, ref); err != nil {
+		return err
+	} else if !ok {
 		return fmt.Errorf("stream %s is not scheduled", ref)
 	}
 	slot = slot.UTC()
@@ -160,7 +169,7 @@ func (s *Scheduler) resumeOrphans(ctx context.Context, now time.Time) error {
 		if err := json.Unmarshal(j.EncodedArgs, &a); err != nil || j.AttemptedAt == nil || now.Sub(*j.AttemptedAt) < s.o.OrphanAfter {
 			continue
 		}
-		if _, ok := s.streams[a.ref()]; !ok {
+		if _, ok := s.cached(a.ref()); !ok {
 			continue
 		}
 		// This replica is alive: a job of its own whose run has ended but
@@ -180,7 +189,8 @@ func (s *Scheduler) resumeOrphans(ctx context.Context, now time.Time) error {
 		if alive {
 			continue
 		}
-		args := SyncArgs{Department: a.Department, Source: a.Source, Stream: a.Stream, Slot: a.Slot, Resume: j.ID}
+		args := SyncArgs{Department: a.Department, Source: a.Source, Stream: a.Stream, Slot: a.Slot, Resume: j.ID,
+			Manual: a.Manual, TriggeredBy: a.TriggeredBy}
 		ins, err := s.client.Insert(ctx, args, &river.InsertOpts{Queue: queueSync, UniqueOpts: river.UniqueOpts{ByArgs: true}})
 		if err != nil {
 			return fmt.Errorf("enqueue take-over of job %d: %w", j.ID, err)

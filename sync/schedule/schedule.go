@@ -61,10 +61,11 @@ const (
 // sync does; log carries the job's department, source and slot.
 type RunFunc func(ctx context.Context, ref state.Ref, log *slog.Logger) (state.Run, error)
 
-// Stream is a scheduled stream.
+// Stream is a stream the scheduler may run.
 type Stream struct {
 	Ref state.Ref
-	// Schedule gives the stream's slots (a cron schedule in its zone).
+	// Schedule gives the stream's slots (a cron schedule in its zone); nil
+	// for a stream that runs only when triggered (Scheduler.Trigger).
 	Schedule cron.Schedule
 	// Timeout bounds one run: past it the run is cancelled and recorded
 	// timed out.
@@ -80,8 +81,14 @@ func (s Stream) deadline(slot time.Time) time.Time {
 	if s.MaxRuntime > 0 {
 		return slot.Add(s.MaxRuntime)
 	}
+	if s.Schedule == nil {
+		return slot.Add(s.timeout())
+	}
 	return s.Schedule.Next(slot)
 }
+
+// timeout is the stream's run timeout, an hour when it has none.
+func (s Stream) timeout() time.Duration { return cmpOr(s.Timeout, time.Hour) }
 
 // Retry is how a failed run is retried: after Backoff, doubling up to
 // MaxBackoff, Attempts runs in all, and never past its slot's deadline.
@@ -97,8 +104,14 @@ type Options struct {
 	// River's tables and this package's live beside the ledger.
 	DB *database.DB
 	// State is the state store (the ledger).
-	State   *state.Store
-	Streams []Stream
+	State *state.Store
+	// Streams lists the streams the scheduler may run, read at every plan
+	// (and when a job's stream is not known yet): streams are registered,
+	// changed and removed at run time through the API. A stream removed
+	// stops being planned, a new one is planned from now, a changed
+	// schedule takes effect at the next plan. Streams without a schedule
+	// run only when triggered.
+	Streams func(ctx context.Context) ([]Stream, error)
 	Run     RunFunc
 	// MaxConcurrentRuns bounds the runs this replica works at once.
 	MaxConcurrentRuns int
@@ -129,10 +142,9 @@ type Options struct {
 
 // Scheduler runs the scheduled streams of one replica.
 type Scheduler struct {
-	o       Options
-	streams map[state.Ref]Stream
-	client  *river.Client[*sql.Tx]
-	log     *slog.Logger
+	o      Options
+	client *river.Client[*sql.Tx]
+	log    *slog.Logger
 	// id is this replica's River client ID, the name jobs it takes carry.
 	id string
 	// active counts the runs this replica is working.
@@ -140,6 +152,8 @@ type Scheduler struct {
 
 	mu     sync.Mutex
 	status Status
+	// streams is the stream list as last read from Options.Streams.
+	streams map[state.Ref]Stream
 	// stopStatus ends the status loop.
 	stopStatus context.CancelFunc
 	statusDone chan struct{}
@@ -177,13 +191,10 @@ func New(o Options) (*Scheduler, error) {
 	}
 	o.Retry.Backoff = cmpOr(o.Retry.Backoff, 30*time.Second)
 	o.Retry.MaxBackoff = max(o.Retry.MaxBackoff, o.Retry.Backoff)
-	s := &Scheduler{o: o, streams: map[state.Ref]Stream{}, log: o.Log}
-	for _, st := range o.Streams {
-		if st.Schedule == nil {
-			return nil, fmt.Errorf("stream %s has no schedule", st.Ref)
-		}
-		s.streams[st.Ref] = st
+	if o.Streams == nil {
+		return nil, errors.New("schedule: Options.Streams is nil: give the function that lists the streams")
 	}
+	s := &Scheduler{o: o, streams: map[state.Ref]Stream{}, log: o.Log}
 	workers := river.NewWorkers()
 	if err := river.AddWorkerSafely(workers, &syncWorker{s: s}); err != nil {
 		return nil, err
@@ -227,6 +238,49 @@ func New(o Options) (*Scheduler, error) {
 		return nil, fmt.Errorf("create job queue client: %w", err)
 	}
 	return s, nil
+}
+
+// refresh reads the stream list from Options.Streams and keeps it for the
+// jobs that need a stream's schedule and timeout.
+func (s *Scheduler) refresh(ctx context.Context) ([]Stream, error) {
+	list, err := s.o.Streams(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list the streams to schedule: %w", err)
+	}
+	m := make(map[state.Ref]Stream, len(list))
+	for _, st := range list {
+		m[st.Ref] = st
+	}
+	s.mu.Lock()
+	s.streams = m
+	s.mu.Unlock()
+	return list, nil
+}
+
+// stream returns a stream as last read, reading the list again when it is
+// not known (registered since the last plan).
+func (s *Scheduler) stream(ctx context.Context, ref state.Ref) (Stream, bool, error) {
+	s.mu.Lock()
+	st, ok := s.streams[ref]
+	s.mu.Unlock()
+	if ok {
+		return st, true, nil
+	}
+	if _, err := s.refresh(ctx); err != nil {
+		return Stream{}, false, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, ok = s.streams[ref]
+	return st, ok, nil
+}
+
+// cached returns a stream as last read, without reading the list.
+func (s *Scheduler) cached(ref state.Ref) (Stream, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, ok := s.streams[ref]
+	return st, ok
 }
 
 func cmpOr(d, def time.Duration) time.Duration {
@@ -290,7 +344,7 @@ func (s *Scheduler) Start(ctx context.Context) error {
 	s.stopStatus, s.statusDone = cancel, make(chan struct{})
 	s.setRunning(true)
 	go s.watch(sctx)
-	s.log.Info("scheduler started", "streams", len(s.streams), "max_concurrent_runs", s.o.MaxConcurrentRuns, "replica", s.client.ID())
+	s.log.Info("scheduler started", "max_concurrent_runs", s.o.MaxConcurrentRuns, "replica", s.client.ID())
 	return nil
 }
 

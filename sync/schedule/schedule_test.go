@@ -48,6 +48,11 @@ func store(t *testing.T, dsn string) (*database.DB, *state.Store) {
 	return qdb, st
 }
 
+// fixed lists the same streams at every plan.
+func fixed(streams []schedule.Stream) func(context.Context) ([]schedule.Stream, error) {
+	return func(context.Context) ([]schedule.Stream, error) { return streams, nil }
+}
+
 // ledgerRun is a RunFunc that runs nothing but the ledger's part of a run:
 // it holds its stream for hold, as a real run would.
 func ledgerRun(st *state.Store, hold time.Duration) schedule.RunFunc {
@@ -114,7 +119,7 @@ func testScheduler(t *testing.T, dsn string) {
 		// A slot made due late waits for the one before it, not skipped.
 		streams = append(streams, schedule.Stream{Ref: r, Schedule: every, Timeout: 10 * time.Second, MaxRuntime: 30 * time.Second})
 	}
-	s, err := schedule.New(schedule.Options{DB: qdb, State: st, Streams: streams, Run: ledgerRun(st, 200*time.Millisecond),
+	s, err := schedule.New(schedule.Options{DB: qdb, State: st, Streams: fixed(streams), Run: ledgerRun(st, 200*time.Millisecond),
 		MaxConcurrentRuns: 2, ShutdownGrace: 5 * time.Second, Retry: schedule.Retry{Attempts: 2, Backoff: time.Second},
 		Log: logger(t), PlanInterval: 500 * time.Millisecond, PollInterval: 100 * time.Millisecond, BusyWait: 200 * time.Millisecond})
 	if err != nil {
@@ -217,8 +222,8 @@ func newScheduler(t *testing.T, qdb *database.DB, st *state.Store, run schedule.
 	}
 	ref := state.Ref{Department: "d", Source: "s", Stream: "x"}
 	o.DB, o.State, o.Run, o.Log = qdb, st, run, logger(t)
-	if len(o.Streams) == 0 {
-		o.Streams = []schedule.Stream{{Ref: ref, Schedule: every, Timeout: 10 * time.Second, MaxRuntime: 30 * time.Second}}
+	if o.Streams == nil {
+		o.Streams = fixed([]schedule.Stream{{Ref: ref, Schedule: every, Timeout: 10 * time.Second, MaxRuntime: 30 * time.Second}})
 	}
 	o.PlanInterval, o.PollInterval, o.BusyWait = 300*time.Millisecond, 100*time.Millisecond, 200*time.Millisecond
 	o.MaxConcurrentRuns = max(o.MaxConcurrentRuns, 1)
@@ -257,7 +262,7 @@ func TestTimeout(t *testing.T) {
 	every, _ := config.ParseSchedule("* * * * * *", "UTC")
 	ref := state.Ref{Department: "d", Source: "s", Stream: "slow"}
 	s, _ := newScheduler(t, qdb, st, ledgerRun(st, time.Hour), schedule.Options{
-		Streams: []schedule.Stream{{Ref: ref, Schedule: every, Timeout: 500 * time.Millisecond, MaxRuntime: time.Minute}}})
+		Streams: fixed([]schedule.Stream{{Ref: ref, Schedule: every, Timeout: 500 * time.Millisecond, MaxRuntime: time.Minute}})})
 	slots := waitSlots(t, s, 2)
 	for _, sl := range slots[:2] {
 		if sl.Status != schedule.SlotTimedOut || sl.RunID == 0 {
@@ -294,7 +299,7 @@ func TestRetry(t *testing.T) {
 	every, _ := config.ParseSchedule("0 0 * * * *", "UTC") // hourly: no slot due during the test
 	ref := state.Ref{Department: "d", Source: "s", Stream: "failing"}
 	s, _ := newScheduler(t, qdb, st, failing, schedule.Options{
-		Streams: []schedule.Stream{{Ref: ref, Schedule: every, Timeout: 10 * time.Second}},
+		Streams: fixed([]schedule.Stream{{Ref: ref, Schedule: every, Timeout: 10 * time.Second}}),
 		Retry:   schedule.Retry{Attempts: 3, Backoff: 300 * time.Millisecond, MaxBackoff: time.Second}})
 	// Enqueue one slot now, as the planner would at its time.
 	slot := time.Now().UTC().Truncate(time.Second)
@@ -328,7 +333,7 @@ func TestPlanOnce(t *testing.T) {
 	streams := []schedule.Stream{{Ref: ref, Schedule: every, Timeout: time.Second}}
 	var ss []*schedule.Scheduler
 	for range 3 {
-		s, err := schedule.New(schedule.Options{DB: qdb, State: st, Streams: streams, Run: ledgerRun(st, 0), Lookahead: 20 * time.Second})
+		s, err := schedule.New(schedule.Options{DB: qdb, State: st, Streams: fixed(streams), Run: ledgerRun(st, 0), Lookahead: 20 * time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -401,7 +406,7 @@ func TestConcurrencyLimit(t *testing.T) {
 		streams = append(streams, schedule.Stream{Ref: state.Ref{Department: "d", Source: "s", Stream: name}, Schedule: every,
 			Timeout: 10 * time.Second, MaxRuntime: time.Minute})
 	}
-	s, _ := newScheduler(t, qdb, st, ledgerRun(st, 150*time.Millisecond), schedule.Options{Streams: streams, MaxConcurrentRuns: 1})
+	s, _ := newScheduler(t, qdb, st, ledgerRun(st, 150*time.Millisecond), schedule.Options{Streams: fixed(streams), MaxConcurrentRuns: 1})
 	waitSlots(t, s, 9)
 	s.Stop(context.Background())
 	runs, err := st.Runs(context.Background(), state.Filter{})
@@ -433,10 +438,10 @@ func TestBusy(t *testing.T) {
 		}
 		held = append(held, run)
 	}
-	s, _ := newScheduler(t, qdb, st, ledgerRun(st, 0), schedule.Options{Streams: []schedule.Stream{
+	s, _ := newScheduler(t, qdb, st, ledgerRun(st, 0), schedule.Options{Streams: fixed([]schedule.Stream{
 		{Ref: waits, Schedule: hourly, Timeout: 10 * time.Second, MaxRuntime: time.Minute},
 		{Ref: skips, Schedule: hourly, Timeout: 10 * time.Second, MaxRuntime: 2 * time.Second},
-	}})
+	})})
 	slot := time.Now().UTC().Truncate(time.Second)
 	for _, ref := range []state.Ref{waits, skips} {
 		if err := s.Enqueue(ctx, ref, slot); err != nil {

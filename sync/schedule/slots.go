@@ -21,6 +21,9 @@ type SlotRecord struct {
 	Attempt    int       `json:"attempt" db:"attempt"`
 	RecordedAt time.Time `json:"recorded_at" db:"recorded_at"`
 	Error      string    `json:"error,omitempty" db:"error"`
+	// TriggeredBy names who triggered the run (Scheduler.Trigger); empty
+	// for a slot of the stream's schedule.
+	TriggeredBy string `json:"triggered_by,omitempty" db:"triggered_by"`
 }
 
 func (s *Scheduler) slotEnded(ctx context.Context, ref state.Ref, slot time.Time) (bool, error) {
@@ -33,14 +36,19 @@ func (s *Scheduler) slotEnded(ctx context.Context, ref state.Ref, slot time.Time
 	return n > 0, nil
 }
 
-func (s *Scheduler) recordSlot(ctx context.Context, ref state.Ref, slot time.Time, status string, runID, jobID int64, attempt int, msg string) error {
+func (s *Scheduler) recordSlot(ctx context.Context, a SyncArgs, status string, runID, jobID int64, attempt int, msg string) error {
 	db := s.o.DB
+	ref, slot := a.ref(), a.Slot
 	var run any
 	if runID != 0 {
 		run = runID
 	}
-	if _, err := db.ExecContext(ctx, db.Rebind(`INSERT INTO schedule_slots (department, source, stream, slot, status, run_id, job_id, attempt, recorded_at, error)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`), ref.Department, ref.Source, ref.Stream, slot.UTC(), status, run, jobID, attempt, time.Now().UTC(), msg); err != nil {
+	by := a.TriggeredBy
+	if a.Manual && by == "" {
+		by = "unknown"
+	}
+	if _, err := db.ExecContext(ctx, db.Rebind(`INSERT INTO schedule_slots (department, source, stream, slot, status, run_id, job_id, attempt, recorded_at, error, triggered_by)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`), ref.Department, ref.Source, ref.Stream, slot.UTC(), status, run, jobID, attempt, time.Now().UTC(), msg, by); err != nil {
 		return fmt.Errorf("record slot %s of %s: %w", slotString(slot), ref, err)
 	}
 	return nil
@@ -58,7 +66,7 @@ func Slots(ctx context.Context, db *database.DB) ([]SlotRecord, error) {
 		SlotRecord
 		RunID sql.NullInt64 `db:"run_id"`
 	}
-	if err := db.SelectContext(ctx, &rows, `SELECT department, source, stream, slot, status, run_id, job_id, attempt, recorded_at, error
+	if err := db.SelectContext(ctx, &rows, `SELECT department, source, stream, slot, status, run_id, job_id, attempt, recorded_at, error, triggered_by
 		FROM schedule_slots ORDER BY department, source, stream, slot, id`); err != nil {
 		return nil, fmt.Errorf("list slots: %w", err)
 	}

@@ -22,6 +22,10 @@ type SyncArgs struct {
 	// Resume is the job, held by a replica that died, whose slot this job
 	// ends; 0 for the slot's own job.
 	Resume int64 `json:"resume,omitempty"`
+	// Manual says someone triggered the run (Scheduler.Trigger); its slot
+	// is the time they did. TriggeredBy names who.
+	Manual      bool   `json:"manual,omitempty"`
+	TriggeredBy string `json:"triggered_by,omitempty"`
 }
 
 // Kind is the River job kind.
@@ -56,17 +60,21 @@ type syncWorker struct {
 // timeout and the shutdown grace; River rescues a dead replica's job only
 // past it.
 func (w *syncWorker) Timeout(job *river.Job[SyncArgs]) time.Duration {
-	st, ok := w.s.streams[job.Args.ref()]
+	st, ok := w.s.cached(job.Args.ref())
 	if !ok {
-		return time.Minute
+		// Registered since the last plan: Work reads the list again.
+		return time.Hour + w.s.o.ShutdownGrace + time.Minute
 	}
-	return st.Timeout + w.s.o.ShutdownGrace + time.Minute
+	return st.timeout() + w.s.o.ShutdownGrace + time.Minute
 }
 
 func (w *syncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
 	s, a := w.s, job.Args
 	ref := a.ref()
-	st, ok := s.streams[ref]
+	st, ok, err := s.stream(ctx, ref)
+	if err != nil {
+		return err
+	}
 	if !ok {
 		// During a rolling change of the configuration another replica may
 		// know the stream: leave a recent slot to it.
@@ -78,6 +86,9 @@ func (w *syncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
 	log := s.log.With("department", ref.Department, "source", ref.Source, "job", job.ID, "slot", slotString(a.Slot), "attempt", job.Attempt)
 	if a.Resume != 0 {
 		log = log.With("takes_over_job", a.Resume)
+	}
+	if a.Manual {
+		log = log.With("triggered_by", a.TriggeredBy)
 	}
 	if !a.Slot.IsZero() {
 		done, err := s.slotEnded(ctx, ref, a.Slot)
@@ -91,11 +102,16 @@ func (w *syncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
 		}
 	}
 	var deadline time.Time
-	if !a.Slot.IsZero() && a.Resume == 0 {
+	switch {
+	case a.Manual && a.Resume == 0:
+		// A triggered run waits for a busy stream as long as one run of
+		// it may last.
+		deadline = a.Slot.Add(st.timeout())
+	case !a.Slot.IsZero() && a.Resume == 0:
 		deadline = st.deadline(a.Slot)
 	}
 
-	runCtx, cancel := context.WithTimeoutCause(ctx, st.Timeout, errTimedOut)
+	runCtx, cancel := context.WithTimeoutCause(ctx, st.timeout(), errTimedOut)
 	defer cancel()
 	s.active.Add(1)
 	run, err := s.o.Run(runCtx, ref, log)
@@ -116,7 +132,7 @@ func (w *syncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
 		log.Info("run cancelled on request; not retried", "run", run.ID, "stream", ref.String(), "error", err)
 		return s.endSlot(ctx, job, SlotCancelled, run.ID, run.Error)
 	case timedOut && run.ID != 0:
-		if err := s.o.State.MarkTimedOut(context.WithoutCancel(ctx), run.ID, st.Timeout); err != nil {
+		if err := s.o.State.MarkTimedOut(context.WithoutCancel(ctx), run.ID, st.timeout()); err != nil {
 			return err
 		}
 		log.Warn("run timed out", "run", run.ID, "stream", ref.String(), "timeout", st.Timeout)
@@ -145,5 +161,5 @@ func (s *Scheduler) endSlot(ctx context.Context, job *river.Job[SyncArgs], statu
 	if job.Args.Slot.IsZero() {
 		return nil
 	}
-	return s.recordSlot(context.WithoutCancel(ctx), job.Args.ref(), job.Args.Slot, status, runID, job.ID, job.Attempt, msg)
+	return s.recordSlot(context.WithoutCancel(ctx), job.Args, status, runID, job.ID, job.Attempt, msg)
 }
