@@ -127,6 +127,7 @@ func openConfig(ctx context.Context, cfg *config.Config, env Env) (*app, error) 
 		return nil, err
 	}
 	a.reg = registry.New(stateDB, keys)
+	a.guard = netguard.New(cfg.Registration.Networks(), "registration.allow_networks")
 	if a.applied, err = a.migrate(ctx); err != nil {
 		a.close()
 		return nil, err

@@ -184,7 +184,7 @@ func (a *app) resolveSource(ctx context.Context, dept string, src *config.Source
 	if noSecret && slices.Contains(connectors.Kinds(), src.Kind) {
 		return nil
 	}
-	err := resolveSecret(src, a.getenv)
+	err := config.ResolveSecret(src, a.getenv)
 	if err == nil && slices.Contains(connectors.Kinds(), src.Kind) {
 		return nil
 	}

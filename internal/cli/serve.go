@@ -12,8 +12,10 @@ import (
 	"time"
 
 	"github.com/lienthong/lienthong/config"
+	webconsole "github.com/lienthong/lienthong/console"
 	"github.com/lienthong/lienthong/connectors"
 	"github.com/lienthong/lienthong/internal/database"
+	"github.com/lienthong/lienthong/internal/ops"
 	"github.com/lienthong/lienthong/server"
 	"github.com/lienthong/lienthong/sync/engine"
 	"github.com/lienthong/lienthong/sync/schedule"
@@ -59,6 +61,7 @@ func runServe(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
+	a.sched = sched
 	access, err := a.access(pf, env)
 	if err != nil {
 		return err
@@ -68,6 +71,10 @@ func runServe(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (set serve.listen or --listen)", cfg.Serve.Listen, err)
 	}
+	svc, err := a.opsService()
+	if err != nil {
+		return err
+	}
 	srv := server.HTTPServer(cfg.Serve.Listen, server.New(server.Options{
 		State:    a.state,
 		National: a.national,
@@ -76,6 +83,9 @@ func runServe(ctx context.Context, args []string, env Env) error {
 		Ready:    a.readiness(sched),
 		Log:      log.With("component", "http"),
 		Access:   access,
+		Ops:      svc,
+		Console: webconsole.New(webconsole.Options{Ops: svc, Clients: a.clients, AdminTokenHash: access.AdminTokenHash,
+			Log: log.With("component", "console")}),
 	}))
 	httpDone := make(chan error, 1)
 	go func() { httpDone <- srv.Serve(ln) }()
@@ -107,15 +117,30 @@ func runServe(ctx context.Context, args []string, env Env) error {
 	return nil
 }
 
+// opsService is what the registration API and the console do, on the
+// registry, the state store and the API's clients, reaching department
+// systems and the scheduler through the app (Systems).
+func (a *app) opsService() (*ops.Service, error) {
+	opts, err := a.mappingOptions()
+	if err != nil {
+		return nil, err
+	}
+	return &ops.Service{
+		Registry:       a.reg,
+		State:          a.state,
+		Clients:        a.clients,
+		Systems:        a,
+		Kinds:          a.cfg.Registration.Kinds,
+		MappingOptions: opts,
+		Log:            a.log.With("component", "ops"),
+	}, nil
+}
+
 // scheduler builds the scheduler of the registry's streams that have a
 // schedule, on its own pool of the state store, with the job queue
 // migrated. A service may start with none: departments register theirs
 // through the API, and the scheduler reads the registry at every plan.
 func (a *app) scheduler(ctx context.Context) (*schedule.Scheduler, error) {
-	streams, err := a.scheduledStreams(ctx)
-	if err != nil {
-		return nil, err
-	}
 	db, _, err := a.openQueue(ctx)
 	if err != nil {
 		return nil, err
@@ -130,7 +155,7 @@ func (a *app) scheduler(ctx context.Context) (*schedule.Scheduler, error) {
 	return schedule.New(schedule.Options{
 		DB:                db,
 		State:             a.state,
-		Streams:           func(context.Context) ([]schedule.Stream, error) { return streams, nil },
+		Streams:           a.scheduledStreams,
 		Run:               a.scheduledRun(),
 		MaxConcurrentRuns: s.MaxConcurrentRuns,
 		ShutdownGrace:     s.ShutdownGrace,
