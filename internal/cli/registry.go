@@ -237,21 +237,20 @@ func runApply(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	// The file's departments are applied by hand here, not by openConfig.
+	// The file's departments are applied here, as the command says,
+	// not as every other command does on opening.
 	depts := cfg.Departments
-	cfg.Departments = nil
-	a, err := openConfig(ctx, cfg, env)
+	a, err := openStores(ctx, cfg, env, false)
 	if err != nil {
 		return err
 	}
 	defer a.close()
-	a.cfg.Departments = depts
 	if err := a.compileMappings(); err != nil {
 		return fmt.Errorf("%s is not applied: %w", path, err)
 	}
 	var rep registry.ApplyReport
 	if *dryRun {
-		rep, err = applyDryRun(ctx, a.reg, a.applyActor(), depts, os.ReadFile)
+		rep, err = applyDryRun(ctx, a.reg, depts, os.ReadFile)
 	} else {
 		rep, err = a.reg.Apply(ctx, a.applyActor(), depts, os.ReadFile)
 	}

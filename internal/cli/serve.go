@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/lienthong/lienthong/config"
-	webconsole "github.com/lienthong/lienthong/console"
 	"github.com/lienthong/lienthong/connectors"
+	webconsole "github.com/lienthong/lienthong/console"
 	"github.com/lienthong/lienthong/internal/database"
 	"github.com/lienthong/lienthong/internal/ops"
 	"github.com/lienthong/lienthong/server"
