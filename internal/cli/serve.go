@@ -169,9 +169,10 @@ func (a *app) scheduler(ctx context.Context) (*schedule.Scheduler, error) {
 	})
 }
 
-// scheduledStreams lists the registry's streams that have a schedule, as
-// they are now. A stream whose schedule does not parse is left out and
-// logged: it cannot stop the others.
+// scheduledStreams lists the registry's streams, as they are now, with
+// their schedules: a stream without one runs only when triggered. A
+// stream whose schedule does not parse is logged and runs only when
+// triggered: it cannot stop the others.
 func (a *app) scheduledStreams(ctx context.Context) ([]schedule.Stream, error) {
 	cfg, err := a.currentConfig(ctx)
 	if err != nil {
@@ -182,10 +183,7 @@ func (a *app) scheduledStreams(ctx context.Context) ([]schedule.Stream, error) {
 		sched, err := cfg.ScheduleFor(ref.Stream)
 		if err != nil {
 			a.log.Error("stream not scheduled", "stream", ref.FullName(), "error", err)
-			continue
-		}
-		if sched == nil {
-			continue
+			sched = nil
 		}
 		streams = append(streams, schedule.Stream{
 			Ref:        state.Ref{Department: ref.Department.Name, Source: ref.Source.Name, Stream: ref.Stream.Name},
