@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/lienthong/lienthong/clients"
 	"github.com/lienthong/lienthong/config"
@@ -317,3 +318,5 @@ type (
 func registryChangeFilter(dept string) registry.ChangeFilter {
 	return registry.ChangeFilter{Department: dept, Limit: 500}
 }
+
+func timeParse(s string) (time.Time, error) { return time.Parse(time.RFC3339, s) }

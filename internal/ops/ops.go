@@ -83,6 +83,8 @@ func (e *Invalid) Error() string {
 // on, naming the stream or column, never a secret.
 type CheckFailed struct {
 	Problems []string
+	// Warnings are what the check found that would not have refused it.
+	Warnings []string
 }
 
 func (e *CheckFailed) Error() string {

@@ -70,11 +70,14 @@ func (s *Service) check(ctx context.Context, dept string, src config.Source) err
 		return fmt.Errorf("check %s: %s", sourceName(dept, src.Name), scrub(err.Error(), src.ResolvedDSN))
 	}
 	if len(rep.Problems) > 0 {
-		problems := make([]string, len(rep.Problems))
-		for i, p := range rep.Problems {
-			problems[i] = scrub(p, src.ResolvedDSN)
+		cf := &CheckFailed{}
+		for _, p := range rep.Problems {
+			cf.Problems = append(cf.Problems, scrub(p, src.ResolvedDSN))
 		}
-		return &CheckFailed{Problems: problems}
+		for _, w := range rep.Warnings {
+			cf.Warnings = append(cf.Warnings, scrub(w, src.ResolvedDSN))
+		}
+		return cf
 	}
 	return nil
 }
