@@ -12,16 +12,20 @@ import (
 // the probes; a test fails when the two lists differ.
 func (s *server) routes() http.Handler {
 	mux := http.NewServeMux()
-	open := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, h) }
+	handle := func(pattern string, h http.Handler) {
+		s.patterns = append(s.patterns, pattern)
+		mux.Handle(pattern, h)
+	}
+	open := func(pattern string, h http.HandlerFunc) { handle(pattern, h) }
 	// token: the caller must hold a valid bearer token; what it may do
 	// there is internal/ops's decision.
-	token := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, s.authenticate(h)) }
+	token := func(pattern string, h http.HandlerFunc) { handle(pattern, s.authenticate(h)) }
 	// ops: a token route whose handler calls internal/ops.
 	opsRoute := func(pattern string, h http.HandlerFunc) { token(pattern, s.needOps(h)) }
 
 	open("GET /healthz", s.healthz)
 	open("GET /readyz", s.readyz)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Gatherer, promhttp.HandlerOpts{
+	handle("GET /metrics", promhttp.HandlerFor(s.Gatherer, promhttp.HandlerOpts{
 		ErrorHandling:     promhttp.ContinueOnError,
 		ErrorLog:          promLogger{s.Log},
 		Timeout:           s.Timeout,
@@ -30,8 +34,8 @@ func (s *server) routes() http.Handler {
 	open("GET /v1/openapi.yaml", s.openAPI)
 
 	token("GET /v1/streams", s.listStreams)
-	opsRoute("GET /v1/runs", s.listRuns)
-	opsRoute("GET /v1/runs/{id}", s.getRun)
+	token("GET /v1/runs", s.listRuns)
+	token("GET /v1/runs/{id}", s.getRun)
 	opsRoute("GET /v1/changes", s.listChanges)
 
 	const (
@@ -75,23 +79,23 @@ func (s *server) routes() http.Handler {
 	opsRoute("POST "+dept+"/rejects/retry", s.retryRejects)
 
 	open("GET /v1/forms", s.listForms)
-	mux.Handle("GET /v1/prefill/{id_number}", s.requireScope(clients.ScopePrefill, false)(http.HandlerFunc(s.prefill)))
-	mux.Handle("GET /v1/audit/subjects/{id_number}", s.requireScope(clients.ScopeAuditSubject, true)(http.HandlerFunc(s.auditSubject)))
+	handle("GET /v1/prefill/{id_number}", s.requireScope(clients.ScopePrefill, false)(http.HandlerFunc(s.prefill)))
+	handle("GET /v1/audit/subjects/{id_number}", s.requireScope(clients.ScopeAuditSubject, true)(http.HandlerFunc(s.auditSubject)))
 
 	open("GET /forms/{$}", s.demoForms)
 	open("GET /forms/{form}", s.demoForm)
 	if s.Console != nil {
-		mux.Handle("/console/", s.Console)
+		handle("/console/", s.Console)
 	}
 	open("/", s.notFound)
 	s.mux = mux
 	return mux
 }
 
-// needOps answers 503 on a server built without internal/ops.
+// needOps answers 503 on a server built without the registry.
 func (s *server) needOps(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if s.Ops == nil {
+		if s.Ops == nil || s.Ops.Registry == nil {
 			problem(w, r, http.StatusServiceUnavailable, "registration is not configured on this server")
 			return
 		}

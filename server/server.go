@@ -64,7 +64,8 @@ type Options struct {
 	Access Access
 	// Ops is what departments and the administrator do: every route of
 	// departments, tokens, sources, streams, mappings, runs, rejects and
-	// the change log calls it. Without it those routes answer 503.
+	// the change log calls it. Without it (or without its Registry) those
+	// routes answer 503, and the run ledger's routes read State.
 	Ops *ops.Service
 	// Console, when set, serves the operator and department console at
 	// /console/ (built by package console on the same Ops).
@@ -100,6 +101,10 @@ func New(o Options) http.Handler {
 	if o.Gatherer == nil {
 		o.Gatherer = prometheus.NewRegistry()
 	}
+	if o.Ops == nil {
+		// The run ledger's routes need only the state store.
+		o.Ops = &ops.Service{State: o.State, Clients: o.Access.Clients, Log: o.Log}
+	}
 	s := &server{Options: o}
 	return chain(s.routes(),
 		requestID,
@@ -127,4 +132,7 @@ func HTTPServer(addr string, h http.Handler) *http.Server {
 type server struct {
 	Options
 	mux *http.ServeMux
+	// patterns lists the routes as routes registered them, for the test
+	// that holds them to docs/openapi.yaml.
+	patterns []string
 }
