@@ -68,10 +68,15 @@ func TestRegistrationFlow(t *testing.T) {
 	if run.Status != state.StatusSucceeded || run.Read != 4 || run.Inserted != 3 || run.Rejected != 1 {
 		t.Errorf("run: %+v", run)
 	}
-	var rejects struct{ Rejects []state.Reject }
-	e.must(t, "GET", "/v1/departments/tu-phap/rejects?stream=khai-sinh", owner, nil, 200).decode(t, &rejects)
-	if len(rejects.Rejects) != 1 || rejects.Rejects[0].Reason != "bad_certificate_number" || rejects.Rejects[0].SourceKey != "4" {
-		t.Errorf("rejects: %+v", rejects.Rejects)
+	for query, n := range map[string]int{
+		"stream=khai-sinh": 1, "field=certificate_number": 1, "kind=birth_registration&reason=bad_certificate_number": 1,
+		"field=full_name": 0, "reason=other": 0, "source=other": 0, "kind=person": 0,
+	} {
+		var rejects struct{ Rejects []state.Reject }
+		e.must(t, "GET", "/v1/departments/tu-phap/rejects?"+query, owner, nil, 200).decode(t, &rejects)
+		if len(rejects.Rejects) != n || n == 1 && (rejects.Rejects[0].Reason != "bad_certificate_number" || rejects.Rejects[0].SourceKey != "4") {
+			t.Errorf("rejects?%s: %+v, want %d", query, rejects.Rejects, n)
+		}
 	}
 
 	// The CSV export: UTF-8 with a byte-order mark, as an attachment.
