@@ -326,4 +326,56 @@ func TestRunEvents(t *testing.T) {
 	if rest, err := io.ReadAll(rd); err != nil || strings.TrimSpace(string(rest)) != "" {
 		t.Errorf("after the run ended: %q %v", rest, err)
 	}
+
+	// A follower that goes away ends the handler, though the run goes on:
+	// its request is then logged (the log line is written on return).
+	run2, err := e.st.StartRun(ctx, state.Ref{Department: "tu-phap", Source: "ho-tich", Stream: "khac"}, "incremental")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path2 := fmt.Sprintf("/v1/departments/tu-phap/runs/%d/events", run2.ID)
+	cctx, cancel := context.WithCancel(ctx)
+	req, _ = http.NewRequestWithContext(cctx, "GET", e.srv.URL+path2, nil)
+	req.Header.Set("Authorization", "Bearer "+owner)
+	resp2, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if line, err := bufio.NewReader(resp2.Body).ReadString('\n'); err != nil || line != "event: run\n" {
+		t.Fatalf("second follower: %q %v", line, err)
+	}
+	if strings.Contains(e.logs.String(), `"path":"`+path2+`"`) {
+		t.Fatal("the follow ended while the run and its follower were there")
+	}
+	cancel()
+	resp2.Body.Close()
+	for !strings.Contains(e.logs.String(), `"path":"`+path2+`"`) {
+		time.Sleep(10 * time.Millisecond) // the test's own timeout bounds this wait
+	}
+}
+
+// TestConsoleMounted: the console given in Options serves /console/ behind
+// the same middleware (request ids, logging); without one, /console/ is
+// not found.
+func TestConsoleMounted(t *testing.T) {
+	console := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "console "+r.URL.Path) })
+	e := newRegEnv(t, func(o *server.Options) { o.Console = console })
+	resp, err := http.Get(e.srv.URL + "/console/dang-nhap?lang=en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(body) != "console /console/dang-nhap" || resp.Header.Get("X-Request-Id") == "" {
+		t.Errorf("console: %d %q request id %q", resp.StatusCode, body, resp.Header.Get("X-Request-Id"))
+	}
+	none := newRegEnv(t)
+	resp, err = http.Get(none.srv.URL + "/console/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 404 || resp.Header.Get("Content-Type") != "application/problem+json" {
+		t.Errorf("no console: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
 }
