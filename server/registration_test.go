@@ -379,3 +379,19 @@ func TestConsoleMounted(t *testing.T) {
 		t.Errorf("no console: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
 }
+
+// TestRegistryChecks: migrated, the registry is ready; one migration
+// behind the binary, it is not.
+func TestRegistryChecks(t *testing.T) {
+	e := newRegEnv(t)
+	check := server.RegistryChecks(e.reg, e.clients)["registry_migrations"]
+	if err := check(t.Context()); err != nil {
+		t.Errorf("migrated: %v", err)
+	}
+	if _, err := e.db.ExecContext(t.Context(), `DELETE FROM lienthong_migrations WHERE set_name = 'clients' AND version = 2`); err != nil {
+		t.Fatal(err)
+	}
+	if err := check(t.Context()); err == nil || !strings.Contains(err.Error(), "1 client register migrations pending") {
+		t.Errorf("one pending: %v", err)
+	}
+}
