@@ -395,3 +395,32 @@ func TestRegistryChecks(t *testing.T) {
 		t.Errorf("one pending: %v", err)
 	}
 }
+
+// TestRunEventsHeartbeat: while a followed run changes nothing, the
+// stream sends comment lines, so that proxies keep the connection.
+func TestRunEventsHeartbeat(t *testing.T) {
+	e := newRegEnv(t, func(o *server.Options) { server.Heartbeat(o, 50*time.Millisecond) })
+	run, err := e.st.StartRun(t.Context(), state.Ref{Department: "tu-phap", Source: "ho-tich", Stream: "khai-sinh"}, "incremental")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", fmt.Sprintf("%s/v1/departments/tu-phap/runs/%d/events", e.srv.URL, run.ID), nil)
+	req.Header.Set("Authorization", "Bearer "+adminTok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	rd := bufio.NewReader(resp.Body)
+	for beats := 0; beats < 2; {
+		line, err := rd.ReadString('\n')
+		if err != nil {
+			t.Fatalf("the stream ended before two heartbeats: %v", err)
+		}
+		if line == ": heartbeat\n" {
+			beats++
+		}
+	}
+}
