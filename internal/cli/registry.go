@@ -250,7 +250,7 @@ func runApply(ctx context.Context, args []string, env Env) error {
 	}
 	var rep registry.ApplyReport
 	if *dryRun {
-		rep, err = applyDryRun(ctx, a.reg, depts, os.ReadFile)
+		rep, err = a.reg.ApplyDryRun(ctx, a.applyActor(), depts, os.ReadFile)
 	} else {
 		rep, err = a.reg.Apply(ctx, a.applyActor(), depts, os.ReadFile)
 	}

@@ -220,6 +220,20 @@ func TestSystems(t *testing.T) {
 	}
 	noSecret("check", fmt.Sprint(rep))
 
+	// The same service without registration.allow_networks: a registered
+	// source on this machine is refused at dial time, and the check says
+	// what to change.
+	allowed := e.cfg
+	e.cfg = filepath.Join(t.TempDir(), "lienthong.yaml")
+	os.WriteFile(e.cfg, []byte("national:\n  dsn_env: LT_NATIONAL_DSN\n"), 0o644)
+	closed := e.open(t)
+	e.cfg = allowed
+	rep, err = closed.Check(ctx, "tu-phap", src)
+	if err != nil || len(rep.Problems) != 1 || !strings.Contains(rep.Problems[0], "registration.allow_networks") {
+		t.Errorf("check of a registered source on a network not allowed: %+v, %v", rep, err)
+	}
+	noSecret("guarded check", fmt.Sprint(rep))
+
 	infos, err := a.Discover(ctx, "tu-phap", src)
 	if err != nil || len(infos) != 1 || infos[0].Name != "public.khai_sinh" || strings.Join(infos[0].SuggestedKey, ",") != "id" ||
 		infos[0].SuggestedCursor != "ngay_cap_nhat" {
