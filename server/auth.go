@@ -7,70 +7,104 @@ import (
 	"strings"
 
 	"github.com/lienthong/lienthong/clients"
+	"github.com/lienthong/lienthong/internal/ops"
 )
-
-// caller is who a request authenticated as: the administrator, or a client
-// of the register.
-type caller struct {
-	admin  bool
-	client clients.Client
-}
-
-// name is how the audit log names the caller.
-func (c caller) name() string {
-	if c.admin {
-		return "admin"
-	}
-	return c.client.Name
-}
 
 type callerKey struct{}
 
-func callerOf(ctx context.Context) caller {
-	c, _ := ctx.Value(callerKey{}).(caller)
+// callerOf is the caller the bearer middleware resolved; the zero Caller
+// (no admin, no client) on routes without a token.
+func callerOf(ctx context.Context) ops.Caller {
+	c, _ := ctx.Value(callerKey{}).(ops.Caller)
 	return c
 }
 
-// requireScope lets a request through only with a bearer token of a client
-// that holds scope, or, when admin is set, the administrator's token. A
-// missing or unknown token is 401, a token without the scope 403.
+// callerName is how the audit log and the server's log name a caller.
+func callerName(c ops.Caller) string {
+	if c.Admin {
+		return "admin"
+	}
+	return c.Client.Name
+}
+
+// authenticate lets a request through only with a bearer token it can
+// resolve to a caller: the administrator's token, or a live token of the
+// client register (a department's or a portal's). A missing, unknown,
+// expired or revoked token is 401 with WWW-Authenticate. What the caller
+// may do is not decided here: internal/ops decides it for every
+// operation.
+func (s *server) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, ok := s.resolveCaller(w, r)
+		if !ok {
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, c)))
+	})
+}
+
+// resolveCaller finds who the request's bearer token belongs to; when it
+// cannot, it has answered the request and returns false.
+func (s *server) resolveCaller(w http.ResponseWriter, r *http.Request) (ops.Caller, bool) {
+	tok, ok := bearer(r)
+	if !ok {
+		unauthorized(w, r, "send a bearer token: Authorization: Bearer <token>")
+		return ops.Caller{}, false
+	}
+	if s.Access.AdminTokenHash != nil && clients.Equal(tok, *s.Access.AdminTokenHash) {
+		return ops.Caller{Admin: true}, true
+	}
+	reg := s.clients()
+	if reg == nil {
+		unauthorized(w, r, "the token is not known (this server has no client register)")
+		return ops.Caller{}, false
+	}
+	c, err := reg.Authenticate(r.Context(), tok)
+	switch {
+	case errors.Is(err, clients.ErrUnknownToken):
+		unauthorized(w, r, "the token is not known")
+		return ops.Caller{}, false
+	case errors.Is(err, clients.ErrExpired), errors.Is(err, clients.ErrRevoked):
+		unauthorized(w, r, strings.TrimPrefix(err.Error(), "clients: "))
+		return ops.Caller{}, false
+	case err != nil:
+		s.storeFailed(w, r, err)
+		return ops.Caller{}, false
+	}
+	return ops.Caller{Client: c}, true
+}
+
+// clients is the client register: the pre-fill's, or else the one
+// internal/ops issues department tokens into.
+func (s *server) clients() *clients.Store {
+	if s.Access.Clients != nil {
+		return s.Access.Clients
+	}
+	if s.Ops != nil {
+		return s.Ops.Clients
+	}
+	return nil
+}
+
+// requireScope guards the pre-fill and audit routes, which keep their own
+// rule: a client's token that holds scope, or, when admin is set, the
+// administrator's token. A token without the scope is 403.
 func (s *server) requireScope(scope string, admin bool) middleware {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			tok, ok := bearer(r)
+			c, ok := s.resolveCaller(w, r)
 			if !ok {
-				unauthorized(w, r, "send a bearer token: Authorization: Bearer <token>")
 				return
 			}
-			if s.Access.AdminTokenHash != nil && clients.Equal(tok, *s.Access.AdminTokenHash) {
-				if !admin {
-					problem(w, r, http.StatusForbidden, "the administrator token does not read citizens' data: use a portal client's token with the "+scope+" scope")
-					return
-				}
-				next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, caller{admin: true})))
-				return
-			}
-			if s.Access.Clients == nil {
-				unauthorized(w, r, "this server has no client register")
-				return
-			}
-			c, err := s.Access.Clients.Authenticate(r.Context(), tok)
 			switch {
-			case errors.Is(err, clients.ErrUnknownToken):
-				unauthorized(w, r, "the token is not known")
+			case c.Admin && !admin:
+				problem(w, r, http.StatusForbidden, "the administrator token does not read citizens' data: use a portal client's token with the "+scope+" scope")
 				return
-			case errors.Is(err, clients.ErrExpired), errors.Is(err, clients.ErrRevoked):
-				unauthorized(w, r, strings.TrimPrefix(err.Error(), "clients: "))
-				return
-			case err != nil:
-				s.storeFailed(w, r, err)
+			case !c.Admin && !c.Client.Has(scope):
+				problem(w, r, http.StatusForbidden, "the client "+c.Client.Name+" does not hold the "+scope+" scope")
 				return
 			}
-			if !c.Has(scope) {
-				problem(w, r, http.StatusForbidden, "the client "+c.Name+" does not hold the "+scope+" scope")
-				return
-			}
-			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, caller{client: c})))
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, c)))
 		})
 	}
 }

@@ -2,12 +2,10 @@ package server
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -76,67 +74,16 @@ type streamView struct {
 	ConsecutiveFailures int64      `json:"consecutive_failures"`
 }
 
-// listStreams shows every configured stream, in configuration order.
-func (s *server) listStreams(w http.ResponseWriter, r *http.Request) {
-	st, err := s.State.StreamStatuses(r.Context())
-	if err != nil {
-		s.storeFailed(w, r, err)
-		return
-	}
-	out := make([]streamView, 0, len(s.Streams))
-	for _, info := range s.Streams {
-		ss := st[info.ref()]
-		out = append(out, streamView{StreamInfo: info, LastRun: ss.LastRun, LastSuccessAt: ss.LastSuccessAt,
-			RejectsOutstanding: ss.RejectsOutstanding, ConsecutiveFailures: ss.ConsecutiveFailures})
-	}
-	writeJSON(w, map[string]any{"streams": out})
-}
-
-const (
-	defaultRunLimit = 50
-	maxRunLimit     = 1000
-)
-
-// listRuns lists runs, newest first: ?stream= narrows to one configured
-// stream (stream, source/stream or department/source/stream), ?limit= bounds
-// the list.
-func (s *server) listRuns(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	f := state.Filter{Limit: defaultRunLimit}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > maxRunLimit {
-			problem(w, r, http.StatusBadRequest, fmt.Sprintf("limit must be a whole number from 1 to %d", maxRunLimit))
-			return
-		}
-		f.Limit = n
-	}
-	if name := q.Get("stream"); name != "" {
-		info, status, msg := s.findStream(name)
-		if status != 0 {
-			problem(w, r, status, msg)
-			return
-		}
-		f.Department, f.Source, f.Stream = info.Department, info.Source, info.Stream
-	}
-	runs, err := s.State.Runs(r.Context(), f)
-	if err != nil {
-		s.storeFailed(w, r, err)
-		return
-	}
-	writeJSON(w, map[string]any{"runs": runs})
-}
-
-// findStream resolves a stream name the way the CLI does: the shortest
-// unique suffix of department/source/stream. It returns an HTTP status and
-// a message when the name fits no stream or several.
-func (s *server) findStream(name string) (StreamInfo, int, string) {
+// findStream resolves a stream name among streams the way the CLI does:
+// the shortest unique suffix of department/source/stream. It returns an
+// HTTP status and a message when the name fits no stream or several.
+func findStream(streams []StreamInfo, name string) (StreamInfo, int, string) {
 	parts := strings.Split(name, "/")
 	if len(parts) > 3 || slices.Contains(parts, "") {
 		return StreamInfo{}, http.StatusBadRequest, fmt.Sprintf("invalid stream name %q: write stream, source/stream or department/source/stream", name)
 	}
 	var found []StreamInfo
-	for _, st := range s.Streams {
+	for _, st := range streams {
 		full := []string{st.Department, st.Source, st.Stream}
 		if slices.Equal(full[3-len(parts):], parts) {
 			found = append(found, st)
@@ -155,26 +102,6 @@ func (s *server) findStream(name string) (StreamInfo, int, string) {
 	return StreamInfo{}, http.StatusBadRequest, fmt.Sprintf("stream name %q is ambiguous: write one of %s", name, strings.Join(names, ", "))
 }
 
-// getRun shows one run; while it runs, its counts are those of the batches
-// committed so far, as the ledger holds them.
-func (s *server) getRun(w http.ResponseWriter, r *http.Request) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id < 1 {
-		problem(w, r, http.StatusBadRequest, fmt.Sprintf("run id %q is not a positive whole number", r.PathValue("id")))
-		return
-	}
-	run, err := s.State.Run(r.Context(), id)
-	if errors.Is(err, sql.ErrNoRows) {
-		problem(w, r, http.StatusNotFound, fmt.Sprintf("there is no run %d; GET /v1/runs lists them", id))
-		return
-	}
-	if err != nil {
-		s.storeFailed(w, r, err)
-		return
-	}
-	writeJSON(w, run)
-}
-
 // storeFailed answers a failed store query: 503 when the store did not
 // answer in time (worth a retry), 500 otherwise. The detail stays generic:
 // a driver's error may hold a host name or a query; the log has it.
@@ -190,18 +117,23 @@ func (s *server) storeFailed(w http.ResponseWriter, r *http.Request, err error) 
 // notFound answers every path no route matches, and a known path asked
 // with a method it does not serve.
 func (s *server) notFound(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead && s.knownPath(r) {
-		w.Header().Set("Allow", "GET, HEAD")
-		problem(w, r, http.StatusMethodNotAllowed, fmt.Sprintf("%s serves only GET", r.URL.Path))
+	if allowed := s.methods(r); len(allowed) > 0 && !slices.Contains(allowed, r.Method) {
+		w.Header().Set("Allow", strings.Join(allowed, ", "))
+		problem(w, r, http.StatusMethodNotAllowed, fmt.Sprintf("%s serves only %s", r.URL.Path, strings.Join(allowed, ", ")))
 		return
 	}
 	problem(w, r, http.StatusNotFound, fmt.Sprintf("no route serves %s", r.URL.Path))
 }
 
-// knownPath reports whether a route serves r's path with GET.
-func (s *server) knownPath(r *http.Request) bool {
-	get := r.Clone(r.Context())
-	get.Method = http.MethodGet
-	_, pattern := s.mux.Handler(get)
-	return pattern != "" && pattern != "/"
+// methods lists the methods a route serves r's path with.
+func (s *server) methods(r *http.Request) []string {
+	var out []string
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodDelete} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := s.mux.Handler(probe); pattern != "" && pattern != "/" {
+			out = append(out, m)
+		}
+	}
+	return out
 }

@@ -122,8 +122,9 @@ func recoverPanics(log *slog.Logger) middleware {
 	}
 }
 
-// limitBody bounds what a request may send. Every route reads today, but a
-// body limit on every route keeps a later one from forgetting it.
+// limitBody bounds what a request may send (a source, a mapping file): a
+// body over the limit is 413, whether it says its length or not (readBody
+// sees the *http.MaxBytesError).
 func limitBody(n int64) middleware {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -142,12 +143,35 @@ func limitBody(n int64) middleware {
 func deadline(d time.Duration) middleware {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			ctx, cancel := context.WithTimeout(r.Context(), d)
+			ctx, cancel := context.WithTimeout(context.WithValue(r.Context(), undeadlinedKey{}, r.Context()), d)
 			defer cancel()
 			next.ServeHTTP(w, r.WithContext(ctx))
 		})
 	}
 }
+
+type undeadlinedKey struct{}
+
+// withoutDeadline is the request's context without the deadline the
+// middleware set, for an answer that streams for as long as what it
+// follows (server-sent events): it still ends when the client goes away.
+// The values the middleware chain put in the context are kept.
+func withoutDeadline(r *http.Request) context.Context {
+	ctx := r.Context()
+	parent, ok := ctx.Value(undeadlinedKey{}).(context.Context)
+	if !ok {
+		return ctx
+	}
+	return valuesOf{Context: parent, values: ctx}
+}
+
+// valuesOf is a context that ends with Context and finds values in values.
+type valuesOf struct {
+	context.Context
+	values context.Context
+}
+
+func (v valuesOf) Value(key any) any { return v.values.Value(key) }
 
 // promLogger hands promhttp's errors to slog.
 type promLogger struct{ log *slog.Logger }

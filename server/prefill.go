@@ -14,6 +14,7 @@ import (
 	"github.com/lienthong/lienthong/audit"
 	"github.com/lienthong/lienthong/clients"
 	"github.com/lienthong/lienthong/forms"
+	"github.com/lienthong/lienthong/internal/ops"
 )
 
 // Access is what the pre-fill and audit routes need: the forms, the audit
@@ -82,7 +83,7 @@ func (s *server) prefill(w http.ResponseWriter, r *http.Request) {
 		problem(w, r, http.StatusBadRequest, msg)
 		return
 	}
-	ans, err := s.fill(r.Context(), c.name(), form, id, purpose, reference)
+	ans, err := s.fill(r.Context(), callerName(c), form, id, purpose, reference)
 	if err != nil {
 		s.prefillFailed(w, r, err)
 		return
@@ -100,7 +101,7 @@ func writeCompactJSON(w http.ResponseWriter, v any) {
 
 // prefillForm checks the citizen's ID number and the form the caller asks
 // for, returning the form or an HTTP status and a message.
-func (s *server) prefillForm(c caller, id, name string) (*forms.Form, int, string) {
+func (s *server) prefillForm(c ops.Caller, id, name string) (*forms.Form, int, string) {
 	if !idNumberPattern.MatchString(id) {
 		return nil, http.StatusBadRequest, "the personal ID number must be 12 digits"
 	}
@@ -111,8 +112,8 @@ func (s *server) prefillForm(c caller, id, name string) (*forms.Form, int, strin
 	if !ok {
 		return nil, http.StatusNotFound, fmt.Sprintf("no form is named %q; GET /v1/forms lists them", name)
 	}
-	if !c.admin && !c.client.MayFill(name) {
-		return nil, http.StatusForbidden, fmt.Sprintf("the client %s may not fill the form %s", c.client.Name, name)
+	if !c.Admin && !c.Client.MayFill(name) {
+		return nil, http.StatusForbidden, fmt.Sprintf("the client %s may not fill the form %s", c.Client.Name, name)
 	}
 	return form, 0, ""
 }

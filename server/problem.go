@@ -3,6 +3,8 @@ package server
 import (
 	"encoding/json"
 	"net/http"
+
+	"github.com/lienthong/lienthong/config"
 )
 
 // Problem is an RFC 9457 problem details object, the body of every error
@@ -20,6 +22,12 @@ type Problem struct {
 	RequestID string `json:"request_id,omitempty"`
 	// Checks holds the failed readiness checks, on /readyz only.
 	Checks map[string]string `json:"checks,omitempty"`
+	// Errors lists a refused registration's fields at fault, by their
+	// path in the body ("streams[0].cursor").
+	Errors []config.FieldError `json:"errors,omitempty"`
+	// Problems lists what the check against a department's system found
+	// when it refused a registration.
+	Problems []string `json:"problems,omitempty"`
 }
 
 // problem writes an error as problem details. It is the only way a handler
@@ -44,9 +52,13 @@ func writeProblem(w http.ResponseWriter, r *http.Request, p Problem) {
 }
 
 // writeJSON answers 200 with v as JSON.
-func writeJSON(w http.ResponseWriter, v any) {
+func writeJSON(w http.ResponseWriter, v any) { writeJSONStatus(w, http.StatusOK, v) }
+
+// writeJSONStatus answers status with v as JSON.
+func writeJSONStatus(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.Encode(v)

@@ -1,15 +1,20 @@
-// Package server is lienthong's HTTP layer: liveness and readiness probes,
-// the Prometheus metrics, and read-only JSON views of the configured streams
-// and the run ledger.
+// Package server is lienthong's HTTP layer: the API under /v1 that
+// docs/openapi.yaml describes (departments, their tokens, sources,
+// streams, mapping versions, runs, rejects, the change log, the portal's
+// pre-fill and the citizens' access reports), the liveness and readiness
+// probes, the Prometheus metrics and, when given, the console at
+// /console/.
 //
-// Handlers decode a request, call the state store and encode the answer;
-// they hold no sync logic, so the CLI and the API read the same ledger the
-// same way. Every route is listed in routes.go, every error leaves as RFC
-// 9457 problem details from one helper (problem.go), and every request goes
-// through one middleware chain (request id, logging, recover, body limit,
-// deadline).
+// Handlers decode a request, call internal/ops (or, for the probes and
+// the pre-fill, a store) and encode the answer; they hold no rule of who
+// may do what, which ops decides for the API and the console alike. Every
+// route is listed in routes.go; a bearer middleware resolves the caller;
+// every error leaves as RFC 9457 problem details, translated from ops's
+// errors in one place (errors.go); every request goes through one
+// middleware chain (request id, logging, recover, body limit, deadline).
 //
-// The package must not start runs, schedule them or write to any store.
+// The package must not open department systems, run syncs or write to a
+// store itself: what changes goes through ops.
 package server
 
 import (
@@ -20,6 +25,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/lienthong/lienthong/internal/ops"
 	"github.com/lienthong/lienthong/national"
 	"github.com/lienthong/lienthong/sync/state"
 )
@@ -54,8 +60,16 @@ type Options struct {
 	// National is the national store, read by the pre-fill routes.
 	National national.Store
 	// Access holds the pre-fill and audit routes' forms, audit log, client
-	// register and administrator token.
+	// register and administrator token (which every /v1 route accepts).
 	Access Access
+	// Ops is what departments and the administrator do: every route of
+	// departments, tokens, sources, streams, mappings, runs, rejects and
+	// the change log calls it. Without it (or without its Registry) those
+	// routes answer 503, and the run ledger's routes read State.
+	Ops *ops.Service
+	// Console, when set, serves the operator and department console at
+	// /console/ (built by package console on the same Ops).
+	Console http.Handler
 	// Gatherer is main's registry, with the Go and process collectors.
 	Gatherer prometheus.Gatherer
 	// Streams are the configured streams.
@@ -68,7 +82,11 @@ type Options struct {
 	Log *slog.Logger
 	// Timeout bounds each request's work; default 30s.
 	Timeout time.Duration
-	// MaxBody bounds a request body; default 1 MiB.
+	// heartbeat is how often a run's event stream sends a comment line
+	// when nothing changed; heartbeatEvery unless a test sets it.
+	heartbeat time.Duration
+	// MaxBody bounds a request body (a source, a mapping file); default 1
+	// MiB. A body over it is answered 413.
 	MaxBody int64
 }
 
@@ -80,11 +98,18 @@ func New(o Options) http.Handler {
 	if o.Timeout <= 0 {
 		o.Timeout = 30 * time.Second
 	}
+	if o.heartbeat <= 0 {
+		o.heartbeat = heartbeatEvery
+	}
 	if o.MaxBody <= 0 {
 		o.MaxBody = 1 << 20
 	}
 	if o.Gatherer == nil {
 		o.Gatherer = prometheus.NewRegistry()
+	}
+	if o.Ops == nil {
+		// The run ledger's routes need only the state store.
+		o.Ops = &ops.Service{State: o.State, Clients: o.Access.Clients, Log: o.Log}
 	}
 	s := &server{Options: o}
 	return chain(s.routes(),
@@ -113,4 +138,7 @@ func HTTPServer(addr string, h http.Handler) *http.Server {
 type server struct {
 	Options
 	mux *http.ServeMux
+	// patterns lists the routes as routes registered them, for the test
+	// that holds them to docs/openapi.yaml.
+	patterns []string
 }

@@ -14,7 +14,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/lienthong/lienthong/clients"
 	"github.com/lienthong/lienthong/internal/database"
+	"github.com/lienthong/lienthong/internal/ops"
 	"github.com/lienthong/lienthong/internal/testdb"
 	"github.com/lienthong/lienthong/national"
 	"github.com/lienthong/lienthong/server"
@@ -71,16 +73,28 @@ func newEnv(t *testing.T, dsn string, o server.Options) *env {
 		t.Fatal(err)
 	}
 	o.State, o.National, o.Streams = e.st, e.nat, streams
+	if o.Access.AdminTokenHash == nil {
+		admin := clients.HashToken(adminTok)
+		o.Access.AdminTokenHash = &admin
+	}
+	if o.Ops == nil {
+		o.Ops = &ops.Service{State: e.st}
+	}
 	e.srv = httptest.NewServer(server.New(o))
 	t.Cleanup(e.srv.Close)
 	return e
 }
 
-// get fetches path and decodes its JSON body into v (when not nil); it
-// returns the response with its body read.
+// get fetches path with the administrator's token and decodes its JSON
+// body into v (when not nil); it returns the response with its body read.
 func get(t *testing.T, base, path string, v any) *http.Response {
 	t.Helper()
-	resp, err := http.Get(base + path)
+	req, err := http.NewRequest(http.MethodGet, base+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+adminTok)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -325,7 +339,8 @@ func TestErrorsAreProblems(t *testing.T) {
 	}
 
 	// A handler that panics (here: no state store) answers 500.
-	broken := httptest.NewServer(server.New(server.Options{Streams: streams}))
+	admin := clients.HashToken(adminTok)
+	broken := httptest.NewServer(server.New(server.Options{Streams: streams, Access: server.Access{AdminTokenHash: &admin}}))
 	defer broken.Close()
 	if p := wantProblem(t, broken.URL, "/v1/streams", http.StatusInternalServerError); strings.Contains(p.Detail, "nil pointer") {
 		t.Errorf("the panic leaked into the answer: %q", p.Detail)

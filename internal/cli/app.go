@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"slices"
 	"strings"
 	"time"
 
@@ -17,11 +16,14 @@ import (
 	"github.com/lienthong/lienthong/config"
 	"github.com/lienthong/lienthong/connectors"
 	"github.com/lienthong/lienthong/internal/database"
-	"github.com/lienthong/lienthong/mapping"
+	"github.com/lienthong/lienthong/internal/keyring"
+	"github.com/lienthong/lienthong/internal/netguard"
 	"github.com/lienthong/lienthong/mapping/vn/units"
 	"github.com/lienthong/lienthong/metrics"
 	"github.com/lienthong/lienthong/national"
+	"github.com/lienthong/lienthong/registry"
 	"github.com/lienthong/lienthong/sync/engine"
+	"github.com/lienthong/lienthong/sync/schedule"
 	"github.com/lienthong/lienthong/sync/state"
 )
 
@@ -48,6 +50,26 @@ type app struct {
 	// getenv resolves a source's secret when the configuration was loaded
 	// without them.
 	getenv func(string) string
+	// reg is the registry of departments, sources, streams and mappings,
+	// in the state store: every command reads its streams from it.
+	reg *registry.Store
+	// fileMappings maps the streams the configuration file declares
+	// ("dept/source/stream") to their mapping files, so a mapping's errors
+	// name the file its author edits rather than its registry version.
+	fileMappings map[string]string
+	// guard checks the addresses registered sources connect to against
+	// registration.allow_networks.
+	guard *netguard.Guard
+	// unapplied are the configuration file's departments when the file
+	// could not be applied to the registry (a mapping that does not
+	// compile): they run as the file declares them.
+	unapplied []config.Department
+	// fileSources are the sources the configuration file declares
+	// ("dept/source").
+	fileSources map[string]bool
+	// sched is serve's scheduler, which Systems.Trigger enqueues runs on;
+	// nil outside serve.
+	sched *schedule.Scheduler
 }
 
 // open loads the configuration and opens the national and state stores,
@@ -74,6 +96,13 @@ func loadConfig(path string, env Env, opts ...config.ParseOption) (*config.Confi
 }
 
 func openConfig(ctx context.Context, cfg *config.Config, env Env) (*app, error) {
+	return openStores(ctx, cfg, env, true)
+}
+
+// openStores opens and migrates the stores; with apply, the
+// configuration file's departments are applied to the registry and the
+// configuration's departments become the registry's.
+func openStores(ctx context.Context, cfg *config.Config, env Env, apply bool) (*app, error) {
 	a := &app{cfg: cfg, registry: prometheus.NewRegistry(), log: logger(env.Stderr), getenv: env.Getenv}
 	a.con, _ = env.Stderr.(*console)
 	var err error
@@ -97,9 +126,24 @@ func openConfig(ctx context.Context, cfg *config.Config, env Env) (*app, error) 
 	a.state = state.New(stateDB)
 	a.audit, a.clients = audit.New(stateDB), clients.New(stateDB)
 	a.audit.Log = a.log
+	// No key is fine until a sealed secret is needed: a configuration
+	// file's sources keep their secrets in the environment or in files.
+	keys, err := keyring.Load(env.Getenv)
+	if err != nil && !errors.Is(err, keyring.ErrNoKeys) {
+		a.close()
+		return nil, err
+	}
+	a.reg = registry.New(stateDB, keys)
+	a.guard = netguard.New(cfg.Registration.Networks(), "registration.allow_networks")
 	if a.applied, err = a.migrate(ctx); err != nil {
 		a.close()
 		return nil, err
+	}
+	if apply {
+		if err := a.useRegistry(ctx); err != nil {
+			a.close()
+			return nil, err
+		}
 	}
 	if err := a.observe(ctx); err != nil {
 		a.close()
@@ -125,7 +169,11 @@ func (a *app) migrate(ctx context.Context) (int, error) {
 	if err != nil {
 		return n + m + au, err
 	}
-	return n + m + au + cl, nil
+	rg, err := a.reg.Migrate(ctx)
+	if err != nil {
+		return n + m + au + cl, fmt.Errorf("migrate registry: %w", err)
+	}
+	return n + m + au + cl + rg, nil
 }
 
 func (a *app) close() {
@@ -241,15 +289,16 @@ func attemptMode(ref config.StreamRef, fullRefresh, readSource bool) connectors.
 }
 
 // scrubSource cuts a source's secret out of a text: the passwords of its
-// DSN and, when the DSN is a secret with no shape to find a password in (an
-// API token), the whole DSN.
+// DSN and, when the DSN is a secret (from the environment, a file or the
+// registry) with no shape to find a password in (an API token), the whole
+// DSN.
 func scrubSource(text string, src *config.Source) string {
 	dsn := src.ResolvedDSN
 	if dsn == "" {
 		return text
 	}
 	text = database.Scrub(text, dsn)
-	fromSecret := src.DSNEnv != "" || src.DSNFile != ""
+	fromSecret := src.DSNEnv != "" || src.DSNFile != "" || src.Sealed
 	if fromSecret && len(dsn) >= 4 {
 		text = strings.ReplaceAll(text, dsn, database.Redact(dsn))
 		if database.Redact(dsn) == dsn && !strings.Contains(dsn, "://") && !strings.Contains(dsn, "=") {
@@ -260,21 +309,11 @@ func scrubSource(text string, src *config.Source) string {
 }
 
 func (a *app) job(ctx context.Context, ref config.StreamRef, fullRefresh, needSource bool, sources map[*config.Source]connectors.Source) (engine.Job, error) {
-	var opts []mapping.Option
-	if a.cfg.AdminUnits.Configured() {
-		if a.units == nil {
-			reg, err := loadUnits(a.cfg)
-			if err != nil {
-				return engine.Job{}, err
-			}
-			a.units = reg
-			for _, w := range a.units.Warnings() {
-				a.log.Warn("administrative-unit lists", "problem", w)
-			}
-		}
-		opts = append(opts, mapping.WithUnits(a.units))
+	opts, err := a.mappingOptions()
+	if err != nil {
+		return engine.Job{}, err
 	}
-	m, err := mapping.Load(ref.Stream.Mapping, opts...)
+	m, err := a.compileStream(ref, opts)
 	if err != nil {
 		return engine.Job{}, err
 	}
@@ -283,7 +322,7 @@ func (a *app) job(ctx context.Context, ref config.StreamRef, fullRefresh, needSo
 	}
 	src, ok := sources[ref.Source]
 	if !ok && needSource {
-		if err := a.resolveSource(ref); err != nil {
+		if err := a.resolveSource(ctx, ref.Department.Name, ref.Source); err != nil {
 			return engine.Job{}, err
 		}
 		src, err = a.openObserved(ctx, sourceRef{ref.Department, ref.Source})
@@ -309,29 +348,6 @@ func (a *app) job(ctx context.Context, ref config.StreamRef, fullRefresh, needSo
 		MaxDeleteRatio:    ref.Stream.MaxDeleteRatio,
 		RetryTransientFor: ref.Stream.RetryTransientFor,
 	}, nil
-}
-
-// resolveSource fills in the secret of a stream's source, and checks its
-// connector kind, when the configuration was loaded without secrets: each
-// stream needs its own source's secret only, so one department's missing
-// password (or mistyped kind) does not stop the others' syncs. The errors
-// are the configuration's, with file and line.
-func (a *app) resolveSource(ref config.StreamRef) error {
-	src := ref.Source
-	noSecret := src.ResolvedDSN != "" || (src.DSN == "" && src.DSNEnv == "" && src.DSNFile == "")
-	if noSecret && slices.Contains(connectors.Kinds(), src.Kind) {
-		return nil
-	}
-	c, err := loadConfig(a.cfg.Path, Env{Getenv: a.getenv}, config.OnlySourceSecret(ref.Department.Name+"/"+src.Name))
-	if err != nil {
-		return err
-	}
-	refs, err := c.FindStreams(ref.FullName())
-	if err != nil {
-		return err
-	}
-	src.ResolvedDSN = refs[0].Source.ResolvedDSN
-	return nil
 }
 
 // presetLastSuccess sets a stream's last-success gauge from the ledger, so

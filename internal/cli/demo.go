@@ -73,7 +73,7 @@ func runDemo(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	defer logFile.Close()
-	a, err := openConfig(ctx, cfg, Env{Stdout: out, Stderr: logFile, Getenv: env.Getenv})
+	a, err := openConfig(ctx, cfg, Env{Stdout: out, Stderr: logFile, Getenv: getenv})
 	if err != nil {
 		return err
 	}

@@ -55,14 +55,20 @@ func findSource(cfg *config.Config, name string) (sourceRef, error) {
 	return sourceRef{}, usageError{fmt.Errorf("source name %q is ambiguous: write one of %s", name, strings.Join(amb, ", "))}
 }
 
-func openSource(ctx context.Context, cfg *config.Config, r sourceRef, log *slog.Logger) (connectors.Source, error) {
-	return connectors.Open(ctx, sourceConfig(cfg, r, log))
+// openSource opens a source with its secret resolved; a registered
+// source's connections go through the network guard.
+func (a *app) openSource(ctx context.Context, r sourceRef) (connectors.Source, error) {
+	return connectors.Open(ctx, a.sourceConfig(r, a.log))
 }
 
 // sourceConfig is what a source's connector is opened with.
-func sourceConfig(cfg *config.Config, r sourceRef, log *slog.Logger) connectors.Config {
-	return connectors.Config{Name: r.src.Name, Kind: r.src.Kind, DSN: r.src.ResolvedDSN,
-		Options: r.src.Options, Timeout: r.src.Timeout, Dir: filepath.Dir(cfg.Path), Log: log}
+func (a *app) sourceConfig(r sourceRef, log *slog.Logger) connectors.Config {
+	c := connectors.Config{Name: r.src.Name, Kind: r.src.Kind, DSN: r.src.ResolvedDSN,
+		Options: r.src.Options, Timeout: r.src.Timeout, Dir: filepath.Dir(a.cfg.Path), Log: log}
+	if a.registered(r.dept.Name, r.src) {
+		c.Guard = a.guard
+	}
+	return c
 }
 
 // streamOf turns a configured stream into the connector's view of it.
@@ -85,28 +91,14 @@ type checkResult struct {
 // The connector's advice (a SQL table without an index on its cursor and
 // key) is printed as warnings, which do not fail the check.
 func runCheck(ctx context.Context, args []string, env Env) error {
-	cfg, ref, asJSON, err := sourceCommand("check", args, env)
+	a, ref, asJSON, err := sourceCommand(ctx, "check", args, env)
 	if err != nil {
 		return err
 	}
-	var results []checkResult
-	src, err := openSource(ctx, cfg, ref, logger(env.Stderr))
+	defer a.close()
+	results, err := a.checkSource(ctx, ref)
 	if err != nil {
-		results = append(results, checkResult{OK: false, Error: err.Error()})
-	} else {
-		defer src.Close()
-		results = append(results, checkResult{OK: true})
-		var opts []mapping.Option
-		if cfg.AdminUnits.Configured() {
-			reg, err := loadUnits(cfg)
-			if err != nil {
-				return err
-			}
-			opts = append(opts, mapping.WithUnits(reg))
-		}
-		for i := range ref.src.Streams {
-			results = append(results, checkStream(ctx, src, &ref.src.Streams[i], opts))
-		}
+		return err
 	}
 	failed := 0
 	for _, r := range results {
@@ -127,24 +119,52 @@ func runCheck(ctx context.Context, args []string, env Env) error {
 	return nil
 }
 
-// checkStream checks one stream of an open source.
-func checkStream(ctx context.Context, src connectors.Source, s *config.Stream, opts []mapping.Option) checkResult {
+// checkSource opens a source (its secret resolved) and checks each of its
+// streams: what lienthong check prints and what a registration through
+// the API must pass. The first result is the connection's; the error is
+// for what is not the source's fault (the administrative-unit lists).
+func (a *app) checkSource(ctx context.Context, ref sourceRef) ([]checkResult, error) {
+	src, err := a.openSource(ctx, ref)
+	if err != nil {
+		return []checkResult{{OK: false, Error: scrubSource(err.Error(), ref.src)}}, nil
+	}
+	defer src.Close()
+	results := []checkResult{{OK: true}}
+	opts, err := a.mappingOptions()
+	if err != nil {
+		return nil, err
+	}
+	for i := range ref.src.Streams {
+		r := a.checkStream(ctx, src, config.StreamRef{Department: ref.dept, Source: ref.src, Stream: &ref.src.Streams[i]}, opts)
+		r.Error = scrubSource(r.Error, ref.src)
+		results = append(results, r)
+	}
+	return results, nil
+}
+
+// checkStream checks one stream of an open source: it reads, its key and
+// cursor are there, and, when it has a mapping, the mapping compiles,
+// makes the declared kind and finds every column it reads.
+func (a *app) checkStream(ctx context.Context, src connectors.Source, ref config.StreamRef, opts []mapping.Option) checkResult {
+	s := ref.Stream
 	r := checkResult{Stream: s.Name, OK: true}
 	var errs []error
 	stream := streamOf(s)
 	readable := src.Check(ctx, stream)
 	errs = append(errs, readable)
-	m, err := mapping.Load(s.Mapping, opts...)
-	switch {
-	case err != nil:
-		errs = append(errs, err)
-	case s.Kind != "" && s.Kind != m.Kind.Name:
-		errs = append(errs, fmt.Errorf("the configuration says the stream delivers %s but its mapping %s makes %s", s.Kind, s.Mapping, m.Kind.Name))
-	case readable == nil:
-		errs = append(errs, engine.CheckColumns(ctx, src, stream, m))
+	if s.Mapping != "" || s.MappingText != nil {
+		m, err := a.compileStream(ref, opts)
+		switch {
+		case err != nil:
+			errs = append(errs, err)
+		case s.Kind != "" && s.Kind != m.Kind.Name:
+			errs = append(errs, fmt.Errorf("the configuration says the stream delivers %s but its mapping %s makes %s", s.Kind, s.Mapping, m.Kind.Name))
+		case readable == nil:
+			errs = append(errs, engine.CheckColumns(ctx, src, stream, m))
+		}
 	}
-	if a, ok := src.(connectors.Advisor); ok && readable == nil {
-		warnings, err := a.Advise(ctx, stream)
+	if ad, ok := src.(connectors.Advisor); ok && readable == nil {
+		warnings, err := ad.Advise(ctx, stream)
 		errs = append(errs, err)
 		r.Warnings = warnings
 	}
@@ -175,29 +195,40 @@ func printCheck(w io.Writer, ref sourceRef, results []checkResult) {
 // runDiscover lists what a source offers, to help a department write its
 // streams and mappings.
 func runDiscover(ctx context.Context, args []string, env Env) error {
-	cfg, ref, asJSON, err := sourceCommand("discover", args, env)
+	a, ref, asJSON, err := sourceCommand(ctx, "discover", args, env)
 	if err != nil {
 		return err
 	}
-	src, err := openSource(ctx, cfg, ref, logger(env.Stderr))
+	defer a.close()
+	infos, err := a.discover(ctx, ref)
 	if err != nil {
 		return err
 	}
-	defer src.Close()
-	d, ok := src.(connectors.Discoverer)
-	if !ok {
-		return fmt.Errorf("connector %q cannot list its streams; declare them in the configuration", ref.src.Kind)
-	}
-	infos, err := d.Discover(ctx)
-	if err != nil {
-		return err // the connector names the source and the operation
-	}
-	sort.Slice(infos, func(i, j int) bool { return infos[i].Name < infos[j].Name })
 	if asJSON {
 		return writeJSON(env.Stdout, map[string]any{"source": ref.name(), "kind": ref.src.Kind, "streams": infos})
 	}
 	printDiscover(env.Stdout, ref, infos)
 	return nil
+}
+
+// discover opens a source (its secret resolved) and lists its streams,
+// sorted by name.
+func (a *app) discover(ctx context.Context, ref sourceRef) ([]connectors.StreamInfo, error) {
+	src, err := a.openSource(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	d, ok := src.(connectors.Discoverer)
+	if !ok {
+		return nil, fmt.Errorf("connector %q cannot list its streams; declare them in the configuration", ref.src.Kind)
+	}
+	infos, err := d.Discover(ctx)
+	if err != nil {
+		return nil, err // the connector names the source and the operation
+	}
+	sort.Slice(infos, func(i, j int) bool { return infos[i].Name < infos[j].Name })
+	return infos, nil
 }
 
 func printDiscover(w io.Writer, ref sourceRef, infos []connectors.StreamInfo) {
@@ -232,9 +263,10 @@ func printDiscover(w io.Writer, ref sourceRef, infos []connectors.StreamInfo) {
 	}
 }
 
-// sourceCommand parses "COMMAND SOURCE [--config F] [--json]" and finds the
-// source in the configuration.
-func sourceCommand(cmd string, args []string, env Env) (*config.Config, sourceRef, bool, error) {
+// sourceCommand parses "COMMAND SOURCE [--config F] [--json]", opens the
+// stores and finds the source among the registry's (the configuration
+// file's and the registered ones), with its secret resolved.
+func sourceCommand(ctx context.Context, cmd string, args []string, env Env) (*app, sourceRef, bool, error) {
 	fs, cfgPath := flags(cmd, env)
 	asJSON := fs.Bool("json", false, "print JSON")
 	name, rest := splitArg(args)
@@ -244,20 +276,19 @@ func sourceCommand(cmd string, args []string, env Env) (*config.Config, sourceRe
 	if name == "" {
 		return nil, sourceRef{}, false, usageError{fmt.Errorf("name the source: lienthong %s SOURCE", cmd)}
 	}
-	// Find the source first, then resolve only its secret.
-	cfg, err := loadConfig(*cfgPath, env, config.WithoutSourceSecrets())
+	a, err := open(ctx, *cfgPath, env, config.WithoutSourceSecrets())
 	if err != nil {
 		return nil, sourceRef{}, false, err
 	}
-	ref, err := findSource(cfg, name)
+	ref, err := findSource(a.cfg, name)
+	if err == nil {
+		err = a.resolveSource(ctx, ref.dept.Name, ref.src)
+	}
 	if err != nil {
+		a.close()
 		return nil, sourceRef{}, false, err
 	}
-	if cfg, err = loadConfig(*cfgPath, env, config.OnlySourceSecret(ref.name())); err != nil {
-		return nil, sourceRef{}, false, err
-	}
-	ref, err = findSource(cfg, name)
-	return cfg, ref, *asJSON, err
+	return a, ref, *asJSON, nil
 }
 
 // splitArg takes a leading positional argument off args, so flags may come

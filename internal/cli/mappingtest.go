@@ -9,18 +9,17 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/lienthong/lienthong/config"
 	"github.com/lienthong/lienthong/connectors"
+	"github.com/lienthong/lienthong/internal/mappingtest"
 	"github.com/lienthong/lienthong/mapping"
 	"github.com/lienthong/lienthong/mapping/vn"
 	"github.com/lienthong/lienthong/mapping/vn/units"
-	"github.com/lienthong/lienthong/schema"
-	"github.com/lienthong/lienthong/sync/state"
 )
 
 // runMapping dispatches "lienthong mapping SUBCOMMAND".
@@ -29,20 +28,6 @@ func runMapping(ctx context.Context, args []string, env Env) error {
 		return usageError{errors.New("usage: lienthong mapping test --mapping FILE --input SAMPLE | --stream NAME [--limit N]")}
 	}
 	return runMappingTest(ctx, args[1:], env)
-}
-
-// testedRecord is one input record beside what the mapping made of it.
-type testedRecord struct {
-	Key        string             `json:"key"`
-	Source     map[string]any     `json:"source"`
-	Record     map[string]any     `json:"record,omitempty"`
-	Violations []schema.Violation `json:"violations,omitempty"`
-	Skipped    string             `json:"skipped,omitempty"`
-	// Repaired and Reformatted name the fields of Record whose value
-	// lienthong changed: repaired from misread legacy text, or rewritten by
-	// a normaliser.
-	Repaired    []string `json:"repaired,omitempty"`
-	Reformatted []string `json:"reformatted,omitempty"`
 }
 
 // runMappingTest maps sample records (a CSV or JSON-lines file, or the first
@@ -62,93 +47,96 @@ func runMappingTest(ctx context.Context, args []string, env Env) error {
 	if (*input == "") == (*stream == "") {
 		return usageError{errors.New("give --input SAMPLE or --stream NAME")}
 	}
-	// The configuration is optional with --input: it only brings the
-	// administrative-unit lists.
-	var cfg *config.Config
-	if *stream != "" || fileExists(*cfgPath) {
-		c, err := loadConfig(*cfgPath, env, config.WithoutSourceSecrets())
-		if err != nil {
-			return err
-		}
-		cfg = c
-	}
-	var ref config.StreamRef
 	if *stream != "" {
-		refs, err := cfg.FindStreams(*stream)
-		if err != nil {
-			return usageError{err}
-		}
-		if len(refs) != 1 {
-			return usageError{fmt.Errorf("--stream %q names %d streams; name one", *stream, len(refs))}
-		}
-		// Reading the stream needs its source's secret, and only that.
-		if cfg, err = loadConfig(*cfgPath, env, config.OnlySourceSecret(refs[0].Department.Name+"/"+refs[0].Source.Name)); err != nil {
-			return err
-		}
-		if refs, err = cfg.FindStreams(refs[0].FullName()); err != nil {
-			return err
-		}
-		ref = refs[0]
-		if *mappingPath == "" {
-			*mappingPath = ref.Stream.Mapping
-		}
+		return mappingTestStream(ctx, env, *cfgPath, *stream, *mappingPath, *limit, *asJSON)
 	}
 	if *mappingPath == "" {
 		return usageError{errors.New("give --mapping FILE")}
 	}
+	// The configuration is optional with --input: it only brings the
+	// administrative-unit lists.
 	var opts []mapping.Option
-	if cfg != nil && cfg.AdminUnits.Configured() {
-		reg, err := loadUnits(cfg)
+	if fileExists(*cfgPath) {
+		cfg, err := loadConfig(*cfgPath, env, config.WithoutSourceSecrets())
 		if err != nil {
 			return err
 		}
-		opts = append(opts, mapping.WithUnits(reg))
+		if cfg.AdminUnits.Configured() {
+			reg, err := loadUnits(cfg)
+			if err != nil {
+				return err
+			}
+			opts = append(opts, mapping.WithUnits(reg))
+		}
 	}
 	m, err := mapping.Load(*mappingPath, opts...)
 	if err != nil {
 		return err
 	}
-	var samples []connectors.Record
-	if *input != "" {
-		samples, err = readSamples(*input, *limit)
+	samples, err := readSamples(*input, *limit)
+	if err != nil {
+		return err
+	}
+	return printReport(env, mappingtest.Run(m, samples, time.Now()), *asJSON)
+}
+
+// printReport prints a mapping test, as text or JSON.
+func printReport(env Env, rep mappingtest.Report, asJSON bool) error {
+	if asJSON {
+		return writeJSON(env.Stdout, map[string]any{"mapping": rep.Name, "kind": rep.Kind, "version": rep.Version,
+			"records": rep.Records, "summary": rep.Summary})
+	}
+	printTested(env.Stdout, rep)
+	return nil
+}
+
+// mappingTestStream is mapping test --stream: the stream (from the
+// registry, the configuration file's or a registered one) is read live
+// from its source, through its own mapping or the --mapping file.
+func mappingTestStream(ctx context.Context, env Env, cfgPath, stream, mappingPath string, limit int, asJSON bool) error {
+	a, err := open(ctx, cfgPath, env, config.WithoutSourceSecrets())
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	refs, err := a.cfg.FindStreams(stream)
+	if err != nil {
+		return usageError{err}
+	}
+	if len(refs) != 1 {
+		return usageError{fmt.Errorf("--stream %q names %d streams; name one", stream, len(refs))}
+	}
+	ref := refs[0]
+	opts, err := a.mappingOptions()
+	if err != nil {
+		return err
+	}
+	var m *mapping.Mapper
+	if mappingPath != "" {
+		m, err = mapping.Load(mappingPath, opts...)
 	} else {
-		samples, err = liveSamples(ctx, cfg, ref, *limit, env)
+		m, err = a.compileStream(ref, opts)
 	}
 	if err != nil {
 		return err
 	}
-	results := make([]testedRecord, len(samples))
-	norm := mapping.Normalisation{}
-	for i, rec := range samples {
-		r := testedRecord{Key: rec.Key, Source: rec.Fields}
-		res := m.Map(rec.Fields)
-		norm.Count(m.Kind, res)
-		switch {
-		case res.Skipped != "":
-			r.Skipped = res.Skipped
-		case len(res.Violations) > 0:
-			r.Violations = res.Violations
-		default:
-			r.Record = res.Record.Data
-			for j, f := range m.Kind.Fields {
-				if res.Repaired.Has(j) {
-					r.Repaired = append(r.Repaired, f.Name)
-				}
-				if res.Reformatted.Has(j) {
-					r.Reformatted = append(r.Reformatted, f.Name)
-				}
-			}
-		}
-		results[i] = r
+	rep, err := a.testMapping(ctx, ref, m, limit)
+	if err != nil {
+		return err
 	}
-	s := summarise(results)
-	s.Normalisation = norm
-	if *asJSON {
-		return writeJSON(env.Stdout, map[string]any{"mapping": m.Path, "kind": m.Kind.Name, "version": m.Version,
-			"records": results, "summary": s})
+	return printReport(env, rep, asJSON)
+}
+
+// testMapping maps the first records of a stream, read live, through m.
+func (a *app) testMapping(ctx context.Context, ref config.StreamRef, m *mapping.Mapper, limit int) (mappingtest.Report, error) {
+	if err := a.resolveSource(ctx, ref.Department.Name, ref.Source); err != nil {
+		return mappingtest.Report{}, err
 	}
-	printTested(env.Stdout, m, results, s)
-	return nil
+	samples, err := a.liveSamples(ctx, ref, limit)
+	if err != nil {
+		return mappingtest.Report{}, errors.New(scrubSource(err.Error(), ref.Source))
+	}
+	return mappingtest.Run(m, samples, time.Now()), nil
 }
 
 func fileExists(path string) bool {
@@ -256,8 +244,8 @@ func readJSONLines(r io.Reader, path string, limit int) ([]connectors.Record, er
 
 // liveSamples reads the first records of a stream from its source, from
 // the beginning, without touching its checkpoint.
-func liveSamples(ctx context.Context, cfg *config.Config, ref config.StreamRef, limit int, env Env) ([]connectors.Record, error) {
-	src, err := openSource(ctx, cfg, sourceRef{ref.Department, ref.Source}, logger(env.Stderr))
+func (a *app) liveSamples(ctx context.Context, ref config.StreamRef, limit int) ([]connectors.Record, error) {
+	src, err := a.openSource(ctx, sourceRef{ref.Department, ref.Source})
 	if err != nil {
 		return nil, err
 	}
@@ -289,53 +277,9 @@ func liveSamples(ctx context.Context, cfg *config.Config, ref config.StreamRef, 
 	return recs, nil
 }
 
-type summary struct {
-	Records  int                 `json:"records"`
-	Mapped   int                 `json:"mapped"`
-	Rejected int                 `json:"rejected"`
-	Skipped  int                 `json:"skipped"`
-	Reasons  []state.ReasonCount `json:"reasons"`
-	// Normalisation counts, per field, the values the mapping repaired,
-	// reformatted or rejected: what lienthong would change in the data.
-	Normalisation mapping.Normalisation `json:"normalisation"`
-}
-
-// summarise counts the results; a rejected record counts once for each
-// distinct reason it has.
-func summarise(results []testedRecord) summary {
-	s := summary{Records: len(results), Reasons: []state.ReasonCount{}}
-	byReason := map[string]int64{}
-	for _, r := range results {
-		switch {
-		case r.Skipped != "":
-			s.Skipped++
-		case len(r.Violations) > 0:
-			s.Rejected++
-			seen := map[string]bool{}
-			for _, v := range r.Violations {
-				if !seen[v.Code] {
-					seen[v.Code] = true
-					byReason[v.Code]++
-				}
-			}
-		default:
-			s.Mapped++
-		}
-	}
-	for reason, n := range byReason {
-		s.Reasons = append(s.Reasons, state.ReasonCount{Reason: reason, Count: n})
-	}
-	sort.Slice(s.Reasons, func(i, j int) bool {
-		if s.Reasons[i].Count != s.Reasons[j].Count {
-			return s.Reasons[i].Count > s.Reasons[j].Count
-		}
-		return s.Reasons[i].Reason < s.Reasons[j].Reason
-	})
-	return s
-}
-
-func printTested(w io.Writer, m *mapping.Mapper, results []testedRecord, s summary) {
-	fmt.Fprintf(w, "mapping %s (%s, version %s)\n\n", m.Path, m.Kind.Name, m.Version)
+func printTested(w io.Writer, rep mappingtest.Report) {
+	results, s := rep.Records, rep.Summary
+	fmt.Fprintf(w, "mapping %s (%s, version %s)\n\n", rep.Name, rep.Kind, rep.Version)
 	for i, r := range results {
 		fmt.Fprintf(w, "#%d  %s\n", i+1, r.Key)
 		fmt.Fprintf(w, "    source    %s\n", compactJSON(r.Source))

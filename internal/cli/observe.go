@@ -92,7 +92,7 @@ func longestGap(sched cron.Schedule, now time.Time) time.Duration {
 // openObserved opens a source for a sync: its HTTP requests, if it makes
 // any, feed the metrics.
 func (a *app) openObserved(ctx context.Context, r sourceRef) (connectors.Source, error) {
-	c := sourceConfig(a.cfg, r, a.log)
+	c := a.sourceConfig(r, a.log)
 	c.HTTP = a.metrics.HTTPSource(r.dept.Name, r.src.Name)
 	return connectors.Open(ctx, c)
 }

@@ -8,13 +8,14 @@ import (
 	"net"
 	"os"
 	"os/signal"
-	"sync"
 	"syscall"
 	"time"
 
 	"github.com/lienthong/lienthong/config"
 	"github.com/lienthong/lienthong/connectors"
+	webconsole "github.com/lienthong/lienthong/console"
 	"github.com/lienthong/lienthong/internal/database"
+	"github.com/lienthong/lienthong/internal/ops"
 	"github.com/lienthong/lienthong/server"
 	"github.com/lienthong/lienthong/sync/engine"
 	"github.com/lienthong/lienthong/sync/schedule"
@@ -60,6 +61,7 @@ func runServe(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
+	a.sched = sched
 	access, err := a.access(pf, env)
 	if err != nil {
 		return err
@@ -69,6 +71,10 @@ func runServe(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (set serve.listen or --listen)", cfg.Serve.Listen, err)
 	}
+	svc, err := a.opsService()
+	if err != nil {
+		return err
+	}
 	srv := server.HTTPServer(cfg.Serve.Listen, server.New(server.Options{
 		State:    a.state,
 		National: a.national,
@@ -77,6 +83,9 @@ func runServe(ctx context.Context, args []string, env Env) error {
 		Ready:    a.readiness(sched),
 		Log:      log.With("component", "http"),
 		Access:   access,
+		Ops:      svc,
+		Console: webconsole.New(webconsole.Options{Ops: svc, Clients: a.clients, AdminTokenHash: access.AdminTokenHash,
+			Log: log.With("component", "console")}),
 	}))
 	httpDone := make(chan error, 1)
 	go func() { httpDone <- srv.Serve(ln) }()
@@ -108,29 +117,30 @@ func runServe(ctx context.Context, args []string, env Env) error {
 	return nil
 }
 
-// scheduler builds the scheduler of the configured streams that have a
+// opsService is what the registration API and the console do, on the
+// registry, the state store and the API's clients, reaching department
+// systems and the scheduler through the app (Systems).
+func (a *app) opsService() (*ops.Service, error) {
+	opts, err := a.mappingOptions()
+	if err != nil {
+		return nil, err
+	}
+	return &ops.Service{
+		Registry:       a.reg,
+		State:          a.state,
+		Clients:        a.clients,
+		Systems:        a,
+		Kinds:          a.cfg.Registration.Kinds,
+		MappingOptions: opts,
+		Log:            a.log.With("component", "ops"),
+	}, nil
+}
+
+// scheduler builds the scheduler of the registry's streams that have a
 // schedule, on its own pool of the state store, with the job queue
-// migrated.
+// migrated. A service may start with none: departments register theirs
+// through the API, and the scheduler reads the registry at every plan.
 func (a *app) scheduler(ctx context.Context) (*schedule.Scheduler, error) {
-	var streams []schedule.Stream
-	for _, ref := range a.cfg.Streams() {
-		sched, err := a.cfg.ScheduleFor(ref.Stream)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", ref.FullName(), err)
-		}
-		if sched == nil {
-			continue
-		}
-		streams = append(streams, schedule.Stream{
-			Ref:        state.Ref{Department: ref.Department.Name, Source: ref.Source.Name, Stream: ref.Stream.Name},
-			Schedule:   sched,
-			Timeout:    a.cfg.RunTimeout(ref.Stream),
-			MaxRuntime: ref.Stream.MaxRuntime,
-		})
-	}
-	if len(streams) == 0 {
-		return nil, errors.New("no stream has a schedule: give the streams serve should run a \"schedule\" (cron syntax) in the configuration")
-	}
 	db, _, err := a.openQueue(ctx)
 	if err != nil {
 		return nil, err
@@ -145,7 +155,7 @@ func (a *app) scheduler(ctx context.Context) (*schedule.Scheduler, error) {
 	return schedule.New(schedule.Options{
 		DB:                db,
 		State:             a.state,
-		Streams:           func(context.Context) ([]schedule.Stream, error) { return streams, nil },
+		Streams:           a.scheduledStreams,
 		Run:               a.scheduledRun(),
 		MaxConcurrentRuns: s.MaxConcurrentRuns,
 		ShutdownGrace:     s.ShutdownGrace,
@@ -157,6 +167,32 @@ func (a *app) scheduler(ctx context.Context) (*schedule.Scheduler, error) {
 		BusyWait:          envDuration("LIENTHONG_BUSY_WAIT"),
 		OrphanAfter:       envDuration("LIENTHONG_ORPHAN_AFTER"),
 	})
+}
+
+// scheduledStreams lists the registry's streams, as they are now, with
+// their schedules: a stream without one runs only when triggered. A
+// stream whose schedule does not parse is logged and runs only when
+// triggered: it cannot stop the others.
+func (a *app) scheduledStreams(ctx context.Context) ([]schedule.Stream, error) {
+	cfg, err := a.currentConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var streams []schedule.Stream
+	for _, ref := range cfg.Streams() {
+		sched, err := cfg.ScheduleFor(ref.Stream)
+		if err != nil {
+			a.log.Error("stream not scheduled", "stream", ref.FullName(), "error", err)
+			sched = nil
+		}
+		streams = append(streams, schedule.Stream{
+			Ref:        state.Ref{Department: ref.Department.Name, Source: ref.Source.Name, Stream: ref.Stream.Name},
+			Schedule:   sched,
+			Timeout:    cfg.RunTimeout(ref.Stream),
+			MaxRuntime: ref.Stream.MaxRuntime,
+		})
+	}
+	return streams, nil
 }
 
 // openQueue opens the job queue's own pool of the state store and applies
@@ -190,9 +226,15 @@ func envDuration(name string) time.Duration {
 // same path as lienthong sync (app.job, then engine.Run), with a source of
 // its own so concurrent runs share no connection.
 func (a *app) scheduledRun() schedule.RunFunc {
-	var mu sync.Mutex // app.job resolves secrets into the shared configuration
 	return func(ctx context.Context, ref state.Ref, log *slog.Logger) (state.Run, error) {
-		refs, err := a.cfg.FindStreams(ref.String())
+		// The registry as it is now: a stream changed or registered
+		// since the start runs as it is now. The copy is the run's own,
+		// so secrets resolved into it are not shared.
+		cfg, err := a.currentConfig(ctx)
+		if err != nil {
+			return state.Run{}, err
+		}
+		refs, err := cfg.FindStreams(ref.String())
 		if err != nil {
 			return state.Run{}, err
 		}
@@ -202,9 +244,7 @@ func (a *app) scheduledRun() schedule.RunFunc {
 				s.Close()
 			}
 		}()
-		mu.Lock()
 		job, err := a.job(ctx, refs[0], false, true, sources)
-		mu.Unlock()
 		if err != nil {
 			// The run never started: monitoring must still see a failed
 			// attempt.
@@ -217,10 +257,15 @@ func (a *app) scheduledRun() schedule.RunFunc {
 	}
 }
 
-// streamInfos lists the configured streams for the HTTP API.
+// streamInfos lists the registry's streams for the HTTP API.
 func (a *app) streamInfos() []server.StreamInfo {
 	var out []server.StreamInfo
-	for _, r := range a.cfg.Streams() {
+	cfg, err := a.currentConfig(context.Background())
+	if err != nil {
+		a.log.Error("list streams", "error", err)
+		return nil
+	}
+	for _, r := range cfg.Streams() {
 		out = append(out, server.StreamInfo{Department: r.Department.Name, Source: r.Source.Name, Stream: r.Stream.Name,
 			Schedule: r.Stream.Schedule, Mode: r.Stream.Mode, Kind: r.Stream.Kind})
 	}
