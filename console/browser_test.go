@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -31,6 +32,7 @@ import (
 	"github.com/lienthong/lienthong/internal/testdb"
 	"github.com/lienthong/lienthong/internal/testio"
 	"github.com/lienthong/lienthong/registry"
+	"github.com/lienthong/lienthong/sync/state"
 )
 
 // browser starts headless Chromium for the test: a fresh profile, no
@@ -73,6 +75,7 @@ type service struct {
 	url    string
 	stderr *testio.Buffer
 	srcDSN string
+	st     *state.Store
 	secret string
 	token  string
 	// exited is closed when serve returns code.
@@ -112,6 +115,7 @@ func startService(t *testing.T) *service {
 	}
 	t.Cleanup(func() { db.Close() })
 	reg, cl := registry.New(db, nil), clients.New(db)
+	s.st = state.New(db)
 	for _, m := range []interface {
 		Migrate(context.Context) (int, error)
 	}{reg, cl} {
@@ -356,8 +360,8 @@ func TestConsoleInBrowser(t *testing.T) {
 	shot("03-register-form")
 	run("register (refused)", follow("#register"),
 		chromedp.WaitVisible(chromedp.CSS("#problems, #general, #err-cursor")))
-	page := html()
-	want("refused registration", page, "ngay_sua")
+	html()
+	want("refused registration", text("#problems"), "ngay_sua")
 	secretValue, err := chromedp.Run(ctx, chromedp.Value(chromedp.CSS("#secret")))
 	if err != nil {
 		t.Fatal(err)
@@ -399,7 +403,8 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 	want("test reasons", text("#report-reasons"), "required_missing")
 	want("test reasons", text("#report-reasons"), "Thiếu trường bắt buộc")
-	want("a rejected sample", html(), `class="record rejected"`)
+	want("the first sample is the rejected one", text("#record-0 summary"), "bị từ chối")
+	want("the rejected sample's violation", text("#record-0 .violations"), "full_name")
 	shot("06-mapping-test")
 
 	// Activate it and run the stream.
@@ -435,6 +440,20 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 	shot("08-run")
 
+	// A second mapping version, activated, then the roll-back to the first.
+	v2 := strings.Replace(string(mapping), `version: "2025.2"`, `version: "2025.3"`, 1)
+	run("upload version 2", chromedp.Navigate(streamURL), chromedp.WaitVisible(chromedp.CSS("#text")),
+		chromedp.SetValue(chromedp.CSS("#text"), v2), follow("#upload"), chromedp.WaitVisible(chromedp.CSS("#mapping-text")))
+	run("activate version 2", follow("#activate"), chromedp.WaitVisible(chromedp.CSS("#flash")))
+	want("flash", text("#flash"), "Đã kích hoạt phiên bản 2.")
+	want("active", text("#active"), "v2")
+	want("roll-back button", text("#mapping-1"), "Quay lại phiên bản này")
+	shot("09-stream-two-versions")
+	run("roll back", follow("#mapping-1 button.activate"), chromedp.WaitVisible(chromedp.CSS("#flash")))
+	want("flash", text("#flash"), "Đã kích hoạt phiên bản 1.")
+	want("active", text("#active"), "v1")
+	want("version 2 can be activated again", text("#mapping-2"), "Kích hoạt")
+
 	// The sources page shows the stream's health and freshness.
 	run("sources", follow("#nav-sources"), chromedp.WaitVisible(chromedp.CSS("#stream-ho-tich-khai-sinh")))
 	row := text("#stream-ho-tich-khai-sinh")
@@ -447,7 +466,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	if fresh := text("#stream-ho-tich-khai-sinh .lastsuccess .ago"); !regexp.MustCompile(`^\((vừa xong|\d+ (phút|giờ|ngày) trước)\)$`).MatchString(fresh) {
 		t.Errorf("freshness %q", fresh)
 	}
-	shot("09-sources")
+	shot("10-sources")
 
 	// The rejects: by reason, then each record with its field and message.
 	run("rejects", follow("#nav-rejects"), chromedp.WaitVisible(chromedp.CSS("#filters")))
@@ -471,7 +490,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	want("a reject's message", text("#message-0"), "full_name")
 	run("open a record", chromedp.Click(chromedp.CSS("#reject-0 summary")))
 	want("the record as read", text("#reject-0 table.fields"), "so_dang_ky")
-	shot("10-rejects")
+	shot("11-rejects")
 
 	// The CSV export, with the browser's session.
 	href, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS("#csv"), "href"))
@@ -501,17 +520,46 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Errorf("the CSV has %d lines after its header, want %d rejects", lines, bad)
 	}
 
+	// Retry the rejects: they are mapped again through the active
+	// mapping, and still lack a name.
+	run("retry", follow("#reject-0 button.retry"), chromedp.WaitVisible(chromedp.CSS("#counts")))
+	want("flash", text("#flash"), "Đã thử lại các bản ghi bị từ chối.")
+	want("retry run", text("#run-facts"), "Thử lại bản ghi bị từ chối")
+	if got := text("#c-rejected"); got != strconv.Itoa(bad) {
+		t.Errorf("the retry rejected %s, want %d", got, bad)
+	}
+	shot("12-retry-run")
+
+	// A running run has a cancel button; the request reaches the run's
+	// heartbeat. (The test holds the run, as a replica would.)
+	held, err := svc.st.StartRun(context.Background(), state.Ref{Department: "tu-phap", Source: "ho-tich", Stream: "khai-sinh"}, "full_refresh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	run("a running run", chromedp.Navigate(fmt.Sprintf("%s/console/d/tu-phap/runs/%d", svc.url, held.ID)), chromedp.WaitVisible(chromedp.CSS("#cancel")))
+	want("running", text("#status"), "đang chạy")
+	shot("13-running-run")
+	run("cancel", follow("#cancel"), chromedp.WaitVisible(chromedp.CSS("#flash")))
+	want("flash", text("#flash"), "Đã yêu cầu dừng")
+	if err := svc.st.Heartbeat(context.Background(), held.ID); !errors.Is(err, state.ErrCancelRequested) {
+		t.Errorf("the run's heartbeat after the cancel button: %v, want a cancel request", err)
+	}
+	if err := svc.st.FinishRun(context.Background(), held.ID, held.Ref, state.Finish{Status: state.StatusCancelled, Error: "cancelled"}); err != nil {
+		t.Fatal(err)
+	}
+	run("back to the rejects", chromedp.Navigate(svc.url+"/console/d/tu-phap/rejects"), chromedp.WaitVisible(chromedp.CSS("#filters")))
+
 	// English.
 	run("English", follow("#lang-en"), chromedp.WaitVisible(chromedp.CSS("#filters")))
 	want("English heading", text("h1"), "Rejects of tu-phap")
 	want("English label", text("main"), "By reason")
 	want("English meaning", reasons+text("#reasons"), "A required field has no value")
 	html()
-	shot("11-rejects-en")
+	shot("14-rejects-en")
 	run("sources in English", follow("#nav-sources"), chromedp.WaitVisible(chromedp.CSS("#stream-ho-tich-khai-sinh")))
 	want("English sources", text("#stream-ho-tich-khai-sinh"), "Has rejects")
 	want("English columns", text("thead"), "Last success")
-	shot("12-sources-en")
+	shot("15-sources-en")
 
 	// Log out.
 	run("log out", follow("#logout"), chromedp.WaitVisible(chromedp.CSS("#token")))

@@ -145,6 +145,7 @@ var messages = map[string][2]string{
 	"report.mapped":           {"Ánh xạ thành công", "Mapped"},
 	"report.rejected":         {"Bị từ chối", "Rejected"},
 	"report.skipped":          {"Bỏ qua", "Skipped"},
+	"report.order":            {"Bản ghi bị từ chối và bỏ qua được xếp trước và mở sẵn; bấm vào một bản ghi hợp lệ để xem.", "Rejected and skipped records come first, opened; click a mapped record to see it."},
 	"report.samples":          {"Từng bản ghi", "Record by record"},
 	"report.key":              {"Bản ghi %v", "Record %v"},
 	"report.source":           {"Dữ liệu nguồn", "Source record"},

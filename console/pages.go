@@ -726,5 +726,8 @@ func viewReport(rep mappingtest.Report) *reportView {
 		}
 		v.Records = append(v.Records, rv)
 	}
+	// What needs the officer's eye first.
+	rank := map[string]int{"rejected": 0, "skipped": 1, "mapped": 2}
+	slices.SortStableFunc(v.Records, func(a, b recordView) int { return rank[a.Outcome] - rank[b.Outcome] })
 	return v
 }

@@ -114,14 +114,15 @@ func (p *page) Ago(v any) string {
 
 // Health sums a stream's state in one word (a message key's last part
 // and a CSS class): none (never run), running, bad (its last run failed
-// or failures in a row), warn (rejects outstanding), ok.
+// or was abandoned, or failures in a row), warn (rejects outstanding),
+// ok. A run cancelled on request is not a failure.
 func (p *page) Health(sv ops.StreamView) string {
 	switch {
 	case sv.LastRun == nil:
 		return "none"
 	case sv.LastRun.Status == state.StatusRunning:
 		return "running"
-	case sv.ConsecutiveFailures > 0 || sv.LastRun.Status != state.StatusSucceeded:
+	case sv.ConsecutiveFailures > 0 || sv.LastRun.Status == state.StatusFailed || sv.LastRun.Status == state.StatusAbandoned:
 		return "bad"
 	case sv.RejectsOutstanding > 0:
 		return "warn"
