@@ -6,6 +6,7 @@ import (
 	"maps"
 	"math"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -38,6 +39,10 @@ type document struct {
 	// registration API rather than a configuration file: streams and
 	// mappings are then registered apart.
 	registration bool
+	// takeSecret, on a registration body, takes its top-level "secret"
+	// key out into secret before the walk.
+	takeSecret bool
+	secret     *string
 }
 
 func newDocument(file string) *document {
@@ -83,6 +88,9 @@ func (d *document) decodeInto(data []byte, out any) error {
 			return d.err()
 		}
 		body = doc.Body
+	}
+	if body != nil && d.takeSecret {
+		body = d.extractSecret(body)
 	}
 	if body == nil {
 		return nil // an empty file; validation reports what it lacks
@@ -396,9 +404,17 @@ func editDistance(a, b string) int {
 func (d *document) yamlError(err error) error {
 	var ye yaml.Error
 	if !errors.As(err, &ye) {
+		if d.registration {
+			// goccy's own text may quote the body, and a body may hold a
+			// secret.
+			return &Error{File: d.file, Msg: "cannot decode: write one JSON object or YAML mapping"}
+		}
 		return &Error{File: d.file, Msg: "cannot decode", Err: err}
 	}
 	e := &Error{File: d.file, Msg: ye.GetMessage()}
+	if d.registration {
+		e.Msg = quoted.ReplaceAllString(e.Msg, `"…"`)
+	}
 	if tk := ye.GetToken(); tk != nil {
 		e.Line = tk.Position.Line
 		e.Key = d.paths[tk]
@@ -409,6 +425,10 @@ func (d *document) yamlError(err error) error {
 	}
 	return e
 }
+
+// quoted finds the quoted text in goccy's messages, which an API body's
+// errors leave out: it may be part of a secret.
+var quoted = regexp.MustCompile(`"[^"]*"`)
 
 // add records an error at a line and key path.
 func (d *document) add(line int, path, msg string) {

@@ -7,6 +7,8 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+
+	"github.com/goccy/go-yaml/ast"
 )
 
 // Registration configures what departments may register through the API
@@ -109,11 +111,25 @@ func unknownKind(kind string, known []string) string {
 // "mapping" is refused too. The connector kind is not checked against
 // Registration.Kinds: the caller knows the configuration.
 func DecodeSource(body []byte) (Source, []FieldError) {
+	src, _, errs := decodeSource(body, false)
+	return src, errs
+}
+
+// DecodeSourceSecret is DecodeSource for a body that may also carry the
+// source's secret as a top-level "secret" key (text): the secret is
+// returned apart (nil when the key is absent or null, "" when empty) and
+// never appears in a FieldError.
+func DecodeSourceSecret(body []byte) (Source, *string, []FieldError) {
+	return decodeSource(body, true)
+}
+
+func decodeSource(body []byte, takeSecret bool) (Source, *string, []FieldError) {
 	d := newDocument("")
 	d.registration = true
+	d.takeSecret = takeSecret
 	var src Source
 	if err := d.decodeInto(body, &src); err != nil {
-		return Source{}, fieldErrors(d, err)
+		return Source{}, nil, fieldErrors(d, err)
 	}
 	c := &Config{Departments: []Department{{Sources: []Source{src}}}}
 	unshare(c)
@@ -127,9 +143,50 @@ func DecodeSource(body []byte) (Source, []FieldError) {
 	}
 	d.checkRegisteredSecret(&src)
 	if len(d.errs) > 0 {
-		return Source{}, fieldErrors(d, nil)
+		return Source{}, nil, fieldErrors(d, nil)
 	}
-	return src, nil
+	return src, d.secret, nil
+}
+
+// extractSecret takes the top-level "secret" key out of a body mapping
+// into d.secret and returns what is left (nil when nothing is).
+func (d *document) extractSecret(body ast.Node) ast.Node {
+	take := func(mv *ast.MappingValueNode) bool {
+		if keyName(mv.Key) != "secret" {
+			return false
+		}
+		switch v := unwrap(mv.Value).(type) {
+		case nil, *ast.NullNode:
+		case *ast.StringNode:
+			sec := v.Value
+			d.secret = &sec
+		case ast.MapNode, *ast.SequenceNode:
+			// Not the value: a misplaced secret must not be echoed.
+			d.add(lineOf(mv.Key), "secret", "want text (the DSN with its password, or the API token)")
+		default:
+			sec := v.GetToken().Value // an unquoted number or word
+			d.secret = &sec
+		}
+		return true
+	}
+	switch n := body.(type) {
+	case *ast.MappingValueNode:
+		if take(n) {
+			return nil
+		}
+	case *ast.MappingNode:
+		kept := n.Values[:0:0]
+		for _, mv := range n.Values {
+			if !take(mv) {
+				kept = append(kept, mv)
+			}
+		}
+		n.Values = kept
+		if len(kept) == 0 {
+			return nil
+		}
+	}
+	return body
 }
 
 // DecodeStream decodes one stream of a source of kind sourceKind sent to

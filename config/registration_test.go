@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -206,3 +207,47 @@ func TestRegistration(t *testing.T) {
 		}
 	}
 }
+
+func TestDecodeSourceSecret(t *testing.T) {
+	for name, tc := range map[string]struct {
+		body string
+		want *string
+	}{
+		"json":   {`{"name": "a", "kind": "postgres", "secret": "postgres://u:pw@db/x"}`, ptr("postgres://u:pw@db/x")},
+		"yaml":   {"secret: 'tok en'\nname: a\nkind: httpjson\n", ptr("tok en")},
+		"number": {"name: a\nkind: httpjson\nsecret: 12345\n", ptr("12345")},
+		"empty":  {`{"name": "a", "kind": "postgres", "secret": ""}`, ptr("")},
+		"null":   {`{"name": "a", "kind": "postgres", "secret": null}`, nil},
+		"absent": {`{"name": "a", "kind": "postgres"}`, nil},
+	} {
+		t.Run(name, func(t *testing.T) {
+			src, sec, errs := config.DecodeSourceSecret([]byte(tc.body))
+			if errs != nil || src.Name != "a" {
+				t.Fatal(src, errs)
+			}
+			if (sec == nil) != (tc.want == nil) || (sec != nil && *sec != *tc.want) {
+				t.Errorf("secret %v, want %v", sec, tc.want)
+			}
+		})
+	}
+	_, sec, errs := config.DecodeSourceSecret([]byte(`{"name": "a", "kind": "postgres", "secret": {"pw": "hunter2"}, "timout": "1m"}`))
+	if sec != nil || len(errs) != 2 || errs[0].Field != "secret" || errs[1].Field != "timout" || strings.Contains(fmt.Sprint(errs), "hunter2") {
+		t.Errorf("a secret that is not text: %v", errs)
+	}
+	_, _, errs = config.DecodeSourceSecret([]byte(`{"secret": "hunter2"}`))
+	if len(errs) != 2 || strings.Contains(fmt.Sprint(errs), "hunter2") {
+		t.Errorf("only a secret: %v", errs)
+	}
+	// DecodeSource takes no secret: the key is unknown, its value unsaid.
+	_, errs = config.DecodeSource([]byte(`{"name": "a", "kind": "postgres", "secret": "hunter2"}`))
+	if len(errs) != 1 || errs[0].Field != "secret" || strings.Contains(errs[0].Reason, "hunter2") {
+		t.Errorf("DecodeSource with a secret: %v", errs)
+	}
+	// A syntax error near a secret does not quote it.
+	_, _, errs = config.DecodeSourceSecret([]byte(`{"name": "a", "secret": "hunter2" "x"}`))
+	if len(errs) == 0 || strings.Contains(fmt.Sprint(errs), "hunter2") {
+		t.Errorf("syntax error: %v", errs)
+	}
+}
+
+func ptr(s string) *string { return &s }

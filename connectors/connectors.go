@@ -31,6 +31,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/lienthong/lienthong/internal/netguard"
 )
 
 // ErrEndOfStream is returned by Reader.Next when the stream has no more
@@ -224,6 +226,12 @@ type Config struct {
 	// HTTP, when set, is told of every HTTP request the connector sends to
 	// its source, for metrics. Nil means nobody listens.
 	HTTP HTTPObserver
+	// Guard, when set, judges the resolved address of every connection the
+	// connector opens to its source (internal/netguard), in place of any
+	// policy of its own options. nil: no policy; set for sources
+	// departments register through the API, whose addresses lienthong was
+	// not told to trust.
+	Guard *netguard.Guard
 }
 
 // HTTPObserver is told of the HTTP requests a connector sends to its

@@ -70,8 +70,8 @@ func (s *Store) Config(ctx context.Context) ([]config.Department, error) {
 	return out, nil
 }
 
-// ApplyFile is the file an Apply by actor a writes for: a.Name without its
-// "apply:" prefix.
+// applyFile is the file an Apply by actor a writes for: a.Name without
+// its "apply:" prefix.
 func applyFile(a Actor) string { return strings.TrimPrefix(a.Name, "apply:") }
 
 // Apply writes a configuration file's departments into the registry in
@@ -83,8 +83,23 @@ func applyFile(a Actor) string { return strings.TrimPrefix(a.Name, "apply:") }
 // once it holds no source). An API-registered object the file declares
 // is taken over: it becomes file-origin and a taken-over source loses its
 // sealed secret (the file names its DSN). a.Name is "apply:<file>";
-// dsn_file paths are stored absolute.
+// dsn_file paths are stored absolute. A stream whose MappingText is set
+// gives its mapping text itself, and readMapping is not called for it.
 func (s *Store) Apply(ctx context.Context, a Actor, depts []config.Department, readMapping func(path string) ([]byte, error)) (ApplyReport, error) {
+	return s.apply(ctx, a, depts, readMapping, false)
+}
+
+// ApplyDryRun reports what Apply would do, and does it in a transaction
+// it rolls back: the registry and its change log are left as they were
+// (lienthong apply --dry-run).
+func (s *Store) ApplyDryRun(ctx context.Context, a Actor, depts []config.Department, readMapping func(path string) ([]byte, error)) (ApplyReport, error) {
+	return s.apply(ctx, a, depts, readMapping, true)
+}
+
+// errDryRun rolls a dry run's transaction back.
+var errDryRun = errors.New("dry run")
+
+func (s *Store) apply(ctx context.Context, a Actor, depts []config.Department, readMapping func(path string) ([]byte, error), dryRun bool) (ApplyReport, error) {
 	file := applyFile(a)
 	var rep ApplyReport
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
@@ -129,10 +144,19 @@ func (s *Store) Apply(ctx context.Context, a Actor, depts []config.Department, r
 				}
 			}
 		}
-		return s.record(ctx, tx, a, "", "apply", file, map[string]int{
+		if err := s.record(ctx, tx, a, "", "apply", file, map[string]int{
 			"created": len(rep.Created), "updated": len(rep.Updated), "unchanged": len(rep.Unchanged),
-			"removed": len(rep.Removed), "taken_over": len(rep.TakenOver)})
+			"removed": len(rep.Removed), "taken_over": len(rep.TakenOver)}); err != nil {
+			return err
+		}
+		if dryRun {
+			return errDryRun
+		}
+		return nil
 	})
+	if dryRun && errors.Is(err, errDryRun) {
+		return rep, nil
+	}
 	if err != nil {
 		return ApplyReport{}, fmt.Errorf("apply %s: %w", file, err)
 	}

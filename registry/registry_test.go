@@ -362,9 +362,27 @@ func TestFileManagedAndApply(t *testing.T) {
 		other.Streams[0].Mapping = "mem:the"
 		mappings["mem:the"] = "the: 1\n"
 		depts := []config.Department{{Name: "tuphap", Title: "Sở Tư pháp", Sources: []config.Source{src, other}}}
-		rep, err := s.Apply(ctx, applier, depts, read)
+		before, _ := s.Changes(ctx, registry.ChangeFilter{Limit: 1000})
+		rep, err := s.ApplyDryRun(ctx, applier, depts, read)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if after, _ := s.Changes(ctx, registry.ChangeFilter{Limit: 1000}); len(after) != len(before) {
+			t.Errorf("a dry run wrote %d change-log entries", len(after)-len(before))
+		}
+		if src, _ := s.Source(ctx, "tuphap", "hotich"); src.Origin != registry.OriginAPI {
+			t.Error("a dry run took the source over")
+		}
+		if _, err := s.Source(ctx, "tuphap", "baohiem"); !errors.Is(err, registry.ErrNotFound) {
+			t.Errorf("a dry run created a source: %v", err)
+		}
+		dry := rep
+		rep, err = s.Apply(ctx, applier, depts, read)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(dry, rep) {
+			t.Errorf("the dry run said %+v, the apply did %+v", dry, rep)
 		}
 		check := func(rep registry.ApplyReport, want string) {
 			t.Helper()

@@ -27,7 +27,7 @@ var (
 
 // DecodeOptions decodes options as Open does.
 func DecodeOptions(raw map[string]any) error {
-	_, err := decodeOptions(raw)
+	_, err := decodeOptions(raw, nil)
 	return err
 }
 

@@ -178,7 +178,7 @@ func splitPath(p string) []string {
 
 // decodeOptions reads a source's options strictly and validates them. It is
 // pure: it opens nothing and reads no secret.
-func decodeOptions(raw map[string]any) (*options, error) {
+func decodeOptions(raw map[string]any, guard *netguard.Guard) (*options, error) {
 	var errs []error
 	n := newNode("", raw, &errs)
 	o := &options{headers: http.Header{}, maxBytes: DefaultMaxResponseBytes, streams: map[string]streamOptions{},
@@ -266,7 +266,9 @@ func decodeOptions(raw map[string]any) (*options, error) {
 		}
 	}
 	// An address written in a URL is judged now, not at the first read.
-	guard := netguard.New(o.allowNetworks, allowNetworksOption)
+	if guard == nil {
+		guard = netguard.New(o.allowNetworks, allowNetworksOption)
+	}
 	for _, u := range []struct {
 		key string
 		u   *url.URL

@@ -52,7 +52,9 @@ type Source struct {
 // Open opens a source of kind httpjson. It decodes and checks the options
 // and the secret but sends no request: Check does.
 func Open(_ context.Context, cfg connectors.Config) (*Source, error) {
-	o, err := decodeOptions(cfg.Options)
+	// A guard given by the caller (a registered source) replaces the
+	// source's own allow_networks: a department cannot widen it.
+	o, err := decodeOptions(cfg.Options, cfg.Guard)
 	if err != nil {
 		return nil, err
 	}
@@ -79,9 +81,13 @@ func Open(_ context.Context, cfg connectors.Config) (*Source, error) {
 			s.log.Warn("options.allow_networks lists a network that is never allowed", "source", s.name, "reason", why)
 		}
 	}
+	guard := cfg.Guard
+	if guard == nil {
+		guard = netguard.New(o.allowNetworks, allowNetworksOption)
+	}
 	// Every connection, to base_url, the token endpoint, a next link or a
 	// redirect, passes the guard once its address is resolved.
-	transport := netguard.New(o.allowNetworks, allowNetworksOption).Transport(http.DefaultTransport.(*http.Transport))
+	transport := guard.Transport(http.DefaultTransport.(*http.Transport))
 	transport.MaxIdleConnsPerHost = 4
 	s.client = &retryablehttp.Client{
 		// The timeout bounds each attempt, body included; the waits between

@@ -5,11 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"strings"
+	"time"
 
 	mysqldriver "github.com/go-sql-driver/mysql"
 	"github.com/jmoiron/sqlx"
+
+	"github.com/lienthong/lienthong/internal/netguard"
 )
 
 // mysqlUTC is the session time zone a MySQL source reads in unless its DSN
@@ -20,12 +24,17 @@ const mysqlUTC = "'+00:00'"
 
 // openMySQL opens a MySQL or MariaDB pool. The settings the reader relies on
 // override the DSN's: see the package doc.
-func openMySQL(dsn string, log mysqldriver.Logger) (*sqlx.DB, error) {
+// With a guard, its connections are dialled through it (the driver's
+// per-connector DialFunc), and a unix socket is refused.
+func openMySQL(dsn string, log mysqldriver.Logger, guard *netguard.Guard) (*sqlx.DB, error) {
 	cfg, err := mysqlConfig(dsn)
 	if err != nil {
 		return nil, err
 	}
 	cfg.Logger = log
+	if guard != nil {
+		cfg.DialFunc = guard.DialContext(&net.Dialer{KeepAlive: 30 * time.Second})
+	}
 	conn, err := mysqldriver.NewConnector(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("mysql DSN: %w", err)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"os"
 	"regexp"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/lienthong/lienthong/connectors"
 	"github.com/lienthong/lienthong/internal/database"
+	"github.com/lienthong/lienthong/internal/netguard"
 )
 
 func init() {
@@ -128,11 +130,16 @@ func open(ctx context.Context, cfg connectors.Config, d dialect) (*Source, error
 	var err error
 	switch d {
 	case postgres:
-		s.db, err = openPostgres(cfg.DSN)
+		s.db, err = openPostgres(cfg.DSN, cfg.Guard)
 	case sqlite:
+		if cfg.Guard != nil {
+			// A file on this server is no network address a guard can
+			// judge, and a registered source may not read the server's files.
+			return nil, fmt.Errorf("source %q: a sqlite source reads a file on this server, which a source with a network guard (a registered one) may not", cfg.Name)
+		}
 		s.db, err = openSQLite(cfg.DSN)
 	case mysql:
-		s.db, err = openMySQL(cfg.DSN, driverLog{s})
+		s.db, err = openMySQL(cfg.DSN, driverLog{s}, cfg.Guard)
 	}
 	if err != nil {
 		return nil, s.scrub(err)
@@ -150,7 +157,33 @@ func open(ctx context.Context, cfg connectors.Config, d dialect) (*Source, error
 	return s, nil
 }
 
-func openPostgres(dsn string) (*sqlx.DB, error) {
+// guardedDialer is pq's dialer through a network guard: every connection,
+// to each address the host resolves to, is judged before it is opened.
+type guardedDialer struct {
+	dial func(ctx context.Context, network, address string) (net.Conn, error)
+}
+
+func newGuardedDialer(g *netguard.Guard) guardedDialer {
+	return guardedDialer{dial: g.DialContext(&net.Dialer{KeepAlive: 30 * time.Second})}
+}
+
+func (d guardedDialer) Dial(network, address string) (net.Conn, error) {
+	return d.dial(context.Background(), network, address)
+}
+
+func (d guardedDialer) DialTimeout(network, address string, timeout time.Duration) (net.Conn, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	return d.dial(ctx, network, address)
+}
+
+func (d guardedDialer) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
+	return d.dial(ctx, network, address)
+}
+
+// openPostgres opens a PostgreSQL pool; with a guard, its connections
+// are dialled through it.
+func openPostgres(dsn string, guard *netguard.Guard) (*sqlx.DB, error) {
 	pcfg, err := pq.NewConfig(dsn)
 	if err != nil {
 		// The parser's message quotes the DSN, cut wherever it stopped: a
@@ -165,6 +198,9 @@ func openPostgres(dsn string) (*sqlx.DB, error) {
 	conn, err := pq.NewConnectorConfig(pcfg)
 	if err != nil {
 		return nil, fmt.Errorf("parse postgres DSN: %w", err)
+	}
+	if guard != nil {
+		conn.Dialer(newGuardedDialer(guard))
 	}
 	return sqlx.NewDb(sql.OpenDB(conn), "postgres"), nil
 }

@@ -130,7 +130,7 @@ func (w *syncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
 		return river.JobSnooze(s.o.BusyWait)
 	case run.ID != 0 && errors.Is(err, state.ErrCancelRequested):
 		log.Info("run cancelled on request; not retried", "run", run.ID, "stream", ref.String(), "error", err)
-		return s.endSlot(ctx, job, SlotCancelled, run.ID, run.Error)
+		return s.endSlot(ctx, job, SlotCancelled, run.ID, err.Error())
 	case timedOut && run.ID != 0:
 		if err := s.o.State.MarkTimedOut(context.WithoutCancel(ctx), run.ID, st.timeout()); err != nil {
 			return err

@@ -594,8 +594,12 @@ func (s *Store) Run(ctx context.Context, id int64) (Run, error) {
 // Filter narrows a listing. Empty fields match everything.
 type Filter struct {
 	Department, Source, Stream string
-	Reason                     string
-	Limit                      int
+	// Reason, Field and Kind narrow rejects: the reason code, the field
+	// it names and the national kind the record was mapped to.
+	Reason string
+	Field  string
+	Kind   string
+	Limit  int
 	// After lists only rejects whose source key sorts after it, for paging.
 	After string
 }
@@ -603,7 +607,8 @@ type Filter struct {
 func (f Filter) where() (string, []any) {
 	var conds []string
 	var args []any
-	for _, c := range []struct{ col, v string }{{"department", f.Department}, {"source", f.Source}, {"stream", f.Stream}, {"reason", f.Reason}} {
+	for _, c := range []struct{ col, v string }{{"department", f.Department}, {"source", f.Source}, {"stream", f.Stream},
+		{"reason", f.Reason}, {"field", f.Field}, {"kind", f.Kind}} {
 		if c.v != "" {
 			conds = append(conds, c.col+" = ?")
 			args = append(args, c.v)
@@ -621,7 +626,7 @@ func (f Filter) where() (string, []any) {
 
 // Runs lists runs, newest first.
 func (s *Store) Runs(ctx context.Context, f Filter) ([]Run, error) {
-	f.Reason, f.After = "", ""
+	f.Reason, f.Field, f.Kind, f.After = "", "", "", ""
 	where, args := f.where()
 	q := `SELECT ` + runColumns + ` FROM runs` + where + ` ORDER BY id DESC`
 	if f.Limit > 0 {
@@ -636,15 +641,37 @@ func (s *Store) Runs(ctx context.Context, f Filter) ([]Run, error) {
 
 // Rejects lists rejects, by stream and source key.
 func (s *Store) Rejects(ctx context.Context, f Filter) ([]Reject, error) {
+	out := []Reject{}
+	err := s.EachReject(ctx, f, func(r Reject) error {
+		out = append(out, r)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// EachReject calls fn with each reject f matches, by stream and source key,
+// one row at a time: an export of a hundred thousand rejects (the API's
+// CSV) holds one in memory, not the list. An error from fn stops the
+// iteration and is returned as is. fn must not use the state store's
+// database on SQLite, whose one writer the open cursor may hold.
+func (s *Store) EachReject(ctx context.Context, f Filter, fn func(Reject) error) error {
 	where, args := f.where()
 	q := `SELECT department, source, stream, source_key, kind, raw, field, stage, reason, message, violations, run_id, first_seen_at, last_seen_at
 		FROM rejects` + where + ` ORDER BY department, source, stream, source_key`
 	if f.Limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d", f.Limit)
 	}
+	rows, err := s.db.QueryxContext(ctx, s.q(q), args...)
+	if err != nil {
+		return fmt.Errorf("list rejects: %w", err)
+	}
+	defer rows.Close()
 	// SQLite hands TEXT back as a string, which database/sql will not put
 	// in a json.RawMessage: scan the JSON columns as text.
-	var rows []struct {
+	var r struct {
 		Ref
 		SourceKey   string    `db:"source_key"`
 		Kind        string    `db:"kind"`
@@ -658,16 +685,20 @@ func (s *Store) Rejects(ctx context.Context, f Filter) ([]Reject, error) {
 		FirstSeenAt time.Time `db:"first_seen_at"`
 		LastSeenAt  time.Time `db:"last_seen_at"`
 	}
-	if err := s.db.SelectContext(ctx, &rows, s.q(q), args...); err != nil {
-		return nil, fmt.Errorf("list rejects: %w", err)
-	}
-	out := make([]Reject, len(rows))
-	for i, r := range rows {
-		out[i] = Reject{Ref: r.Ref, SourceKey: r.SourceKey, Kind: r.Kind, Raw: json.RawMessage(r.Raw), Field: r.Field, Stage: r.Stage,
+	for rows.Next() {
+		if err := rows.StructScan(&r); err != nil {
+			return fmt.Errorf("list rejects: %w", err)
+		}
+		if err := fn(Reject{Ref: r.Ref, SourceKey: r.SourceKey, Kind: r.Kind, Raw: json.RawMessage(r.Raw), Field: r.Field, Stage: r.Stage,
 			Reason: r.Reason, Message: r.Message, Violations: json.RawMessage(r.Violations), RunID: r.RunID,
-			FirstSeenAt: r.FirstSeenAt, LastSeenAt: r.LastSeenAt}
+			FirstSeenAt: r.FirstSeenAt, LastSeenAt: r.LastSeenAt}); err != nil {
+			return err
+		}
 	}
-	return out, nil
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("list rejects: %w", err)
+	}
+	return nil
 }
 
 // ReasonCount is how many rejects have one reason.

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"reflect"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -791,6 +792,11 @@ func TestRejects(t *testing.T) {
 				[]string{"tu-phap/khai_sinh/1", "tu-phap/khai_sinh/3"}},
 			{"limit", state.Filter{Reason: "bad_date", Limit: 2}, []string{"tu-phap/khai_sinh/1", "tu-phap/khai_sinh/3"}},
 			{"no match", state.Filter{Reason: "duplicate_key"}, []string{}},
+			{"field", state.Filter{Field: "f_1"}, []string{"tu-phap/khai_sinh/1", "tu-phap/khai_tu/1"}},
+			{"field and department", state.Filter{Department: "tu-phap", Field: "f_5"}, []string{"tu-phap/khai_tu/5"}},
+			{"kind", state.Filter{Kind: "birth_registration", Department: "y-te"}, []string{"y-te/khai_sinh/8", "y-te/khai_sinh/9"}},
+			{"other kind", state.Filter{Kind: "death_registration"}, []string{}},
+			{"after", state.Filter{Stream: "khai_sinh", Department: "tu-phap", After: "1"}, []string{"tu-phap/khai_sinh/2", "tu-phap/khai_sinh/3"}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				if got := key(e.rejects(t, tc.f)); !reflect.DeepEqual(got, tc.want) {
@@ -891,6 +897,56 @@ func TestRequestCancel(t *testing.T) {
 		}
 		if _, err := e.st.Run(ctx, 999); !errors.Is(err, state.ErrNotFound) {
 			t.Fatalf("Run(999) = %v, want ErrNotFound", err)
+		}
+	})
+}
+
+// TestEachReject: EachReject hands every matching reject over one at a time,
+// in order, and stops at the first error of its callback.
+func TestEachReject(t *testing.T) {
+	eachDialect(t, func(t *testing.T, e env) {
+		ctx := context.Background()
+		ref := state.Ref{Department: "d", Source: "s", Stream: "t"}
+		run := e.start(t, ref)
+		const n = 2500
+		var batch []state.Reject
+		for i := range n {
+			reason := "bad_date"
+			if i%5 == 0 {
+				reason = "required_missing"
+			}
+			batch = append(batch, state.Reject{SourceKey: fmt.Sprintf("%06d", i), Kind: "birth_registration", Field: "ngay_sinh",
+				Reason: reason, Message: "m", Raw: cp(`{}`), Violations: cp(`[]`)})
+		}
+		e.commit(t, run, state.Batch{Rejects: batch})
+		var keys []string
+		err := e.st.EachReject(ctx, state.Filter{Department: "d", Reason: "required_missing", Field: "ngay_sinh"}, func(r state.Reject) error {
+			if r.Reason != "required_missing" || r.Ref != ref || string(r.Raw) != `{}` {
+				return fmt.Errorf("reject %+v does not match the filter", r)
+			}
+			keys = append(keys, r.SourceKey)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(keys) != n/5 || !sort.StringsAreSorted(keys) || keys[0] != "000000" || keys[len(keys)-1] != fmt.Sprintf("%06d", n-5) {
+			t.Fatalf("EachReject handed %d rejects (first %v), want %d in source key order", len(keys), keys[:min(3, len(keys))], n/5)
+		}
+		stop := errors.New("enough")
+		seen := 0
+		err = e.st.EachReject(ctx, state.Filter{}, func(state.Reject) error {
+			if seen++; seen == 10 {
+				return stop
+			}
+			return nil
+		})
+		if !errors.Is(err, stop) || seen != 10 {
+			t.Fatalf("EachReject after its callback failed: %v after %d, want the callback's error after 10", err, seen)
+		}
+		// The store is usable after an iteration stopped early.
+		if rs := e.rejects(t, state.Filter{Limit: 3}); len(rs) != 3 {
+			t.Fatalf("%d rejects after a stopped iteration, want 3", len(rs))
 		}
 	})
 }
