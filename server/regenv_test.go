@@ -100,7 +100,7 @@ func openSpec(t testing.TB) (*openapi3.T, routers.Router) {
 
 // newRegEnv builds the API on fresh stores and registers two
 // departments, tu-phap and bhxh, through the administrator's token.
-func newRegEnv(t *testing.T) *regEnv {
+func newRegEnv(t *testing.T, opts ...func(*server.Options)) *regEnv {
 	t.Helper()
 	ctx := context.Background()
 	e := &regEnv{logs: &testio.Buffer{}}
@@ -138,10 +138,14 @@ func newRegEnv(t *testing.T) *regEnv {
 	e.ops = &ops.Service{Registry: e.reg, State: e.st, Clients: e.clients, Log: log,
 		Systems: &systems{reg: e.reg, st: e.st, eng: eng, log: log}}
 	admin := clients.HashToken(adminTok)
-	e.srv = httptest.NewServer(server.New(server.Options{State: e.st, National: e.nat, Ops: e.ops, Gatherer: gatherer, Log: log,
+	o := server.Options{State: e.st, National: e.nat, Ops: e.ops, Gatherer: gatherer, Log: log,
 		Streams: []server.StreamInfo{{Department: "tu-phap", Source: "ho-tich", Stream: "khai-sinh", Mode: "incremental"},
 			{Department: "bhxh", Source: "the-bhyt-api", Stream: "the-bhyt", Mode: "full_refresh"}},
-		Access: server.Access{Forms: forms.Builtin(), Audit: aud, Clients: e.clients, AdminTokenHash: &admin}}))
+		Access: server.Access{Forms: forms.Builtin(), Audit: aud, Clients: e.clients, AdminTokenHash: &admin}}
+	for _, f := range opts {
+		f(&o)
+	}
+	e.srv = httptest.NewServer(server.New(o))
 	t.Cleanup(e.srv.Close)
 
 	// The department's database: a register of births.

@@ -96,6 +96,13 @@ func loadConfig(path string, env Env, opts ...config.ParseOption) (*config.Confi
 }
 
 func openConfig(ctx context.Context, cfg *config.Config, env Env) (*app, error) {
+	return openStores(ctx, cfg, env, true)
+}
+
+// openStores opens and migrates the stores; with apply, the
+// configuration file's departments are applied to the registry and the
+// configuration's departments become the registry's.
+func openStores(ctx context.Context, cfg *config.Config, env Env, apply bool) (*app, error) {
 	a := &app{cfg: cfg, registry: prometheus.NewRegistry(), log: logger(env.Stderr), getenv: env.Getenv}
 	a.con, _ = env.Stderr.(*console)
 	var err error
@@ -127,13 +134,16 @@ func openConfig(ctx context.Context, cfg *config.Config, env Env) (*app, error) 
 		return nil, err
 	}
 	a.reg = registry.New(stateDB, keys)
+	a.guard = netguard.New(cfg.Registration.Networks(), "registration.allow_networks")
 	if a.applied, err = a.migrate(ctx); err != nil {
 		a.close()
 		return nil, err
 	}
-	if err := a.useRegistry(ctx); err != nil {
-		a.close()
-		return nil, err
+	if apply {
+		if err := a.useRegistry(ctx); err != nil {
+			a.close()
+			return nil, err
+		}
 	}
 	if err := a.observe(ctx); err != nil {
 		a.close()

@@ -40,6 +40,10 @@ Commands:
               lienthong mapping test --stream NAME [--limit N]   (the stream's first records, live)
   clients     the API's portal clients: lienthong clients add --name N --scope prefill[,audit:subject] [--forms F,G] [--expires D]
               (prints the token once); lienthong clients list; lienthong clients revoke NAME
+  apply       write a configuration file's departments, sources, streams and mappings into the registry:
+              lienthong apply -f FILE [--dry-run] [--json]   (sync, serve and the other commands apply --config first)
+  keys        the keys that seal registered secrets: lienthong keys generate (prints a key line);
+              lienthong keys rotate (re-seals every secret under the first key of $LIENTHONG_SECRET_KEYS[_FILE])
   audit       lienthong audit verify: walk the pre-fill audit chain, name the first broken entry
   demo        sync a generated Hà Tĩnh civil-status database into an embedded store
               (--serve: then serve the pre-filled online forms and print their address)
@@ -109,6 +113,8 @@ func Main(ctx context.Context, args []string, env Env) int {
 		"purge":    runPurge,
 		"clients":  runClients,
 		"audit":    runAudit,
+		"apply":    runApply,
+		"keys":     runKeys,
 		"version":  func(context.Context, []string, Env) error { fmt.Fprintln(env.Stdout, "lienthong", Version); return nil },
 	}
 	fn, ok := commands[cmd]

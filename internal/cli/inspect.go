@@ -66,7 +66,7 @@ func (a *app) sourceConfig(r sourceRef, log *slog.Logger) connectors.Config {
 	c := connectors.Config{Name: r.src.Name, Kind: r.src.Kind, DSN: r.src.ResolvedDSN,
 		Options: r.src.Options, Timeout: r.src.Timeout, Dir: filepath.Dir(a.cfg.Path), Log: log}
 	if a.registered(r.dept.Name, r.src) {
-		setGuard(&c, a.guard)
+		c.Guard = a.guard
 	}
 	return c
 }

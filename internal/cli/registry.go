@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
+	"time"
 
 	"github.com/lienthong/lienthong/config"
 	"github.com/lienthong/lienthong/connectors"
@@ -38,7 +40,7 @@ func (a *app) useRegistry(ctx context.Context) error {
 			"config", a.cfg.Path, "error", err)
 		return a.withRegistered(ctx, file)
 	}
-	if _, err := a.reg.Apply(ctx, a.applyActor(), file, os.ReadFile); err != nil {
+	if err := a.applyFile(ctx, file); err != nil {
 		var inv *registry.InvalidError
 		if !errors.As(err, &inv) {
 			return fmt.Errorf("apply %s to the registry: %w", a.cfg.Path, err)
@@ -55,9 +57,35 @@ func (a *app) useRegistry(ctx context.Context) error {
 	return nil
 }
 
+// applyFile applies the file's departments. Replicas of serve starting
+// together apply the same file at once: the one whose transaction loses
+// the race applies again, and finds nothing to change.
+func (a *app) applyFile(ctx context.Context, depts []config.Department) error {
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		if _, err = a.reg.Apply(ctx, a.applyActor(), depts, os.ReadFile); err == nil {
+			return nil
+		}
+		var inv *registry.InvalidError
+		if errors.As(err, &inv) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(50*(attempt+1)) * time.Millisecond):
+		}
+	}
+	return err
+}
+
 // applyActor is who the change log says applied the file.
 func (a *app) applyActor() registry.Actor {
-	return registry.Actor{Name: "apply:" + a.cfg.Path}
+	path, err := filepath.Abs(a.cfg.Path)
+	if err != nil {
+		path = a.cfg.Path
+	}
+	return registry.Actor{Name: "apply:" + path}
 }
 
 // withRegistered sets the configuration's departments to the file's own,
@@ -156,7 +184,7 @@ func (a *app) resolveSource(ctx context.Context, dept string, src *config.Source
 	if noSecret && slices.Contains(connectors.Kinds(), src.Kind) {
 		return nil
 	}
-	err := resolveSecret(src, a.getenv)
+	err := config.ResolveSecret(src, a.getenv)
 	if err == nil && slices.Contains(connectors.Kinds(), src.Kind) {
 		return nil
 	}
@@ -209,21 +237,20 @@ func runApply(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	// The file's departments are applied by hand here, not by openConfig.
+	// The file's departments are applied here, as the command says,
+	// not as every other command does on opening.
 	depts := cfg.Departments
-	cfg.Departments = nil
-	a, err := openConfig(ctx, cfg, env)
+	a, err := openStores(ctx, cfg, env, false)
 	if err != nil {
 		return err
 	}
 	defer a.close()
-	a.cfg.Departments = depts
 	if err := a.compileMappings(); err != nil {
 		return fmt.Errorf("%s is not applied: %w", path, err)
 	}
 	var rep registry.ApplyReport
 	if *dryRun {
-		rep, err = applyDryRun(ctx, a.reg, a.applyActor(), depts, os.ReadFile)
+		rep, err = a.reg.ApplyDryRun(ctx, a.applyActor(), depts, os.ReadFile)
 	} else {
 		rep, err = a.reg.Apply(ctx, a.applyActor(), depts, os.ReadFile)
 	}

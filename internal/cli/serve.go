@@ -8,12 +8,14 @@ import (
 	"net"
 	"os"
 	"os/signal"
-		"syscall"
+	"syscall"
 	"time"
 
 	"github.com/lienthong/lienthong/config"
 	"github.com/lienthong/lienthong/connectors"
+	webconsole "github.com/lienthong/lienthong/console"
 	"github.com/lienthong/lienthong/internal/database"
+	"github.com/lienthong/lienthong/internal/ops"
 	"github.com/lienthong/lienthong/server"
 	"github.com/lienthong/lienthong/sync/engine"
 	"github.com/lienthong/lienthong/sync/schedule"
@@ -59,6 +61,7 @@ func runServe(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
+	a.sched = sched
 	access, err := a.access(pf, env)
 	if err != nil {
 		return err
@@ -68,6 +71,10 @@ func runServe(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (set serve.listen or --listen)", cfg.Serve.Listen, err)
 	}
+	svc, err := a.opsService()
+	if err != nil {
+		return err
+	}
 	srv := server.HTTPServer(cfg.Serve.Listen, server.New(server.Options{
 		State:    a.state,
 		National: a.national,
@@ -76,6 +83,9 @@ func runServe(ctx context.Context, args []string, env Env) error {
 		Ready:    a.readiness(sched),
 		Log:      log.With("component", "http"),
 		Access:   access,
+		Ops:      svc,
+		Console: webconsole.New(webconsole.Options{Ops: svc, Clients: a.clients, AdminTokenHash: access.AdminTokenHash,
+			Log: log.With("component", "console")}),
 	}))
 	httpDone := make(chan error, 1)
 	go func() { httpDone <- srv.Serve(ln) }()
@@ -107,15 +117,30 @@ func runServe(ctx context.Context, args []string, env Env) error {
 	return nil
 }
 
+// opsService is what the registration API and the console do, on the
+// registry, the state store and the API's clients, reaching department
+// systems and the scheduler through the app (Systems).
+func (a *app) opsService() (*ops.Service, error) {
+	opts, err := a.mappingOptions()
+	if err != nil {
+		return nil, err
+	}
+	return &ops.Service{
+		Registry:       a.reg,
+		State:          a.state,
+		Clients:        a.clients,
+		Systems:        a,
+		Kinds:          a.cfg.Registration.Kinds,
+		MappingOptions: opts,
+		Log:            a.log.With("component", "ops"),
+	}, nil
+}
+
 // scheduler builds the scheduler of the registry's streams that have a
 // schedule, on its own pool of the state store, with the job queue
 // migrated. A service may start with none: departments register theirs
 // through the API, and the scheduler reads the registry at every plan.
 func (a *app) scheduler(ctx context.Context) (*schedule.Scheduler, error) {
-	streams, err := a.scheduledStreams(ctx)
-	if err != nil {
-		return nil, err
-	}
 	db, _, err := a.openQueue(ctx)
 	if err != nil {
 		return nil, err
@@ -130,7 +155,7 @@ func (a *app) scheduler(ctx context.Context) (*schedule.Scheduler, error) {
 	return schedule.New(schedule.Options{
 		DB:                db,
 		State:             a.state,
-		Streams:           func(context.Context) ([]schedule.Stream, error) { return streams, nil },
+		Streams:           a.scheduledStreams,
 		Run:               a.scheduledRun(),
 		MaxConcurrentRuns: s.MaxConcurrentRuns,
 		ShutdownGrace:     s.ShutdownGrace,
@@ -144,9 +169,10 @@ func (a *app) scheduler(ctx context.Context) (*schedule.Scheduler, error) {
 	})
 }
 
-// scheduledStreams lists the registry's streams that have a schedule, as
-// they are now. A stream whose schedule does not parse is left out and
-// logged: it cannot stop the others.
+// scheduledStreams lists the registry's streams, as they are now, with
+// their schedules: a stream without one runs only when triggered. A
+// stream whose schedule does not parse is logged and runs only when
+// triggered: it cannot stop the others.
 func (a *app) scheduledStreams(ctx context.Context) ([]schedule.Stream, error) {
 	cfg, err := a.currentConfig(ctx)
 	if err != nil {
@@ -157,10 +183,7 @@ func (a *app) scheduledStreams(ctx context.Context) ([]schedule.Stream, error) {
 		sched, err := cfg.ScheduleFor(ref.Stream)
 		if err != nil {
 			a.log.Error("stream not scheduled", "stream", ref.FullName(), "error", err)
-			continue
-		}
-		if sched == nil {
-			continue
+			sched = nil
 		}
 		streams = append(streams, schedule.Stream{
 			Ref:        state.Ref{Department: ref.Department.Name, Source: ref.Source.Name, Stream: ref.Stream.Name},

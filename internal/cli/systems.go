@@ -175,13 +175,13 @@ func (a *app) Trigger(ctx context.Context, ref state.Ref, by string) (int64, err
 	if a.sched == nil {
 		return 0, errors.New("runs are triggered through lienthong serve's scheduler, which this process does not run")
 	}
-	return schedTrigger(ctx, a.sched, ref, by)
+	return a.sched.Trigger(ctx, ref, by)
 }
 
 // Cancel asks a running run to stop at its next batch boundary: the
 // replica running it sees the request in its heartbeat.
 func (a *app) Cancel(ctx context.Context, runID int64, by string) error {
-	return requestCancel(ctx, a.state, runID, by)
+	return a.state.RequestCancel(ctx, runID, by)
 }
 
 // RetryRejects re-maps a stream's rejects (of a reason, when given)
