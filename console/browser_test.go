@@ -492,6 +492,14 @@ func TestConsoleInBrowser(t *testing.T) {
 	want("the record as read", text("#reject-0 table.fields"), "so_dang_ky")
 	shot("11-rejects")
 
+	// Filter by stream and reason: the CSV link follows the filter.
+	run("filter", chromedp.SetValue(chromedp.CSS("#f-stream"), "ho-tich/khai-sinh"),
+		chromedp.SetValue(chromedp.CSS("#f-reason"), "required_missing"), follow("#filter"),
+		chromedp.WaitVisible(chromedp.CSS("#reject-0")))
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll(".reject").length`)); err != nil || n != bad {
+		t.Errorf("the filtered page lists %d rejects (%v), want %d", n, err, bad)
+	}
+
 	// The CSV export, with the browser's session.
 	href, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS("#csv"), "href"))
 	if err != nil || !href.Exists {
@@ -516,7 +524,10 @@ func TestConsoleInBrowser(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(string(csvBody), "\uFEFF") || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/csv") {
 		t.Errorf("CSV export: %d %q %q", resp.StatusCode, resp.Header.Get("Content-Type"), tail(string(csvBody), 3))
 	}
-	if lines := strings.Count(strings.TrimSpace(string(csvBody)), "\n"); lines < bad {
+	if !strings.Contains(href.Value, "reason=required_missing") || !strings.Contains(href.Value, "stream=ho-tich%2Fkhai-sinh") {
+		t.Errorf("the CSV link %q does not carry the filter", href.Value)
+	}
+	if lines := strings.Count(strings.TrimSpace(string(csvBody)), "\n"); lines != bad {
 		t.Errorf("the CSV has %d lines after its header, want %d rejects", lines, bad)
 	}
 
@@ -547,6 +558,13 @@ func TestConsoleInBrowser(t *testing.T) {
 	if err := svc.st.FinishRun(context.Background(), held.ID, held.Ref, state.Finish{Status: state.StatusCancelled, Error: "cancelled"}); err != nil {
 		t.Fatal(err)
 	}
+	// The department's runs: the triggered one, the retry, the cancelled.
+	run("runs", follow("#nav-runs"), chromedp.WaitVisible(chromedp.CSS("#runs")))
+	runsText := text("#runs")
+	for _, s := range []string{"thành công", "Thử lại bản ghi bị từ chối", "đã dừng"} {
+		want("runs page", runsText, s)
+	}
+	shot("14-runs")
 	run("back to the rejects", chromedp.Navigate(svc.url+"/console/d/tu-phap/rejects"), chromedp.WaitVisible(chromedp.CSS("#filters")))
 
 	// English.
@@ -555,11 +573,11 @@ func TestConsoleInBrowser(t *testing.T) {
 	want("English label", text("main"), "By reason")
 	want("English meaning", reasons+text("#reasons"), "A required field has no value")
 	html()
-	shot("14-rejects-en")
+	shot("15-rejects-en")
 	run("sources in English", follow("#nav-sources"), chromedp.WaitVisible(chromedp.CSS("#stream-ho-tich-khai-sinh")))
 	want("English sources", text("#stream-ho-tich-khai-sinh"), "Has rejects")
 	want("English columns", text("thead"), "Last success")
-	shot("15-sources-en")
+	shot("16-sources-en")
 
 	// Log out.
 	run("log out", follow("#logout"), chromedp.WaitVisible(chromedp.CSS("#token")))

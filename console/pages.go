@@ -502,8 +502,9 @@ type rejectsData struct {
 	Total   int64
 	Rejects []rejectView
 	// More says the list shows only the first rejectsShown.
-	More  bool
-	Query string
+	More bool
+	// CSV is the export's address, with the page's filter.
+	CSV string
 }
 
 // rejectsShown is how many rejects the page lists.
@@ -632,7 +633,10 @@ func (c *console) rejects(w http.ResponseWriter, r *http.Request, s *sess) {
 	if f.Reason != "" {
 		cq.Set("reason", f.Reason)
 	}
-	d.Query = cq.Encode()
+	d.CSV = deptPath(f.Department) + "/rejects.csv"
+	if len(cq) > 0 {
+		d.CSV += "?" + cq.Encode()
+	}
 	c.render(w, r, http.StatusOK, "rejects", s, d)
 }
 

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"regexp"
 	"strings"
 	"time"
 
@@ -55,6 +56,8 @@ type page struct {
 	// Now is when the page was made, for freshness.
 	Now time.Time
 }
+
+var flashArg = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 
 // zone is the time zone pages show times in: Vietnam's (UTC+7, no
 // daylight saving time), named on every page's footer.
@@ -149,8 +152,14 @@ func (c *console) render(w http.ResponseWriter, r *http.Request, status int, nam
 	if r.Method != http.MethodGet {
 		p.Here = path.Dir(r.URL.Path)
 	}
+	// The flash's argument is a name or a number the console put there;
+	// anything else in it is left out, so a link from elsewhere cannot
+	// make the page say a sentence of its own.
 	if f := r.URL.Query().Get("done"); f != "" && msgExists("done."+f) {
-		p.Flash, p.FlashArg = "done."+f, r.URL.Query().Get("arg")
+		p.Flash = "done." + f
+		if arg := r.URL.Query().Get("arg"); flashArg.MatchString(arg) {
+			p.FlashArg = arg
+		}
 	}
 	t, err := c.pages[name].Clone()
 	if err != nil {
