@@ -17,6 +17,11 @@
 // batch's mapping test, and a full refresh's empty-read and
 // MaxDeleteRatio tests before it marks deletions.
 //
+// A run someone asked to cancel (state.Store.RequestCancel, from any
+// replica or the API) is stopped by its heartbeat, every
+// state.Store.HeartbeatInterval: it ends at its last committed batch with
+// status cancelled, and the next run resumes from there.
+//
 // The package must not know connector kinds, database dialects or the
 // configuration file: the caller opens sources and compiles mappings.
 package engine

@@ -18,6 +18,13 @@
 // state.Store.Running) and enqueues one that ends its slot on a live
 // replica, resuming from the dead run's last committed batch.
 //
+// The stream list is a function read at every plan (streams are registered
+// at run time through the API). Scheduler.Trigger runs a stream now on any
+// replica, as a slot whose time is now, recorded with who triggered it;
+// CancelJob withdraws such a run before it starts. A run cancelled through
+// the ledger (state.Store.RequestCancel) ends its slot cancelled, and is not
+// retried.
+//
 // The package must not know the configuration file, connector kinds or the
 // command line.
 package schedule
