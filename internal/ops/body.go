@@ -77,8 +77,11 @@ func jsonReason(err error) string {
 
 // registrationRules are what the service's configuration adds to
 // config.DecodeSource's judgement of a registered source: the kinds the
-// operator allows, and one place for the connection string.
-func (s *Service) registrationRules(src config.Source, secret *string) []config.FieldError {
+// operator allows, and one place for the connection string, which a SQL
+// source cannot go without (a driver given none connects to this
+// machine's own database). stored says the source keeps a secret from
+// before.
+func (s *Service) registrationRules(src config.Source, secret *string, stored bool) []config.FieldError {
 	var bad []config.FieldError
 	if src.Kind != "" && !slices.Contains(s.kinds(), src.Kind) {
 		bad = append(bad, config.FieldError{Field: "kind", Reason: fmt.Sprintf("kind %q cannot be registered through the API: use one of %s (the other kinds read this machine's files or run programs, so only the operator declares them)",
@@ -87,8 +90,15 @@ func (s *Service) registrationRules(src config.Source, secret *string) []config.
 	if src.DSN != "" && secret != nil && *secret != "" {
 		bad = append(bad, config.FieldError{Field: "secret", Reason: "give either dsn (a connection string without a password) or secret (the whole connection string), not both"})
 	}
+	given := src.DSN != "" || (secret != nil && *secret != "") || (secret == nil && stored)
+	if sqlKinds[src.Kind] && !given {
+		bad = append(bad, config.FieldError{Field: "secret", Reason: fmt.Sprintf("a %s source needs its connection string: send it in \"secret\" (encrypted, never shown), or one without a password in \"dsn\"", src.Kind)})
+	}
 	return bad
 }
+
+// sqlKinds are the kinds that connect with a DSN.
+var sqlKinds = map[string]bool{"postgres": true, "mysql": true, "sqlite": true}
 
 // unknownKey finds config's message for an unknown key, which it files
 // under the mapping that holds the key.

@@ -158,7 +158,7 @@ type env struct {
 	n                                atomic.Int64
 }
 
-func newEnv(t *testing.T, stateDSN string) *env {
+func newEnv(t testing.TB, stateDSN string) *env {
 	t.Helper()
 	ctx := context.Background()
 	db, err := database.Open(ctx, stateDSN)
@@ -227,7 +227,7 @@ func newEnv(t *testing.T, stateDSN string) *env {
 
 // token issues a department's token through the service and returns its
 // holder as the server would after authenticating it.
-func (e *env) token(t *testing.T, dept, name string, scopes ...string) ops.Caller {
+func (e *env) token(t testing.TB, dept, name string, scopes ...string) ops.Caller {
 	t.Helper()
 	nt, err := e.svc.IssueToken(e.ctx, e.admin, dept, name, scopes, nil)
 	if err != nil {
@@ -253,7 +253,7 @@ func (e *env) sourceBody(name string, streams ...string) []byte {
 }
 
 // registered creates a source with one stream and an active mapping.
-func (e *env) registered(t *testing.T, dept, name string) state.Ref {
+func (e *env) registered(t testing.TB, dept, name string) state.Ref {
 	t.Helper()
 	if _, err := e.svc.CreateSource(e.ctx, e.admin, dept, e.sourceBody(name, "khai-sinh")); err != nil {
 		t.Fatal(err)
@@ -279,7 +279,7 @@ func khaiSinh(t testing.TB) []byte {
 
 // noSecret fails when v, as JSON, holds the department's password or any
 // token issued in the test.
-func (e *env) noSecret(t *testing.T, what string, v any) {
+func (e *env) noSecret(t testing.TB, what string, v any) {
 	t.Helper()
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -288,7 +288,7 @@ func (e *env) noSecret(t *testing.T, what string, v any) {
 	e.noSecretText(t, what, string(b))
 }
 
-func (e *env) noSecretText(t *testing.T, what, s string) {
+func (e *env) noSecretText(t testing.TB, what, s string) {
 	t.Helper()
 	if strings.Contains(s, e.password) {
 		t.Errorf("%s holds the source's password: %s", what, s)

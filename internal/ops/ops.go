@@ -48,11 +48,14 @@ const (
 // DepartmentScopes lists the scopes a department's token may be issued.
 var DepartmentScopes = clients.DepartmentScopes
 
-// Errors the HTTP layer and the console translate: ErrUnauthenticated
-// 401, ErrForbidden 403 (a scope the token lacks, an admin-only action),
-// ErrNotFound 404, ErrConflict 409, *Invalid 422 (field by field),
-// *CheckFailed 422 (what failed against the real system). registry's
-// errors pass through wrapped and are matched with errors.Is.
+// Errors the HTTP layer and the console translate (an unknown, expired or
+// revoked token never reaches the service: 401 is theirs): ErrForbidden
+// 403 (a scope the token lacks, an admin-only action), ErrNotFound 404,
+// ErrConflict 409, ErrRevisionRequired 428, *Invalid 422 (field by field),
+// *CheckFailed 422 (what failed against the real system). The messages
+// are written for the caller and hold no secret; the registry's and the
+// state store's sentinels (registry.ErrFileManaged, registry.ErrStale,
+// state.ErrNotRunning) still match with errors.Is.
 var (
 	ErrForbidden = errors.New("forbidden")
 	ErrNotFound  = errors.New("not found")

@@ -37,6 +37,7 @@ func TestCreateSourceRefusals(t *testing.T) {
 		{"a bad duration", withSecret(`, "timeout": "soon"`), "timeout", ""},
 		{"a secret that is not a string", []byte(`{"name": "hotich", "kind": "postgres", "secret": 42, "streams": ` + stream + `}`), "secret", "string"},
 		{"a key written twice", []byte(`{"name": "hotich", "name": "hotich2", "kind": "postgres"}`), "name", "twice"},
+		{"a SQL source without its DSN", []byte(`{"name": "hotich", "kind": "postgres", "streams": ` + stream + `}`), "secret", "connection string"},
 		{"not an object", []byte(`["hotich"]`), "", "JSON object"},
 		{"not JSON", []byte(`{"name": "hotich", "secret": "` + e.password + `"`), "", ""},
 	} {

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 	"time"
 
@@ -45,15 +44,12 @@ func (s *Service) RejectReasons(ctx context.Context, c Caller, f state.Filter) (
 // RejectColumns are the columns of ExportRejects, in order.
 var RejectColumns = []string{"department", "source", "stream", "source_key", "kind", "stage", "reason", "field", "message", "first_seen_at", "last_seen_at", "raw"}
 
-// exportPage is how many rejects ExportRejects reads at a time.
-const exportPage = 500
-
 // ExportRejects writes rejects as CSV (rejects:read): UTF-8 with a
 // byte-order mark, so that Excel reads Vietnamese, a header row, one
 // reject a row, the raw record as JSON. A cell that a spreadsheet would
 // run as a formula (starting with = + - @, a tab or a carriage return)
-// is written with a leading apostrophe. Rejects are read a page at a
-// time, stream by stream, never all held at once. f.Limit, when set,
+// is written with a leading apostrophe. Rejects stream from the state
+// store one row at a time, never all held at once. f.Limit, when set,
 // bounds the rows.
 func (s *Service) ExportRejects(ctx context.Context, c Caller, f state.Filter, w io.Writer) error {
 	f, err := scoped(c, f, ScopeRejectsRead)
@@ -69,15 +65,8 @@ func (s *Service) ExportRejects(ctx context.Context, c Caller, f state.Filter, w
 	if err := cw.Write(RejectColumns); err != nil {
 		return err
 	}
-	remaining := f.Limit
 	row := make([]string, len(RejectColumns))
-	err = s.eachReject(ctx, f, func(r state.Reject) error {
-		if f.Limit > 0 {
-			if remaining == 0 {
-				return errStop
-			}
-			remaining--
-		}
+	err = s.State.EachReject(ctx, f, func(r state.Reject) error {
 		row = append(row[:0], r.Department, r.Source, r.Stream, r.SourceKey, r.Kind, r.Stage, r.Reason, r.Field, r.Message,
 			r.FirstSeenAt.UTC().Format(time.RFC3339), r.LastSeenAt.UTC().Format(time.RFC3339), string(r.Raw))
 		for i := range row {
@@ -85,7 +74,7 @@ func (s *Service) ExportRejects(ctx context.Context, c Caller, f state.Filter, w
 		}
 		return cw.Write(row)
 	})
-	if err != nil && !errors.Is(err, errStop) {
+	if err != nil {
 		return fmt.Errorf("export rejects: %w", err)
 	}
 	cw.Flush()
@@ -95,8 +84,6 @@ func (s *Service) ExportRejects(ctx context.Context, c Caller, f state.Filter, w
 	return bw.Flush()
 }
 
-var errStop = errors.New("stop")
-
 // cell guards a CSV cell against formula injection (OWASP's advice):
 // spreadsheets run a cell starting with = + - @ (or a tab or carriage
 // return before one) as a formula.
@@ -105,46 +92,6 @@ func cell(v string) string {
 		return "'" + v
 	}
 	return v
-}
-
-// eachReject calls fn for each reject f selects, in the order of
-// state.Store.Rejects, a page at a time: stream by stream (the store pages
-// by source key within one stream).
-func (s *Service) eachReject(ctx context.Context, f state.Filter, fn func(state.Reject) error) error {
-	counts, err := s.State.OutstandingRejects(ctx)
-	if err != nil {
-		return err
-	}
-	seen := map[state.Ref]bool{}
-	var refs []state.Ref
-	for _, rc := range counts {
-		if (f.Department != "" && rc.Department != f.Department) || (f.Source != "" && rc.Source != f.Source) ||
-			(f.Stream != "" && rc.Stream != f.Stream) || (f.Reason != "" && rc.Reason != f.Reason) || seen[rc.Ref] {
-			continue
-		}
-		seen[rc.Ref] = true
-		refs = append(refs, rc.Ref)
-	}
-	sort.Slice(refs, func(i, j int) bool { return refs[i].String() < refs[j].String() })
-	for _, ref := range refs {
-		page := state.Filter{Department: ref.Department, Source: ref.Source, Stream: ref.Stream, Reason: f.Reason, After: f.After, Limit: exportPage}
-		for {
-			rs, err := s.State.Rejects(ctx, page)
-			if err != nil {
-				return err
-			}
-			for _, r := range rs {
-				if err := fn(r); err != nil {
-					return err
-				}
-			}
-			if len(rs) < exportPage {
-				break
-			}
-			page.After = rs[len(rs)-1].SourceKey
-		}
-	}
-	return nil
 }
 
 // RetryRejects re-maps a stream's rejects (of a reason, if given) through

@@ -34,7 +34,7 @@ func (s *Service) CreateSource(ctx context.Context, c Caller, dept string, body 
 		return SourceView{}, &Invalid{Fields: bad}
 	}
 	spec, fields := config.DecodeSource(rest)
-	if bad = mergeFields(bad, fields, s.registrationRules(spec, secret)); len(bad) > 0 {
+	if bad = mergeFields(bad, fields, s.registrationRules(spec, secret, false)); len(bad) > 0 {
 		return SourceView{}, &Invalid{Fields: bad}
 	}
 	if _, err := s.Registry.Source(ctx, dept, spec.Name); err == nil {
@@ -156,7 +156,7 @@ func (s *Service) UpdateSource(ctx context.Context, c Caller, dept, name string,
 		return SourceView{}, &Invalid{Fields: bad}
 	}
 	spec, fields := config.DecodeSource(rest)
-	bad = mergeFields(bad, fields, s.registrationRules(spec, secret))
+	bad = mergeFields(bad, fields, s.registrationRules(spec, secret, cur.Secret.Set))
 	if len(spec.Streams) > 0 {
 		bad = append(bad, config.FieldError{Field: "streams", Reason: "a source's streams change one by one (PUT .../streams/{stream}): leave streams out"})
 	}

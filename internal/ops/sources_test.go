@@ -210,3 +210,46 @@ func TestRegistrationFlow(t *testing.T) {
 		t.Errorf("the log says nothing of the registration: %s", e.logs.String())
 	}
 }
+
+// TestUpdateSourceSecret: an update keeps the stored secret when it says
+// nothing of it, replaces or removes it when it does, and never leaves a
+// SQL source without a connection string.
+func TestUpdateSourceSecret(t *testing.T) {
+	e := newEnv(t, testdb.Postgres(t))
+	ctx, c := e.ctx, e.own
+	if _, err := e.svc.CreateSource(ctx, c, "tuphap", e.sourceBody("hotich", "khai-sinh")); err != nil {
+		t.Fatal(err)
+	}
+	var inv *ops.Invalid
+	put := func(rev int64, body string) (ops.SourceView, error) {
+		return e.svc.UpdateSource(ctx, c, "tuphap", "hotich", rev, []byte(body))
+	}
+	if _, err := put(1, `{"name": "hotich", "kind": "postgres", "dsn": `+quote(e.deptDB)+`}`); !errors.As(err, &inv) || inv.Fields[0].Field != "dsn" {
+		t.Errorf("a dsn beside a stored secret: %v", err)
+	}
+	if _, err := put(1, `{"name": "hotich", "kind": "postgres", "secret": ""}`); !errors.As(err, &inv) || inv.Fields[0].Field != "secret" {
+		t.Errorf("removing the only connection string: %v", err)
+	}
+	if _, err := put(1, `{"name": "hotich-moi", "kind": "postgres"}`); !errors.As(err, &inv) || inv.Fields[0].Field != "name" {
+		t.Errorf("a rename: %v", err)
+	}
+	if _, err := put(1, `{"name": "hotich", "kind": "postgres", "streams": [{"name": "x", "table": "khai_sinh", "primary_key": ["id"]}]}`); !errors.As(err, &inv) || inv.Fields[0].Field != "streams" {
+		t.Errorf("streams in an update: %v", err)
+	}
+	v, err := put(1, `{"name": "hotich", "kind": "postgres", "dsn": `+quote(e.deptDB)+`, "secret": ""}`)
+	if err != nil || v.Secret.Set || v.Spec.DSN != e.deptDB || v.Revision != 2 {
+		t.Fatalf("the secret replaced by a dsn without a password: %+v %v", v, err)
+	}
+	v, err = put(2, `{"name": "hotich", "kind": "postgres", "secret": `+quote(e.secretDSN)+`}`)
+	if err != nil || !v.Secret.Set || v.Spec.DSN != "" || v.Revision != 3 {
+		t.Fatalf("a secret again: %+v %v", v, err)
+	}
+	if got, err := e.reg.SourceSecret(ctx, "tuphap", "hotich"); err != nil || got != e.secretDSN {
+		t.Errorf("the stored secret is not the one sent (%v)", err)
+	}
+	v, err = put(3, `{"name": "hotich", "kind": "postgres", "timeout": "45s"}`)
+	if err != nil || !v.Secret.Set || v.Spec.Timeout.String() != "45s" {
+		t.Errorf("an update that says nothing of the secret: %+v %v", v, err)
+	}
+	e.noSecret(t, "the source", v)
+}
