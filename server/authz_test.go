@@ -273,7 +273,7 @@ func (e *regEnv) authRoutes(t *testing.T, owner string) []authRoute {
 
 		{method: "GET", path: fixed("/v1/departments/tu-phap/sources"), access: scoped, scope: ops.ScopeSourcesRead, ok: 200},
 		{method: "POST", path: fixed("/v1/departments/tu-phap/sources"), access: scoped, scope: ops.ScopeSourcesWrite, ok: 201,
-			body: func() any { return e.birthSource("moi") },
+			body:    func() any { return e.birthSource("moi") },
 			prepare: func(t *testing.T) { e.ops.DeleteSource(ctx, admin, "tu-phap", "moi") }},
 		{method: "GET", path: fixed(sourcePath), access: scoped, scope: ops.ScopeSourcesRead, ok: 200},
 		{method: "PUT", path: fixed(sourcePath), access: scoped, scope: ops.ScopeSourcesWrite, ok: 200,
@@ -284,8 +284,10 @@ func (e *regEnv) authRoutes(t *testing.T, owner string) []authRoute {
 			}},
 		{method: "GET", path: fixed(sourcePath + "/discover"), access: scoped, scope: ops.ScopeSourcesRead, ok: 200},
 		{method: "POST", path: fixed(sourcePath + "/streams"), access: scoped, scope: ops.ScopeSourcesWrite, ok: 201,
-			body:    body(streamBody("moi-st")),
-			prepare: func(t *testing.T) { e.ops.DeleteStream(ctx, admin, state.Ref{Department: "tu-phap", Source: "ho-tich", Stream: "moi-st"}) }},
+			body: body(streamBody("moi-st")),
+			prepare: func(t *testing.T) {
+				e.ops.DeleteStream(ctx, admin, state.Ref{Department: "tu-phap", Source: "ho-tich", Stream: "moi-st"})
+			}},
 		{method: "GET", path: fixed(streamPath), access: scoped, scope: ops.ScopeSourcesRead, ok: 200},
 		{method: "PUT", path: fixed(streamPath), access: scoped, scope: ops.ScopeSourcesWrite, ok: 200,
 			body: body(streamBody("khai-sinh")), header: revision(streamPath)},

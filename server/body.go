@@ -46,7 +46,13 @@ func decodeJSON(r *http.Request, v any) error {
 			name, _ := strconv.Unquote(strings.TrimPrefix(err.Error(), "json: unknown field "))
 			return &ops.Invalid{Fields: []config.FieldError{{Field: name, Reason: "unknown field"}}}
 		}
-		return &ops.Invalid{Fields: []config.FieldError{{Field: "(body)", Reason: "not a JSON object: " + err.Error()}}}
+		reason := "not a JSON object"
+		var syntax *json.SyntaxError
+		if errors.As(err, &syntax) {
+			// The offset, not the decoder's words, which quote the body.
+			reason = fmt.Sprintf("not valid JSON: syntax error at byte %d", syntax.Offset)
+		}
+		return &ops.Invalid{Fields: []config.FieldError{{Field: "(body)", Reason: reason}}}
 	}
 	return nil
 }

@@ -68,10 +68,15 @@ func TestRegistrationFlow(t *testing.T) {
 	if run.Status != state.StatusSucceeded || run.Read != 4 || run.Inserted != 3 || run.Rejected != 1 {
 		t.Errorf("run: %+v", run)
 	}
-	var rejects struct{ Rejects []state.Reject }
-	e.must(t, "GET", "/v1/departments/tu-phap/rejects?stream=khai-sinh", owner, nil, 200).decode(t, &rejects)
-	if len(rejects.Rejects) != 1 || rejects.Rejects[0].Reason != "bad_certificate_number" || rejects.Rejects[0].SourceKey != "4" {
-		t.Errorf("rejects: %+v", rejects.Rejects)
+	for query, n := range map[string]int{
+		"stream=khai-sinh": 1, "field=certificate_number": 1, "kind=birth_registration&reason=bad_certificate_number": 1,
+		"field=full_name": 0, "reason=other": 0, "source=other": 0, "kind=person": 0,
+	} {
+		var rejects struct{ Rejects []state.Reject }
+		e.must(t, "GET", "/v1/departments/tu-phap/rejects?"+query, owner, nil, 200).decode(t, &rejects)
+		if len(rejects.Rejects) != n || n == 1 && (rejects.Rejects[0].Reason != "bad_certificate_number" || rejects.Rejects[0].SourceKey != "4") {
+			t.Errorf("rejects?%s: %+v, want %d", query, rejects.Rejects, n)
+		}
 	}
 
 	// The CSV export: UTF-8 with a byte-order mark, as an attachment.
@@ -320,5 +325,102 @@ func TestRunEvents(t *testing.T) {
 	}
 	if rest, err := io.ReadAll(rd); err != nil || strings.TrimSpace(string(rest)) != "" {
 		t.Errorf("after the run ended: %q %v", rest, err)
+	}
+
+	// A follower that goes away ends the handler, though the run goes on:
+	// its request is then logged (the log line is written on return).
+	run2, err := e.st.StartRun(ctx, state.Ref{Department: "tu-phap", Source: "ho-tich", Stream: "khac"}, "incremental")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path2 := fmt.Sprintf("/v1/departments/tu-phap/runs/%d/events", run2.ID)
+	cctx, cancel := context.WithCancel(ctx)
+	req, _ = http.NewRequestWithContext(cctx, "GET", e.srv.URL+path2, nil)
+	req.Header.Set("Authorization", "Bearer "+owner)
+	resp2, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if line, err := bufio.NewReader(resp2.Body).ReadString('\n'); err != nil || line != "event: run\n" {
+		t.Fatalf("second follower: %q %v", line, err)
+	}
+	if strings.Contains(e.logs.String(), `"path":"`+path2+`"`) {
+		t.Fatal("the follow ended while the run and its follower were there")
+	}
+	cancel()
+	resp2.Body.Close()
+	for !strings.Contains(e.logs.String(), `"path":"`+path2+`"`) {
+		time.Sleep(10 * time.Millisecond) // the test's own timeout bounds this wait
+	}
+}
+
+// TestConsoleMounted: the console given in Options serves /console/ behind
+// the same middleware (request ids, logging); without one, /console/ is
+// not found.
+func TestConsoleMounted(t *testing.T) {
+	console := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "console "+r.URL.Path) })
+	e := newRegEnv(t, func(o *server.Options) { o.Console = console })
+	resp, err := http.Get(e.srv.URL + "/console/dang-nhap?lang=en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(body) != "console /console/dang-nhap" || resp.Header.Get("X-Request-Id") == "" {
+		t.Errorf("console: %d %q request id %q", resp.StatusCode, body, resp.Header.Get("X-Request-Id"))
+	}
+	none := newRegEnv(t)
+	resp, err = http.Get(none.srv.URL + "/console/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 404 || resp.Header.Get("Content-Type") != "application/problem+json" {
+		t.Errorf("no console: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+}
+
+// TestRegistryChecks: migrated, the registry is ready; one migration
+// behind the binary, it is not.
+func TestRegistryChecks(t *testing.T) {
+	e := newRegEnv(t)
+	check := server.RegistryChecks(e.reg, e.clients)["registry_migrations"]
+	if err := check(t.Context()); err != nil {
+		t.Errorf("migrated: %v", err)
+	}
+	if _, err := e.db.ExecContext(t.Context(), `DELETE FROM lienthong_migrations WHERE set_name = 'clients' AND version = 2`); err != nil {
+		t.Fatal(err)
+	}
+	if err := check(t.Context()); err == nil || !strings.Contains(err.Error(), "1 client register migrations pending") {
+		t.Errorf("one pending: %v", err)
+	}
+}
+
+// TestRunEventsHeartbeat: while a followed run changes nothing, the
+// stream sends comment lines, so that proxies keep the connection.
+func TestRunEventsHeartbeat(t *testing.T) {
+	e := newRegEnv(t, func(o *server.Options) { server.Heartbeat(o, 50*time.Millisecond) })
+	run, err := e.st.StartRun(t.Context(), state.Ref{Department: "tu-phap", Source: "ho-tich", Stream: "khai-sinh"}, "incremental")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", fmt.Sprintf("%s/v1/departments/tu-phap/runs/%d/events", e.srv.URL, run.ID), nil)
+	req.Header.Set("Authorization", "Bearer "+adminTok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	rd := bufio.NewReader(resp.Body)
+	for beats := 0; beats < 2; {
+		line, err := rd.ReadString('\n')
+		if err != nil {
+			t.Fatalf("the stream ended before two heartbeats: %v", err)
+		}
+		if line == ": heartbeat\n" {
+			beats++
+		}
 	}
 }

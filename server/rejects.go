@@ -17,7 +17,7 @@ const (
 func rejectFilter(r *http.Request) state.Filter {
 	q := r.URL.Query()
 	return state.Filter{Department: r.PathValue("dept"), Source: q.Get("source"), Stream: q.Get("stream"),
-		Reason: q.Get("reason"), After: q.Get("after")}
+		Reason: q.Get("reason"), Field: q.Get("field"), Kind: q.Get("kind"), After: q.Get("after")}
 }
 
 func (s *server) listRejects(w http.ResponseWriter, r *http.Request) {

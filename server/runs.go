@@ -199,7 +199,7 @@ func (s *server) followRun(w http.ResponseWriter, r *http.Request) {
 	if !send(run) {
 		return
 	}
-	poll, beat := time.NewTicker(pollEvery), time.NewTicker(heartbeatEvery)
+	poll, beat := time.NewTicker(pollEvery), time.NewTicker(s.heartbeat)
 	defer poll.Stop()
 	defer beat.Stop()
 	for run.Status == state.StatusRunning {

@@ -82,6 +82,9 @@ type Options struct {
 	Log *slog.Logger
 	// Timeout bounds each request's work; default 30s.
 	Timeout time.Duration
+	// heartbeat is how often a run's event stream sends a comment line
+	// when nothing changed; heartbeatEvery unless a test sets it.
+	heartbeat time.Duration
 	// MaxBody bounds a request body (a source, a mapping file); default 1
 	// MiB. A body over it is answered 413.
 	MaxBody int64
@@ -94,6 +97,9 @@ func New(o Options) http.Handler {
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = 30 * time.Second
+	}
+	if o.heartbeat <= 0 {
+		o.heartbeat = heartbeatEvery
 	}
 	if o.MaxBody <= 0 {
 		o.MaxBody = 1 << 20
