@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -23,6 +24,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/lienthong/lienthong/clients"
+	_ "github.com/lienthong/lienthong/connectors/sqlsource" // postgres, the department's system
 	"github.com/lienthong/lienthong/examples"
 	"github.com/lienthong/lienthong/internal/cli"
 	"github.com/lienthong/lienthong/internal/database"
@@ -30,6 +32,7 @@ import (
 	"github.com/lienthong/lienthong/internal/testdb"
 	"github.com/lienthong/lienthong/internal/testio"
 	"github.com/lienthong/lienthong/registry"
+	"github.com/lienthong/lienthong/sync/state"
 )
 
 // browser starts headless Chromium for the test: a fresh profile, no
@@ -69,12 +72,15 @@ const sourceRows = 200
 // service is lienthong serve, run in the test's process, with the
 // console mounted at /console/.
 type service struct {
-	url     string
-	stderr  *testio.Buffer
-	srcDSN  string
-	secret  string
-	token   string
-	stopped chan int
+	url    string
+	stderr *testio.Buffer
+	srcDSN string
+	st     *state.Store
+	secret string
+	token  string
+	// exited is closed when serve returns code.
+	exited chan struct{}
+	code   int
 }
 
 // startService seeds a department's civil-status table on its own
@@ -84,7 +90,7 @@ type service struct {
 func startService(t *testing.T) *service {
 	t.Helper()
 	ctx := context.Background()
-	s := &service{stderr: &testio.Buffer{}, stopped: make(chan int, 1)}
+	s := &service{stderr: &testio.Buffer{}, exited: make(chan struct{})}
 	s.srcDSN = testdb.Postgres(t)
 	src, err := sql.Open("postgres", s.srcDSN)
 	if err != nil {
@@ -109,6 +115,7 @@ func startService(t *testing.T) *service {
 	}
 	t.Cleanup(func() { db.Close() })
 	reg, cl := registry.New(db, nil), clients.New(db)
+	s.st = state.New(db)
 	for _, m := range []interface {
 		Migrate(context.Context) (int, error)
 	}{reg, cl} {
@@ -145,7 +152,7 @@ serve:
 	rand.Read(key)
 	vars := map[string]string{
 		"LT_NATIONAL_DSN":         natDSN,
-		"LIENTHONG_ADMIN_TOKEN":   "admin-" + randomWord() + randomWord(),
+		"LIENTHONG_ADMIN_TOKEN":   "admin-" + randomWord() + randomWord() + randomWord(),
 		"LIENTHONG_SECRET_KEYS":   "k1:" + base64.StdEncoding.EncodeToString(key),
 		"LIENTHONG_PLAN_INTERVAL": "1s",
 		"LIENTHONG_POLL_INTERVAL": "200ms",
@@ -163,13 +170,14 @@ serve:
 	s.url = "http://" + addr
 	runCtx, stop := context.WithCancel(context.Background())
 	go func() {
-		s.stopped <- cli.Main(runCtx, []string{"serve", "--config", cfg, "--listen", addr},
+		s.code = cli.Main(runCtx, []string{"serve", "--config", cfg, "--listen", addr},
 			cli.Env{Stdout: io.Discard, Stderr: s.stderr, Getenv: func(k string) string { return vars[k] }})
+		close(s.exited)
 	}()
 	t.Cleanup(func() {
 		stop()
 		select {
-		case <-s.stopped:
+		case <-s.exited:
 		case <-time.After(time.Minute):
 			t.Error("lienthong serve did not stop within a minute")
 		}
@@ -190,13 +198,21 @@ serve:
 			}
 		}
 		select {
-		case code := <-s.stopped:
-			t.Fatalf("lienthong serve exited with %d:\n%s", code, tail(s.stderr.String(), 40))
+		case <-s.exited:
+			t.Fatalf("lienthong serve exited with %d:\n%s", s.code, tail(s.stderr.String(), 40))
 		default:
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("lienthong serve did not answer within a minute:\n%s", tail(s.stderr.String(), 40))
 		}
+	}
+	resp, err := http.Get(s.url + "/console/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("lienthong serve answers %d on /console/login: it does not mount the console (server.Options.Console)", resp.StatusCode)
 	}
 	return s
 }
@@ -215,6 +231,30 @@ func tail(s string, n int) string {
 	return strings.Join(lines, "\n")
 }
 
+// follow clicks a link or a form's button and waits for the page it
+// brings: the old page's elements must not answer for the new one's.
+func follow(sel string) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		if _, err := chromedp.Evaluate[bool](`window.ltOld = true`)(ctx, t); err != nil {
+			return chromedp.Void{}, err
+		}
+		if _, err := chromedp.Click(chromedp.CSS(sel))(ctx, t); err != nil {
+			return chromedp.Void{}, err
+		}
+		for {
+			// While the page changes, evaluating may fail: try again.
+			if loaded, err := chromedp.Evaluate[bool](`window.ltOld !== true && document.readyState === "complete"`)(ctx, t); err == nil && loaded {
+				return chromedp.Void{}, nil
+			}
+			select {
+			case <-ctx.Done():
+				return chromedp.Void{}, fmt.Errorf("no new page after clicking %s: %w", sel, ctx.Err())
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}
+}
+
 // TestConsoleInBrowser: a department officer logs in with the
 // department's token, registers a source on the department's real
 // PostgreSQL table (a first try with a cursor column that does not exist
@@ -231,7 +271,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	var shots []string
 	shot := func(name string) {
 		t.Helper()
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 		if err != nil {
 			t.Fatalf("screenshot %s: %v", name, err)
 		}
@@ -242,10 +282,15 @@ func TestConsoleInBrowser(t *testing.T) {
 		shots = append(shots, file)
 	}
 	t.Cleanup(func() { t.Logf("screenshots:\n%s", strings.Join(shots, "\n")) })
+	// Each step has its own deadline, so a page that does not show what
+	// the step waits for fails the test with the page it shows instead.
 	run := func(what string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			t.Fatalf("%s: %v", what, err)
+		step, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		if err := chromedp.Do(step, actions...); err != nil {
+			body, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
+			t.Fatalf("%s: %v; the page shows:\n%s", what, err, body)
 		}
 	}
 	text := func(sel string) string {
@@ -280,11 +325,15 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 
 	// Log in.
-	run("log in", chromedp.Navigate(svc.url+"/console/"),
-		chromedp.WaitVisible(chromedp.CSS("#token")))
+	// The first action starts the browser, which lives as long as the
+	// context of that call: not one with a step's deadline.
+	if err := chromedp.Do(ctx, chromedp.Navigate(svc.url+"/console/")); err != nil {
+		t.Fatal(err)
+	}
+	run("the login page", chromedp.WaitVisible(chromedp.CSS("#token")))
 	shot("01-login")
 	run("log in", chromedp.SendKeys(chromedp.CSS("#token"), svc.token),
-		chromedp.Click(chromedp.CSS("#login")),
+		follow("#login"),
 		chromedp.WaitVisible(chromedp.CSS("#who")))
 	want("who", text("#who"), "Đơn vị: tu-phap")
 	want("sources page", text("main"), "Đơn vị chưa đăng ký nguồn dữ liệu nào.")
@@ -306,13 +355,13 @@ func TestConsoleInBrowser(t *testing.T) {
 			chromedp.SetValue(chromedp.CSS("#mode"), "incremental"),
 		)
 	}
-	run("open the registration form", chromedp.Click(chromedp.CSS("#nav-new")))
+	run("open the registration form", follow("#nav-new"))
 	fill("ngay_sua")
 	shot("03-register-form")
-	run("register (refused)", chromedp.Click(chromedp.CSS("#register")),
+	run("register (refused)", follow("#register"),
 		chromedp.WaitVisible(chromedp.CSS("#problems, #general, #err-cursor")))
-	page := html()
-	want("refused registration", page, "ngay_sua")
+	html()
+	want("refused registration", text("#problems"), "ngay_sua")
 	secretValue, err := chromedp.Run(ctx, chromedp.Value(chromedp.CSS("#secret")))
 	if err != nil {
 		t.Fatal(err)
@@ -322,7 +371,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 	shot("04-register-refused")
 	fill("ngay_cap_nhat")
-	run("register", chromedp.Click(chromedp.CSS("#register")),
+	run("register", follow("#register"),
 		chromedp.WaitVisible(chromedp.CSS("#flash")))
 	want("flash", text("#flash"), "Đã đăng ký nguồn ho-tich.")
 	want("stream page", text("h1"), "Luồng khai-sinh")
@@ -336,31 +385,33 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	run("upload the mapping", chromedp.SetValue(chromedp.CSS("#text"), string(mapping)),
-		chromedp.Click(chromedp.CSS("#upload")),
+		follow("#upload"),
 		chromedp.WaitVisible(chromedp.CSS("#mapping-text")))
 	want("flash", text("#flash"), "Đã tải lên phiên bản 1.")
 	want("mapping text", text("#mapping-text"), "kind: birth_registration")
 	shot("05-mapping")
-	const sample = 2 * fixture.BadEvery
+	// The sample reaches the first bad row.
+	const sample = fixture.BadEvery + 10
 	run("test the mapping", chromedp.SetValue(chromedp.CSS("#limit"), strconv.Itoa(sample)),
-		chromedp.Click(chromedp.CSS("#test")),
+		follow("#test"),
 		chromedp.WaitVisible(chromedp.CSS("#summary")))
 	if got := text("#n-records"); got != strconv.Itoa(sample) {
 		t.Errorf("the test read %s records, want %d", got, sample)
 	}
-	if mapped, rejected := text("#n-mapped"), text("#n-rejected"); mapped != strconv.Itoa(sample-2) || rejected != "2" {
-		t.Errorf("the test mapped %s and rejected %s of %d, want %d and 2", mapped, rejected, sample, sample-2)
+	if mapped, rejected := text("#n-mapped"), text("#n-rejected"); mapped != strconv.Itoa(sample-1) || rejected != "1" {
+		t.Errorf("the test mapped %s and rejected %s of %d, want %d and 1", mapped, rejected, sample, sample-1)
 	}
 	want("test reasons", text("#report-reasons"), "required_missing")
 	want("test reasons", text("#report-reasons"), "Thiếu trường bắt buộc")
-	want("a rejected sample", html(), `class="record rejected"`)
+	want("the first sample is the rejected one", text("#record-0 summary"), "bị từ chối")
+	want("the rejected sample's violation", text("#record-0 .violations"), "full_name")
 	shot("06-mapping-test")
 
 	// Activate it and run the stream.
-	run("activate", chromedp.Click(chromedp.CSS("#activate")), chromedp.WaitVisible(chromedp.CSS("#flash")))
+	run("activate", follow("#activate"), chromedp.WaitVisible(chromedp.CSS("#flash")))
 	want("flash", text("#flash"), "Đã kích hoạt phiên bản 1.")
 	want("active", text("#active"), "v1")
-	run("trigger", chromedp.Click(chromedp.CSS("#trigger")), chromedp.WaitVisible(chromedp.CSS("#flash")))
+	run("trigger", follow("#trigger"), chromedp.WaitVisible(chromedp.CSS("#flash")))
 	want("flash", text("#flash"), "Đã yêu cầu đồng bộ")
 	streamURL := svc.url + "/console/d/tu-phap/sources/ho-tich/streams/khai-sinh"
 	var runID string
@@ -379,7 +430,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 	shot("07-stream")
 	bad := sourceRows / fixture.BadEvery
-	run("open the run", chromedp.Click(chromedp.CSS("#run-"+runID+" a")), chromedp.WaitVisible(chromedp.CSS("#counts")))
+	run("open the run", follow("#run-"+runID+" a"), chromedp.WaitVisible(chromedp.CSS("#counts")))
 	want("run status", text("#status"), "thành công")
 	if got := text("#c-read"); got != strconv.Itoa(sourceRows) {
 		t.Errorf("the run read %s rows, want %d", got, sourceRows)
@@ -389,8 +440,22 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 	shot("08-run")
 
+	// A second mapping version, activated, then the roll-back to the first.
+	v2 := strings.Replace(string(mapping), `version: "2025.2"`, `version: "2025.3"`, 1)
+	run("upload version 2", chromedp.Navigate(streamURL), chromedp.WaitVisible(chromedp.CSS("#text")),
+		chromedp.SetValue(chromedp.CSS("#text"), v2), follow("#upload"), chromedp.WaitVisible(chromedp.CSS("#mapping-text")))
+	run("activate version 2", follow("#activate"), chromedp.WaitVisible(chromedp.CSS("#flash")))
+	want("flash", text("#flash"), "Đã kích hoạt phiên bản 2.")
+	want("active", text("#active"), "v2")
+	want("roll-back button", text("#mapping-1"), "Quay lại phiên bản này")
+	shot("09-stream-two-versions")
+	run("roll back", follow("#mapping-1 button.activate"), chromedp.WaitVisible(chromedp.CSS("#flash")))
+	want("flash", text("#flash"), "Đã kích hoạt phiên bản 1.")
+	want("active", text("#active"), "v1")
+	want("version 2 can be activated again", text("#mapping-2"), "Kích hoạt")
+
 	// The sources page shows the stream's health and freshness.
-	run("sources", chromedp.Click(chromedp.CSS("#nav-sources")), chromedp.WaitVisible(chromedp.CSS("#stream-ho-tich-khai-sinh")))
+	run("sources", follow("#nav-sources"), chromedp.WaitVisible(chromedp.CSS("#stream-ho-tich-khai-sinh")))
 	row := text("#stream-ho-tich-khai-sinh")
 	want("health", row, "Có bản ghi bị từ chối")
 	want("last run", row, "thành công")
@@ -398,28 +463,45 @@ func TestConsoleInBrowser(t *testing.T) {
 	if got := text("#stream-ho-tich-khai-sinh .rejects"); got != strconv.Itoa(bad) {
 		t.Errorf("rejects outstanding %q, want %d", got, bad)
 	}
-	want("freshness", text("#stream-ho-tich-khai-sinh .lastsuccess"), "trước")
-	shot("09-sources")
+	if fresh := text("#stream-ho-tich-khai-sinh .lastsuccess .ago"); !regexp.MustCompile(`^\((vừa xong|\d+ (phút|giờ|ngày) trước)\)$`).MatchString(fresh) {
+		t.Errorf("freshness %q", fresh)
+	}
+	shot("10-sources")
 
 	// The rejects: by reason, then each record with its field and message.
-	run("rejects", chromedp.Click(chromedp.CSS("#nav-rejects")), chromedp.WaitVisible(chromedp.CSS("#filters")))
+	run("rejects", follow("#nav-rejects"), chromedp.WaitVisible(chromedp.CSS("#filters")))
 	reasons := text("#reasons")
 	want("rejects by reason", reasons, "required_missing")
 	want("rejects by reason", text("#reason-required_missing td.n"), strconv.Itoa(bad))
 	want("rejects total", text("#total"), fmt.Sprintf("Tổng cộng %d bản ghi.", bad))
 	first := text("#reject-0")
 	want("a reject", first, "full_name")
-	want("a reject's key", text("#reject-0 .key"), strconv.Itoa(fixture.BadEvery))
-	n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll(".reject").length`))
+	keys, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll(".reject .key")).map(e => e.textContent).sort((a, b) => a - b)`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n != bad {
-		t.Errorf("the page lists %d rejects, want %d", n, bad)
+	var wantKeys []string
+	for id := fixture.BadEvery; id <= sourceRows; id += fixture.BadEvery {
+		wantKeys = append(wantKeys, strconv.Itoa(id))
 	}
+	if strings.Join(keys, " ") != strings.Join(wantKeys, " ") {
+		t.Errorf("the page lists the rejects of keys %v, want %v", keys, wantKeys)
+	}
+	want("a reject's message", text("#message-0"), "full_name")
 	run("open a record", chromedp.Click(chromedp.CSS("#reject-0 summary")))
 	want("the record as read", text("#reject-0 table.fields"), "so_dang_ky")
-	shot("10-rejects")
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("button.retry").length`)); err != nil || n != 1 {
+		t.Errorf("%d retry buttons (%v) for one stream and one reason, want 1", n, err)
+	}
+	shot("11-rejects")
+
+	// Filter by stream and reason: the CSV link follows the filter.
+	run("filter", chromedp.SetValue(chromedp.CSS("#f-stream"), "ho-tich/khai-sinh"),
+		chromedp.SetValue(chromedp.CSS("#f-reason"), "required_missing"), follow("#filter"),
+		chromedp.WaitVisible(chromedp.CSS("#reject-0")))
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll(".reject").length`)); err != nil || n != bad {
+		t.Errorf("the filtered page lists %d rejects (%v), want %d", n, err, bad)
+	}
 
 	// The CSV export, with the browser's session.
 	href, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS("#csv"), "href"))
@@ -445,23 +527,62 @@ func TestConsoleInBrowser(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(string(csvBody), "\uFEFF") || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/csv") {
 		t.Errorf("CSV export: %d %q %q", resp.StatusCode, resp.Header.Get("Content-Type"), tail(string(csvBody), 3))
 	}
-	if lines := strings.Count(strings.TrimSpace(string(csvBody)), "\n"); lines < bad {
+	if !strings.Contains(href.Value, "reason=required_missing") || !strings.Contains(href.Value, "stream=ho-tich%2Fkhai-sinh") {
+		t.Errorf("the CSV link %q does not carry the filter", href.Value)
+	}
+	if lines := strings.Count(strings.TrimSpace(string(csvBody)), "\n"); lines != bad {
 		t.Errorf("the CSV has %d lines after its header, want %d rejects", lines, bad)
 	}
 
+	// Retry the rejects: they are mapped again through the active
+	// mapping, and still lack a name.
+	run("retry", follow("#reject-0 button.retry"), chromedp.WaitVisible(chromedp.CSS("#counts")))
+	want("flash", text("#flash"), "Đã thử lại các bản ghi bị từ chối.")
+	want("retry run", text("#run-facts"), "Thử lại bản ghi bị từ chối")
+	if got := text("#c-rejected"); got != strconv.Itoa(bad) {
+		t.Errorf("the retry rejected %s, want %d", got, bad)
+	}
+	shot("12-retry-run")
+
+	// A running run has a cancel button; the request reaches the run's
+	// heartbeat. (The test holds the run, as a replica would.)
+	held, err := svc.st.StartRun(context.Background(), state.Ref{Department: "tu-phap", Source: "ho-tich", Stream: "khai-sinh"}, "full_refresh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	run("a running run", chromedp.Navigate(fmt.Sprintf("%s/console/d/tu-phap/runs/%d", svc.url, held.ID)), chromedp.WaitVisible(chromedp.CSS("#cancel")))
+	want("running", text("#status"), "đang chạy")
+	shot("13-running-run")
+	run("cancel", follow("#cancel"), chromedp.WaitVisible(chromedp.CSS("#flash")))
+	want("flash", text("#flash"), "Đã yêu cầu dừng")
+	if err := svc.st.Heartbeat(context.Background(), held.ID); !errors.Is(err, state.ErrCancelRequested) {
+		t.Errorf("the run's heartbeat after the cancel button: %v, want a cancel request", err)
+	}
+	if err := svc.st.FinishRun(context.Background(), held.ID, held.Ref, state.Finish{Status: state.StatusCancelled, Error: "cancelled"}); err != nil {
+		t.Fatal(err)
+	}
+	// The department's runs: the triggered one, the retry, the cancelled.
+	run("runs", follow("#nav-runs"), chromedp.WaitVisible(chromedp.CSS("#runs")))
+	runsText := text("#runs")
+	for _, s := range []string{"thành công", "Thử lại bản ghi bị từ chối", "đã dừng"} {
+		want("runs page", runsText, s)
+	}
+	shot("14-runs")
+	run("back to the rejects", chromedp.Navigate(svc.url+"/console/d/tu-phap/rejects"), chromedp.WaitVisible(chromedp.CSS("#filters")))
+
 	// English.
-	run("English", chromedp.Click(chromedp.CSS("#lang-en")), chromedp.WaitVisible(chromedp.CSS("#filters")))
+	run("English", follow("#lang-en"), chromedp.WaitVisible(chromedp.CSS("#filters")))
 	want("English heading", text("h1"), "Rejects of tu-phap")
 	want("English label", text("main"), "By reason")
 	want("English meaning", reasons+text("#reasons"), "A required field has no value")
 	html()
-	shot("11-rejects-en")
-	run("sources in English", chromedp.Click(chromedp.CSS("#nav-sources")), chromedp.WaitVisible(chromedp.CSS("#stream-ho-tich-khai-sinh")))
+	shot("15-rejects-en")
+	run("sources in English", follow("#nav-sources"), chromedp.WaitVisible(chromedp.CSS("#stream-ho-tich-khai-sinh")))
 	want("English sources", text("#stream-ho-tich-khai-sinh"), "Has rejects")
 	want("English columns", text("thead"), "Last success")
-	shot("12-sources-en")
+	shot("16-sources-en")
 
 	// Log out.
-	run("log out", chromedp.Click(chromedp.CSS("#logout")), chromedp.WaitVisible(chromedp.CSS("#token")))
+	run("log out", follow("#logout"), chromedp.WaitVisible(chromedp.CSS("#token")))
 	want("logged out", text("#message"), "You have logged out.")
 }

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -376,6 +377,66 @@ func TestLanguage(t *testing.T) {
 	}
 }
 
-func itoa(n int64) string {
-	return strings.TrimSpace(strings.Replace(time.Duration(n).String(), "ns", "", 1))
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestRegisterInvalid: a registration the strict decoding refuses comes
+// back with each reason next to the field it names, the officer's values
+// kept, and the secret neither echoed nor kept.
+func TestRegisterInvalid(t *testing.T) {
+	e := newEnv(t)
+	u := e.user(t)
+	u.login(e.tokens["tu-phap-can-bo"])
+	csrf := u.csrf("/console/sources/new")
+	const secret = "postgres://can-bo:mat-khau-rat-bi-mat@127.0.0.1:5432/ho_tich"
+	form := func(name, kind string) url.Values {
+		return url.Values{"csrf": {csrf}, "name": {name}, "kind": {kind}, "secret": {secret},
+			"stream": {"khai-sinh"}, "table": {"khai_sinh"}, "key": {"id"}, "cursor": {"ngay_cap_nhat"}, "mode": {"incremental"}}
+	}
+	// A kind a department may not register (a file of this machine).
+	p := u.post("/console/sources", form("ho-tich", "sqlite"))
+	if p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, `id="err-kind"`) {
+		t.Errorf("kind sqlite answered %d:\n%s", p.status, p.body)
+	}
+	p = u.post("/console/sources", form("Hộ Tịch!", "postgres"))
+	if p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, `id="err-name"`) {
+		t.Fatalf("an invalid name answered %d:\n%s", p.status, p.body)
+	}
+	if !strings.Contains(p.body, `value="Hộ Tịch!"`) || !strings.Contains(p.body, `value="ngay_cap_nhat"`) {
+		t.Errorf("the form lost the officer's values:\n%s", p.body)
+	}
+	if strings.Contains(p.body, "mat-khau-rat-bi-mat") {
+		t.Error("the form shows the secret")
+	}
+	if strings.Contains(e.logs.String(), "mat-khau-rat-bi-mat") {
+		t.Error("the log holds the secret")
+	}
+	if list := u.get("/console/sources"); strings.Contains(list.body, "Hộ Tịch!") {
+		t.Error("the invalid source was saved")
+	}
+	// Options that do not parse are refused before anything else.
+	p = u.post("/console/sources", url.Values{"csrf": {csrf}, "name": {"ho-tich-2"}, "kind": {"postgres"}, "options": {"a: [b"},
+		"stream": {"khai-sinh"}, "table": {"khai_sinh"}, "key": {"id"}})
+	if p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, `id="err-options"`) {
+		t.Errorf("options that do not parse: %d\n%s", p.status, p.body)
+	}
+}
+
+// TestAdmin: the administrator sees every department and registers for
+// any of them.
+func TestAdmin(t *testing.T) {
+	e := newEnv(t)
+	u := e.user(t)
+	u.login(e.tokens["admin"])
+	p := u.get("/console/sources")
+	for _, s := range []string{`id="dept-tu-phap"`, `id="dept-bhxh"`, "Bảo hiểm xã hội", "Quản trị viên"} {
+		if !strings.Contains(p.body, s) {
+			t.Errorf("the administrator's sources page lacks %s:\n%s", s, p.body)
+		}
+	}
+	if p := u.get("/console/sources/new"); !strings.Contains(p.body, `<option value="bhxh"`) {
+		t.Errorf("the registration form offers no department to the administrator:\n%s", p.body)
+	}
+	if p := u.get("/console/d/bhxh/runs"); p.status != http.StatusOK {
+		t.Errorf("the administrator on bhxh's runs: %d", p.status)
+	}
 }

@@ -81,7 +81,12 @@ func (c *console) sources(w http.ResponseWriter, r *http.Request, s *sess) {
 			c.fail(w, r, s, err)
 			return
 		}
-		d.Depts = []deptSources{{Name: s.Dept(), Sources: srcs}}
+		dep, err := c.Ops.Department(ctx, s.Caller, s.Dept())
+		if err != nil {
+			c.fail(w, r, s, err)
+			return
+		}
+		d.Depts = []deptSources{{Name: dep.Name, Title: dep.Title, Sources: srcs}}
 	}
 	c.render(w, r, http.StatusOK, "sources", s, d)
 }
@@ -486,9 +491,6 @@ func (c *console) cancel(w http.ResponseWriter, r *http.Request, s *sess) {
 	redirect(w, r, deptPath(dept)+"/runs/"+strconv.FormatInt(run.ID, 10), "cancelled", nil)
 }
 
-// rejectsCountCap bounds the rejects read to count them by reason.
-const rejectsCountCap = 10000
-
 // rejectsData is the rejects page's.
 type rejectsData struct {
 	Dept string
@@ -496,14 +498,13 @@ type rejectsData struct {
 	Stream, Reason string
 	Streams        []string
 	Reasons        []state.ReasonCount
-	// Total counts the rejects of the stream filter; AtLeast says the
-	// count stopped at rejectsCountCap.
-	Total   int
-	AtLeast bool
+	// Total counts the rejects of the stream filter, all reasons.
+	Total   int64
 	Rejects []rejectView
 	// More says the list shows only the first rejectsShown.
-	More  bool
-	Query string
+	More bool
+	// CSV is the export's address, with the page's filter.
+	CSV string
 }
 
 // rejectsShown is how many rejects the page lists.
@@ -514,6 +515,9 @@ type rejectView struct {
 	state.Reject
 	Fields     []kv
 	Violations []violation
+	// Retry marks the first reject listed of its stream and reason, which
+	// carries the button that retries them all.
+	Retry bool
 }
 
 type violation struct{ Field, Code, Message string }
@@ -597,36 +601,28 @@ func (c *console) rejects(w http.ResponseWriter, r *http.Request, s *sess) {
 			d.Streams = append(d.Streams, src.Spec.Name+"/"+st.Spec.Name)
 		}
 	}
-	all := f
-	all.Reason, all.Limit = "", rejectsCountCap
-	list, err := c.Ops.Rejects(ctx, s.Caller, all)
+	if d.Reasons, err = c.Ops.RejectReasons(ctx, s.Caller, f); err != nil {
+		c.fail(w, r, s, err)
+		return
+	}
+	for _, rc := range d.Reasons {
+		d.Total += rc.Count
+	}
+	f.Limit = rejectsShown + 1
+	list, err := c.Ops.Rejects(ctx, s.Caller, f)
 	if err != nil {
 		c.fail(w, r, s, err)
 		return
 	}
-	d.Total, d.AtLeast = len(list), len(list) == rejectsCountCap
-	counts := map[string]int64{}
-	for _, rj := range list {
-		counts[rj.Reason]++
+	if len(list) > rejectsShown {
+		list, d.More = list[:rejectsShown], true
 	}
-	for reason, n := range counts {
-		d.Reasons = append(d.Reasons, state.ReasonCount{Reason: reason, Count: n})
-	}
-	slices.SortFunc(d.Reasons, func(a, b state.ReasonCount) int {
-		if a.Count != b.Count {
-			return int(b.Count - a.Count)
-		}
-		return strings.Compare(a.Reason, b.Reason)
-	})
+	retry := map[string]bool{}
 	for _, rj := range list {
-		if f.Reason != "" && rj.Reason != f.Reason {
-			continue
-		}
-		if len(d.Rejects) == rejectsShown {
-			d.More = true
-			break
-		}
-		v := rejectView{Reject: rj}
+		// One retry button per stream and reason: it retries them all.
+		group := rj.Source + "/" + rj.Stream + "\x00" + rj.Reason
+		v := rejectView{Reject: rj, Retry: !retry[group]}
+		retry[group] = true
 		var vs []violation
 		json.Unmarshal(rj.Violations, &vs)
 		bad := map[string]bool{}
@@ -644,7 +640,10 @@ func (c *console) rejects(w http.ResponseWriter, r *http.Request, s *sess) {
 	if f.Reason != "" {
 		cq.Set("reason", f.Reason)
 	}
-	d.Query = cq.Encode()
+	d.CSV = deptPath(f.Department) + "/rejects.csv"
+	if len(cq) > 0 {
+		d.CSV += "?" + cq.Encode()
+	}
 	c.render(w, r, http.StatusOK, "rejects", s, d)
 }
 
@@ -738,5 +737,8 @@ func viewReport(rep mappingtest.Report) *reportView {
 		}
 		v.Records = append(v.Records, rv)
 	}
+	// What needs the officer's eye first.
+	rank := map[string]int{"rejected": 0, "skipped": 1, "mapped": 2}
+	slices.SortStableFunc(v.Records, func(a, b recordView) int { return rank[a.Outcome] - rank[b.Outcome] })
 	return v
 }

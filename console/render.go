@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"regexp"
 	"strings"
 	"time"
 
@@ -55,6 +56,8 @@ type page struct {
 	// Now is when the page was made, for freshness.
 	Now time.Time
 }
+
+var flashArg = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 
 // zone is the time zone pages show times in: Vietnam's (UTC+7, no
 // daylight saving time), named on every page's footer.
@@ -114,14 +117,15 @@ func (p *page) Ago(v any) string {
 
 // Health sums a stream's state in one word (a message key's last part
 // and a CSS class): none (never run), running, bad (its last run failed
-// or failures in a row), warn (rejects outstanding), ok.
+// or was abandoned, or failures in a row), warn (rejects outstanding),
+// ok. A run cancelled on request is not a failure.
 func (p *page) Health(sv ops.StreamView) string {
 	switch {
 	case sv.LastRun == nil:
 		return "none"
 	case sv.LastRun.Status == state.StatusRunning:
 		return "running"
-	case sv.ConsecutiveFailures > 0 || sv.LastRun.Status != state.StatusSucceeded:
+	case sv.ConsecutiveFailures > 0 || sv.LastRun.Status == state.StatusFailed || sv.LastRun.Status == state.StatusAbandoned:
 		return "bad"
 	case sv.RejectsOutstanding > 0:
 		return "warn"
@@ -148,8 +152,14 @@ func (c *console) render(w http.ResponseWriter, r *http.Request, status int, nam
 	if r.Method != http.MethodGet {
 		p.Here = path.Dir(r.URL.Path)
 	}
+	// The flash's argument is a name or a number the console put there;
+	// anything else in it is left out, so a link from elsewhere cannot
+	// make the page say a sentence of its own.
 	if f := r.URL.Query().Get("done"); f != "" && msgExists("done."+f) {
-		p.Flash, p.FlashArg = "done."+f, r.URL.Query().Get("arg")
+		p.Flash = "done." + f
+		if arg := r.URL.Query().Get("arg"); flashArg.MatchString(arg) {
+			p.FlashArg = arg
+		}
 	}
 	t, err := c.pages[name].Clone()
 	if err != nil {

@@ -108,3 +108,27 @@ func TestPagesRender(t *testing.T) {
 		}
 	}
 }
+
+// TestHealth: the one word a stream's health is summed up in.
+func TestHealth(t *testing.T) {
+	run := func(status string) *state.Run { return &state.Run{Status: status} }
+	p := &page{}
+	for _, tc := range []struct {
+		name string
+		sv   ops.StreamView
+		want string
+	}{
+		{"never run", ops.StreamView{}, "none"},
+		{"running", ops.StreamView{LastRun: run(state.StatusRunning), ConsecutiveFailures: 2}, "running"},
+		{"failed", ops.StreamView{LastRun: run(state.StatusFailed)}, "bad"},
+		{"abandoned", ops.StreamView{LastRun: run(state.StatusAbandoned)}, "bad"},
+		{"failures in a row", ops.StreamView{LastRun: run(state.StatusSucceeded), ConsecutiveFailures: 1}, "bad"},
+		{"rejects", ops.StreamView{LastRun: run(state.StatusSucceeded), RejectsOutstanding: 3}, "warn"},
+		{"cancelled", ops.StreamView{LastRun: run(state.StatusCancelled)}, "ok"},
+		{"healthy", ops.StreamView{LastRun: run(state.StatusSucceeded)}, "ok"},
+	} {
+		if got := p.Health(tc.sv); got != tc.want {
+			t.Errorf("%s: %s, want %s", tc.name, got, tc.want)
+		}
+	}
+}

@@ -69,6 +69,15 @@ func TestApply(t *testing.T) {
 	if len(rep.Created)+len(rep.Updated)+len(rep.Removed)+len(rep.TakenOver) != 0 || len(rep.Unchanged) < 4 {
 		t.Errorf("second apply changed something: %+v", rep)
 	}
+	// Every command applies its --config file first; one that changes
+	// nothing leaves no entry in the change log.
+	before, _ := reg.Changes(ctx, registry.ChangeFilter{Limit: 1000})
+	if code, out, errOut := run(t, "runs", "--config", cfg); code != 0 {
+		t.Fatalf("runs: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if after, _ := reg.Changes(ctx, registry.ChangeFilter{Limit: 1000}); len(after) != len(before) {
+		t.Errorf("an unchanged file applied by runs wrote %d change(s)", len(after)-len(before))
+	}
 
 	// A changed mapping: the dry run reports it and writes nothing.
 	mappingFile := filepath.Join(dir, "mappings", "khai-sinh.yaml")

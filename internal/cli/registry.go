@@ -60,11 +60,20 @@ func (a *app) useRegistry(ctx context.Context) error {
 // applyFile applies the file's departments. Replicas of serve starting
 // together apply the same file at once: the one whose transaction loses
 // the race applies again, and finds nothing to change.
+//
+// A file that changes nothing is not applied, so the change log records
+// the applies that changed something, not every command run.
 func (a *app) applyFile(ctx context.Context, depts []config.Department) error {
 	var err error
 	for attempt := 0; attempt < 5; attempt++ {
-		if _, err = a.reg.Apply(ctx, a.applyActor(), depts, os.ReadFile); err == nil {
-			return nil
+		var rep registry.ApplyReport
+		if rep, err = a.reg.ApplyDryRun(ctx, a.applyActor(), depts, os.ReadFile); err == nil {
+			if len(rep.Created)+len(rep.Updated)+len(rep.Removed)+len(rep.TakenOver) == 0 {
+				return nil
+			}
+			if _, err = a.reg.Apply(ctx, a.applyActor(), depts, os.ReadFile); err == nil {
+				return nil
+			}
 		}
 		var inv *registry.InvalidError
 		if errors.As(err, &inv) {
