@@ -490,6 +490,9 @@ func TestConsoleInBrowser(t *testing.T) {
 	want("a reject's message", text("#message-0"), "full_name")
 	run("open a record", chromedp.Click(chromedp.CSS("#reject-0 summary")))
 	want("the record as read", text("#reject-0 table.fields"), "so_dang_ky")
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("button.retry").length`)); err != nil || n != 1 {
+		t.Errorf("%d retry buttons (%v) for one stream and one reason, want 1", n, err)
+	}
 	shot("11-rejects")
 
 	// Filter by stream and reason: the CSV link follows the filter.

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -376,9 +377,7 @@ func TestLanguage(t *testing.T) {
 	}
 }
 
-func itoa(n int64) string {
-	return strings.TrimSpace(strings.Replace(time.Duration(n).String(), "ns", "", 1))
-}
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 // TestRegisterInvalid: a registration the strict decoding refuses comes
 // back with each reason next to the field it names, the officer's values

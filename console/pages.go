@@ -515,6 +515,9 @@ type rejectView struct {
 	state.Reject
 	Fields     []kv
 	Violations []violation
+	// Retry marks the first reject listed of its stream and reason, which
+	// carries the button that retries them all.
+	Retry bool
 }
 
 type violation struct{ Field, Code, Message string }
@@ -614,8 +617,12 @@ func (c *console) rejects(w http.ResponseWriter, r *http.Request, s *sess) {
 	if len(list) > rejectsShown {
 		list, d.More = list[:rejectsShown], true
 	}
+	retry := map[string]bool{}
 	for _, rj := range list {
-		v := rejectView{Reject: rj}
+		// One retry button per stream and reason: it retries them all.
+		group := rj.Source + "/" + rj.Stream + "\x00" + rj.Reason
+		v := rejectView{Reject: rj, Retry: !retry[group]}
+		retry[group] = true
 		var vs []violation
 		json.Unmarshal(rj.Violations, &vs)
 		bad := map[string]bool{}
