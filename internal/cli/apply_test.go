@@ -53,13 +53,29 @@ func TestApply(t *testing.T) {
 	cfg := sqliteDepartment(t, 10, func(int) bool { return false }, `          - {name: cong-dan, table: khai_sinh, primary_key: [id], cursor: ngay_cap_nhat, mapping: mappings/khai-sinh.yaml}
 `)
 	dir := filepath.Dir(cfg)
+	// Two departments registered through the API first: the one the file
+	// declares is taken over by it, the other is left alone.
+	if code, out, errOut := run(t, "migrate", "--config", cfg); code != 0 {
+		t.Fatalf("migrate: exit %d\n%s\n%s", code, out, errOut)
+	}
+	reg := openRegistry(t, cfg)
+	for _, d := range []string{"tu-phap", "y-te"} {
+		if _, err := reg.CreateDepartment(ctx, registry.Actor{Name: "admin"}, registry.Department{Name: d, Title: d}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	rep := applyReport(t, "-f", cfg)
-	for _, want := range []string{"tu-phap", "tu-phap/ho-tich", "tu-phap/ho-tich/khai-sinh", "tu-phap/ho-tich/cong-dan"} {
+	for _, want := range []string{"tu-phap/ho-tich", "tu-phap/ho-tich/khai-sinh", "tu-phap/ho-tich/cong-dan"} {
 		if !slices.Contains(rep.Created, want) {
 			t.Errorf("first apply: %s not created: %+v", want, rep)
 		}
 	}
-	reg := openRegistry(t, cfg)
+	if !slices.Equal(rep.TakenOver, []string{"tu-phap"}) {
+		t.Errorf("first apply: taken over %v, want the file's department", rep.TakenOver)
+	}
+	if d, err := reg.Department(ctx, "y-te"); err != nil || d.Origin != registry.OriginAPI {
+		t.Errorf("the API's other department after apply: %+v, %v", d, err)
+	}
 	st, err := reg.Stream(ctx, "tu-phap", "ho-tich", "khai-sinh")
 	if err != nil || st.ActiveMapping != 1 || st.Origin != registry.OriginFile {
 		t.Fatalf("stream after apply: %+v, %v", st, err)

@@ -27,7 +27,7 @@ func runMigrate(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	a, err := openConfig(ctx, cfg, env)
+	a, err := openStores(ctx, cfg, env, false) // migrates; applies nothing
 	if err != nil {
 		return err
 	}

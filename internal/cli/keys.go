@@ -39,7 +39,7 @@ func runKeys(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	a, err := openConfig(ctx, cfg, env)
+	a, err := openStores(ctx, cfg, env, false)
 	if err != nil {
 		return err
 	}

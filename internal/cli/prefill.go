@@ -164,14 +164,14 @@ func runAudit(ctx context.Context, args []string, env Env) error {
 	return nil
 }
 
-// openCLIApp opens the stores without the sources' secrets: these commands
-// read no department.
+// openCLIApp opens the stores without the sources' secrets and applies
+// nothing to the registry: these commands read no department.
 func openCLIApp(ctx context.Context, path string, env Env) (*app, error) {
 	cfg, err := loadConfig(path, env, config.WithoutSourceSecrets())
 	if err != nil {
 		return nil, err
 	}
-	return openConfig(ctx, cfg, env)
+	return openStores(ctx, cfg, env, false)
 }
 
 func splitList(s string) []string {

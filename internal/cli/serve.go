@@ -250,12 +250,23 @@ func (a *app) scheduledRun() schedule.RunFunc {
 			// attempt.
 			a.metrics.Runs.WithLabelValues(ref.Department, ref.Source, ref.Stream).Inc()
 			a.metrics.RunFailures.WithLabelValues(ref.Department, ref.Source, ref.Stream).Inc()
-			return state.Run{}, fmt.Errorf("%s: %w", ref, err)
+			return state.Run{}, scrubbedError{fmt.Sprintf("%s: %s", ref, scrubSource(err.Error(), refs[0].Source)), err}
 		}
 		eng := &engine.Engine{National: a.national, State: a.state, Metrics: a.metrics, Log: log}
 		return eng.Run(ctx, job)
 	}
 }
+
+// scrubbedError is an error whose text has had a source's secret cut
+// out; errors.Is and errors.As still see the cause (a transient fault is
+// retried).
+type scrubbedError struct {
+	msg   string
+	cause error
+}
+
+func (e scrubbedError) Error() string { return e.msg }
+func (e scrubbedError) Unwrap() error { return e.cause }
 
 // streamInfos lists the registry's streams for the HTTP API.
 func (a *app) streamInfos() []server.StreamInfo {

@@ -113,13 +113,19 @@ func (a *app) systemsSource(ctx context.Context, dept string, src config.Source)
 	d := &config.Department{Name: dept}
 	registered := a.registered(dept, &s)
 	if s.ResolvedDSN == "" {
+		// A registered source's secret is sealed in the registry, if it
+		// has one (an open API or a DSN without password has none).
+		s.Sealed = false
 		if registered {
-			s.Sealed = true
+			rs, err := a.reg.Source(ctx, dept, s.Name)
+			switch {
+			case err == nil:
+				s.Sealed = rs.Secret.Set
+			case !errors.Is(err, registry.ErrNotFound):
+				return sourceRef{}, err
+			}
 		}
-		err := a.resolveSource(ctx, dept, &s)
-		// A source registered without a secret (an open API) has none
-		// to open.
-		if err != nil && !(errors.Is(err, registry.ErrNotFound) && registered) {
+		if err := a.resolveSource(ctx, dept, &s); err != nil {
 			return sourceRef{}, errors.New(scrubSource(err.Error(), &s))
 		}
 	}
@@ -165,7 +171,7 @@ func (a *app) registryStream(ctx context.Context, ref state.Ref) (config.StreamR
 	}
 	spec, stream := src.Spec, st.Spec
 	spec.Streams = nil
-	spec.Sealed = src.Secret.Set || src.Origin == registry.OriginAPI
+	spec.Sealed = src.Secret.Set
 	return config.StreamRef{Department: &config.Department{Name: ref.Department}, Source: &spec, Stream: &stream}, nil
 }
 
