@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -12,14 +13,16 @@ import (
 	"github.com/lienthong/lienthong/sync/state"
 )
 
-// stateCollector reports what the state store knows of each configured
+// StateCollector reports what the state store knows of each configured
 // stream, read at scrape time: computed from the ledger rather than
 // counted in this process, these numbers cannot drift, survive restarts,
 // and are the same on every replica whichever one ran the stream.
-type stateCollector struct {
+type StateCollector struct {
 	st      *state.Store
-	streams []Stream
 	timeout time.Duration
+
+	mu      sync.RWMutex
+	streams []Stream
 
 	rejects, failures, cursor *prometheus.Desc
 }
@@ -28,8 +31,8 @@ type stateCollector struct {
 // configured streams: rejects outstanding, consecutive failed runs, and the
 // newest cursor value delivered (the base of freshness). Register it on
 // main's registry; each scrape runs a few grouped queries.
-func NewStateCollector(st *state.Store, streams []Stream) prometheus.Collector {
-	return &stateCollector{
+func NewStateCollector(st *state.Store, streams []Stream) *StateCollector {
+	return &StateCollector{
 		st: st, streams: streams, timeout: 5 * time.Second,
 		rejects: prometheus.NewDesc("lienthong_stream_rejects_outstanding",
 			"Rejected records of the stream not yet fixed (delivered since or gone from the source).", streamLabels, nil),
@@ -41,8 +44,16 @@ func NewStateCollector(st *state.Store, streams []Stream) prometheus.Collector {
 	}
 }
 
+// SetStreams replaces the streams reported: lienthong serve calls it when
+// departments register, change or remove streams while it runs.
+func (c *StateCollector) SetStreams(streams []Stream) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.streams = streams
+}
+
 // Describe sends the collector's descriptions.
-func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
+func (c *StateCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.rejects
 	ch <- c.failures
 	ch <- c.cursor
@@ -51,7 +62,7 @@ func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 // Collect queries the state store. When it cannot answer, the scrape
 // reports the error (promhttp logs it and serves the other metrics) and
 // lienthong_store_up tells the alerts.
-func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
+func (c *StateCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
 	defer cancel()
 	statuses, err := c.st.StreamStatuses(ctx)
@@ -59,7 +70,10 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.NewInvalidMetric(c.rejects, err)
 		return
 	}
-	for _, s := range c.streams {
+	c.mu.RLock()
+	streams := c.streams
+	c.mu.RUnlock()
+	for _, s := range streams {
 		ss := statuses[state.Ref{Department: s.Department, Source: s.Source, Stream: s.Stream}]
 		ch <- prometheus.MustNewConstMetric(c.rejects, prometheus.GaugeValue, float64(ss.RejectsOutstanding), s.labels()...)
 		ch <- prometheus.MustNewConstMetric(c.failures, prometheus.GaugeValue, float64(ss.ConsecutiveFailures), s.labels()...)

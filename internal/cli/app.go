@@ -39,7 +39,10 @@ type app struct {
 	clients  *clients.Store
 	registry *prometheus.Registry
 	metrics  *metrics.Metrics
-	log      *slog.Logger
+	// stateMetrics is the state store's view of the streams, whose list
+	// serve refreshes as streams are registered.
+	stateMetrics *metrics.StateCollector
+	log          *slog.Logger
 	// con is the command's standard error, where progress is drawn; nil
 	// when the command was not started by Main.
 	con *console

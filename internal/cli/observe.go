@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/robfig/cron/v3"
 
+	"github.com/lienthong/lienthong/config"
 	"github.com/lienthong/lienthong/connectors"
 	"github.com/lienthong/lienthong/metrics"
 	"github.com/lienthong/lienthong/server"
@@ -23,7 +24,7 @@ import (
 // newest cursor delivered), each stream's last success from the ledger,
 // the stores' reachability and the build info.
 func (a *app) observe(ctx context.Context) error {
-	streams := a.metricStreams()
+	streams := a.metricStreams(a.cfg)
 	a.metrics.Init(streams)
 	// A replica that just started reports when each stream last
 	// succeeded, whichever replica ran it, so staleness alerts neither
@@ -35,7 +36,8 @@ func (a *app) observe(ctx context.Context) error {
 		"state":    a.state.Ping,
 		"national": a.dbs[0].PingContext,
 	}
-	if err := a.registry.Register(metrics.NewStateCollector(a.state, streams)); err != nil {
+	a.stateMetrics = metrics.NewStateCollector(a.state, streams)
+	if err := a.registry.Register(a.stateMetrics); err != nil {
 		return fmt.Errorf("register state metrics: %w", err)
 	}
 	if err := a.registry.Register(metrics.NewStoreCollector(probes)); err != nil {
@@ -47,19 +49,19 @@ func (a *app) observe(ctx context.Context) error {
 // metricStreams lists the configured streams for the metrics, with the
 // longest gap each one's schedule leaves and the zone its timestamps
 // without a zone are read in (the schedule's).
-func (a *app) metricStreams() []metrics.Stream {
+func (a *app) metricStreams(cfg *config.Config) []metrics.Stream {
 	var out []metrics.Stream
-	for _, r := range a.cfg.Streams() {
+	for _, r := range cfg.Streams() {
 		s := metrics.Stream{Department: r.Department.Name, Source: r.Source.Name, Stream: r.Stream.Name, Zone: time.Local}
 		zone := r.Stream.TimeZone
 		if zone == "" {
-			zone = a.cfg.Serve.TimeZone
+			zone = cfg.Serve.TimeZone
 		}
 		if loc, err := time.LoadLocation(zone); err == nil && zone != "" {
 			s.Zone = loc
 		}
 		// Parse validated the schedule; one that fails here has none.
-		if sched, err := a.cfg.ScheduleFor(r.Stream); err == nil && sched != nil {
+		if sched, err := cfg.ScheduleFor(r.Stream); err == nil && sched != nil {
 			s.Interval = longestGap(sched, time.Now())
 		}
 		out = append(out, s)
@@ -120,4 +122,15 @@ func (a *app) readiness(sched *schedule.Scheduler) map[string]func(context.Conte
 		return nil
 	}
 	return checks
+}
+
+// refreshMetricStreams gives the streams registered, changed or removed
+// since the start their series and their state-store gauges; serve calls
+// it with the registry each time the scheduler plans.
+func (a *app) refreshMetricStreams(cfg *config.Config) {
+	streams := a.metricStreams(cfg)
+	a.metrics.Init(streams)
+	if a.stateMetrics != nil {
+		a.stateMetrics.SetStreams(streams)
+	}
 }

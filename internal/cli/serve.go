@@ -178,6 +178,7 @@ func (a *app) scheduledStreams(ctx context.Context) ([]schedule.Stream, error) {
 	if err != nil {
 		return nil, err
 	}
+	a.refreshMetricStreams(cfg)
 	var streams []schedule.Stream
 	for _, ref := range cfg.Streams() {
 		sched, err := cfg.ScheduleFor(ref.Stream)

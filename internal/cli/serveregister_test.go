@@ -121,6 +121,14 @@ func TestServeRegistration(t *testing.T) {
 	if got := runs.Runs[0]; got.Read != 100 || got.Inserted != 98 || got.Rejected != 2 {
 		t.Errorf("triggered run: %+v", got)
 	}
+	// A stream registered while serve runs has its series on the scrape
+	// target from the next plan, as a configured stream has from the start.
+	labels := `{department="tu-phap",source="ho-tich",stream="khai-sinh"}`
+	waitFor(t, "the registered stream's series", time.Minute, func() bool {
+		m := string(call("GET", "/metrics", "", nil, http.StatusOK))
+		return strings.Contains(m, "lienthong_stream_rejects_outstanding"+labels+" 2") &&
+			strings.Contains(m, "lienthong_runs_total"+labels+" 1")
+	})
 	stopReplica(t, r)
 	if strings.Contains(r.stderr.String(), password) {
 		t.Errorf("serve logged the password:\n%s", grepLines(r.stderr.String(), password))

@@ -24,7 +24,8 @@ func CheckColumns(ctx context.Context, src connectors.Source, s connectors.Strea
 	}
 	have, ok, err := cl.Columns(ctx, s)
 	if err != nil {
-		return fmt.Errorf("list the columns of stream %q: %w", s.Name, err)
+		// The connector's error names the stream already.
+		return err
 	}
 	if !ok {
 		return nil
