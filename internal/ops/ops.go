@@ -52,7 +52,8 @@ var DepartmentScopes = clients.DepartmentScopes
 // revoked token never reaches the service: 401 is theirs): ErrForbidden
 // 403 (a scope the token lacks, an admin-only action), ErrNotFound 404,
 // ErrConflict 409, ErrRevisionRequired 428, *Invalid 422 (field by field),
-// *CheckFailed 422 (what failed against the real system). The messages
+// *CheckFailed 422 (what failed against the real system), *SystemError
+// 502 (the department's system or the scheduler failed). The messages
 // are written for the caller and hold no secret; the registry's and the
 // state store's sentinels (registry.ErrFileManaged, registry.ErrStale,
 // state.ErrNotRunning) still match with errors.Is.

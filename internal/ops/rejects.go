@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/lienthong/lienthong/config"
 	"github.com/lienthong/lienthong/sync/state"
 )
 
@@ -107,12 +109,31 @@ func (s *Service) RetryRejects(ctx context.Context, c Caller, ref state.Ref, rea
 	if st.ActiveMapping == 0 {
 		return state.Run{}, conflict(nil, "%s has no active mapping: upload one and activate it before retrying its rejects", streamName(ref))
 	}
+	if reason != "" {
+		// A reason no reject of the stream has is the caller's mistake
+		// (a typo), not the engine's: say which reasons there are.
+		counts, err := s.State.RejectsByReason(ctx, state.Filter{Department: ref.Department, Source: ref.Source, Stream: ref.Stream})
+		if err != nil {
+			return state.Run{}, err
+		}
+		if !slices.ContainsFunc(counts, func(rc state.ReasonCount) bool { return rc.Reason == reason }) {
+			why := fmt.Sprintf("no reject of %s has the reason %q", streamName(ref), reason)
+			if len(counts) > 0 {
+				have := make([]string, len(counts))
+				for i, rc := range counts {
+					have[i] = fmt.Sprintf("%s (%d)", rc.Reason, rc.Count)
+				}
+				why += ": its rejects' reasons are " + strings.Join(have, ", ")
+			}
+			return state.Run{}, &Invalid{Fields: []config.FieldError{{Field: "reason", Reason: why}}}
+		}
+	}
 	if s.Systems == nil {
 		return state.Run{}, errors.New("retry rejects: this service cannot run streams (no Systems configured)")
 	}
 	run, err := s.Systems.RetryRejects(ctx, ref, reason)
 	if err != nil {
-		return state.Run{}, fmt.Errorf("retry the rejects of %s: %w", streamName(ref), err)
+		return state.Run{}, s.systemError(ctx, "retry the rejects of", streamName(ref), err, s.secretOf(ctx, ref.Department, ref.Source))
 	}
 	detail := map[string]any{"run_id": run.ID}
 	if reason != "" {

@@ -60,7 +60,7 @@ func (s *Service) Trigger(ctx context.Context, c Caller, ref state.Ref) (int64, 
 	}
 	id, err := s.Systems.Trigger(ctx, ref, actor(c).Name)
 	if err != nil {
-		return 0, fmt.Errorf("trigger %s: %w", streamName(ref), err)
+		return 0, s.systemError(ctx, "trigger a run of", streamName(ref), err, s.secretOf(ctx, ref.Department, ref.Source))
 	}
 	if err := s.Registry.Record(ctx, actor(c), "run.trigger", ref.String(), map[string]any{"job_id": id}); err != nil {
 		return id, fmt.Errorf("%s: the run was asked for (job %d) but the change log failed: %w", streamName(ref), id, err)
