@@ -45,6 +45,7 @@ var messages = map[string][2]string{
 	"err.conflict":    {"Thao tác xung đột với trạng thái hiện tại.", "The action conflicts with the current state."},
 	"err.invalid":     {"Dữ liệu gửi lên không hợp lệ.", "What was sent is not valid."},
 	"err.check":       {"Kiểm tra với hệ thống của đơn vị không đạt.", "The check against the department's system failed."},
+	"err.system":      {"Hệ thống của đơn vị không phản hồi hoặc báo lỗi; lienthong chưa thay đổi gì. Hãy kiểm tra hệ thống đó rồi thử lại.", "The department's system did not answer or reported an error; lienthong changed nothing. Check that system and try again."},
 	"err.internal":    {"Đã xảy ra lỗi nội bộ; lỗi đã được ghi nhật ký. Hãy thử lại sau.", "Something went wrong inside; it was logged. Try again later."},
 	"err.unavailable": {"Hệ thống tạm thời không sẵn sàng. Hãy thử lại sau.", "The service is unavailable for now. Try again later."},
 	"err.csrf":        {"Biểu mẫu đã hết hiệu lực hoặc không đến từ trang này. Hãy tải lại trang và thử lại.", "The form has expired or did not come from this site. Reload the page and try again."},

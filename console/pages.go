@@ -207,8 +207,15 @@ func (c *console) createSource(w http.ResponseWriter, r *http.Request, s *sess) 
 	v, err := c.Ops.CreateSource(r.Context(), s.Caller, f.Dept, raw)
 	var inv *ops.Invalid
 	var chk *ops.CheckFailed
+	var sys *ops.SystemError
 	switch {
 	case err == nil:
+	case errors.As(err, &sys):
+		// The check could not run: the form stays filled, the box says
+		// what the system did.
+		f.General = append(f.General, msg(s.Lang, "err.system"), sys.Error())
+		c.showSourceForm(w, r, s, http.StatusBadGateway, f)
+		return
 	case errors.As(err, &inv):
 		for _, fe := range inv.Fields {
 			if in := inputOf(fe.Field); in != "" && f.Errors[in] == "" {
