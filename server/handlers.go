@@ -65,9 +65,13 @@ func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, map[string]any{"status": "ready", "checks": results})
 }
 
-// streamView is a configured stream with what the state store knows of it.
+// streamView is a registered stream with what the state store knows of
+// it.
 type streamView struct {
 	StreamInfo
+	// ActiveMapping is the mapping version the stream runs with; 0 when
+	// none is active yet (the stream does not run).
+	ActiveMapping       int        `json:"active_mapping"`
 	LastRun             *state.Run `json:"last_run,omitempty"`
 	LastSuccessAt       *time.Time `json:"last_success_at,omitempty"`
 	RejectsOutstanding  int64      `json:"rejects_outstanding"`
