@@ -501,8 +501,9 @@ func (c *console) cancel(w http.ResponseWriter, r *http.Request, s *sess) {
 // rejectsData is the rejects page's.
 type rejectsData struct {
 	Dept string
-	// Stream is the filter "source/stream", Reason the reason's.
-	Stream, Reason string
+	// Stream is the filter "source/stream", Reason the reason's, Field
+	// the field's (the record's field a reject names).
+	Stream, Reason, Field string
 	Streams        []string
 	Reasons        []state.ReasonCount
 	// Total counts the rejects of the stream filter, all reasons.
@@ -578,7 +579,7 @@ func (c *console) rejectFilter(r *http.Request, s *sess) (state.Filter, string, 
 		return state.Filter{}, "", err
 	}
 	q := r.URL.Query()
-	f := state.Filter{Department: dept, Reason: q.Get("reason")}
+	f := state.Filter{Department: dept, Reason: q.Get("reason"), Field: strings.TrimSpace(q.Get("field"))}
 	stream := q.Get("stream")
 	if stream != "" {
 		f.Source, f.Stream, _ = strings.Cut(stream, "/")
@@ -597,7 +598,7 @@ func (c *console) rejects(w http.ResponseWriter, r *http.Request, s *sess) {
 		return
 	}
 	ctx := r.Context()
-	d := rejectsData{Dept: f.Department, Stream: stream, Reason: f.Reason}
+	d := rejectsData{Dept: f.Department, Stream: stream, Reason: f.Reason, Field: f.Field}
 	srcs, err := c.Ops.ListSources(ctx, s.Caller, f.Department)
 	if err != nil {
 		c.fail(w, r, s, err)
@@ -646,6 +647,9 @@ func (c *console) rejects(w http.ResponseWriter, r *http.Request, s *sess) {
 	}
 	if f.Reason != "" {
 		cq.Set("reason", f.Reason)
+	}
+	if f.Field != "" {
+		cq.Set("field", f.Field)
 	}
 	d.CSV = deptPath(f.Department) + "/rejects.csv"
 	if len(cq) > 0 {
