@@ -504,8 +504,8 @@ type rejectsData struct {
 	// Stream is the filter "source/stream", Reason the reason's, Field
 	// the field's (the record's field a reject names).
 	Stream, Reason, Field string
-	Streams        []string
-	Reasons        []state.ReasonCount
+	Streams               []string
+	Reasons               []state.ReasonCount
 	// Total counts the rejects of the stream filter, all reasons.
 	Total   int64
 	Rejects []rejectView

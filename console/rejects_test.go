@@ -28,7 +28,7 @@ func seedRejects(t *testing.T, e *env) {
 			Stage: "map", Message: "record " + key + ": " + field + " is wrong", Violations: json.RawMessage(`[]`)}
 	}
 	if err := e.st.CommitBatch(ctx, run.ID, ref, state.Batch{Checkpoint: json.RawMessage(`{"cursor":"2026-12-01","key":["9"]}`),
-		Counts: state.Counts{Read: 9, Inserted: 6, Rejected: 3},
+		Counts:  state.Counts{Read: 9, Inserted: 6, Rejected: 3},
 		Rejects: []state.Reject{rej("3", "ngay_sinh", "bad_date"), rej("4", "ngay_sinh", "bad_date"), rej("5", "ho_ten", "required_missing")}}); err != nil {
 		t.Fatal(err)
 	}
