@@ -108,6 +108,8 @@ func (c *console) routes() {
 	mux.Handle("GET /console/d/{dept}/rejects.csv", c.session(c.rejectsCSV))
 	mux.Handle("POST /console/d/{dept}/rejects/retry", c.session(c.retry))
 
+	mux.Handle("GET /console/changes", c.session(c.changes))
+
 	mux.Handle("/console/", c.session(func(w http.ResponseWriter, r *http.Request, s *sess) {
 		c.fail(w, r, s, ops.ErrNotFound)
 	}))

@@ -753,3 +753,49 @@ func viewReport(rep mappingtest.Report) *reportView {
 	slices.SortStableFunc(v.Records, func(a, b recordView) int { return rank[a.Outcome] - rank[b.Outcome] })
 	return v
 }
+
+// changesData is the change log's page.
+type changesData struct {
+	// Dept is the department filter; Depts the departments to choose.
+	Dept    string
+	Depts   []registry.Department
+	Changes []registry.Change
+	// Older is the next page's address, when the page is full.
+	Older string
+}
+
+// changesShown is how many entries a page of the change log lists.
+const changesShown = 100
+
+// changes shows the change log, newest first, a page at a time: the
+// administrator's (ops refuses a department's token).
+func (c *console) changes(w http.ResponseWriter, r *http.Request, s *sess) {
+	q := r.URL.Query()
+	f := registry.ChangeFilter{Department: q.Get("department"), Limit: changesShown}
+	if v := q.Get("before"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1 {
+			c.fail(w, r, s, ops.ErrNotFound)
+			return
+		}
+		f.Before = n
+	}
+	d := changesData{Dept: f.Department}
+	var err error
+	if d.Changes, err = c.Ops.Changes(r.Context(), s.Caller, f); err != nil {
+		c.fail(w, r, s, err)
+		return
+	}
+	if d.Depts, err = c.Ops.ListDepartments(r.Context(), s.Caller); err != nil {
+		c.fail(w, r, s, err)
+		return
+	}
+	if len(d.Changes) == changesShown {
+		nq := url.Values{"before": {strconv.FormatInt(d.Changes[len(d.Changes)-1].ID, 10)}}
+		if f.Department != "" {
+			nq.Set("department", f.Department)
+		}
+		d.Older = Prefix + "/changes?" + nq.Encode()
+	}
+	c.render(w, r, http.StatusOK, "changes", s, d)
+}
