@@ -92,6 +92,8 @@ func (c *console) routes() {
 	mux.Handle("GET /console/sources/new", c.session(c.newSource))
 	mux.Handle("POST /console/sources", c.session(c.createSource))
 
+	mux.Handle("GET /console/d/{dept}/sources/{source}/discover", c.session(c.discover))
+
 	const stream = "/console/d/{dept}/sources/{source}/streams/{stream}"
 	mux.Handle("GET "+stream, c.session(c.streamPage))
 	mux.Handle("POST "+stream+"/mappings", c.session(c.uploadMapping))

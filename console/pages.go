@@ -15,6 +15,7 @@ import (
 
 	"github.com/goccy/go-yaml"
 
+	"github.com/lienthong/lienthong/connectors"
 	"github.com/lienthong/lienthong/internal/mappingtest"
 	"github.com/lienthong/lienthong/internal/ops"
 	"github.com/lienthong/lienthong/registry"
@@ -798,4 +799,27 @@ func (c *console) changes(w http.ResponseWriter, r *http.Request, s *sess) {
 		d.Older = Prefix + "/changes?" + nq.Encode()
 	}
 	c.render(w, r, http.StatusOK, "changes", s, d)
+}
+
+// discoverData is the discover page's.
+type discoverData struct {
+	Dept, Source string
+	Streams      []connectors.StreamInfo
+}
+
+// discover lists what a source offers, with suggested keys and cursors,
+// as lienthong discover does: what an officer reads before registering a
+// stream.
+func (c *console) discover(w http.ResponseWriter, r *http.Request, s *sess) {
+	dept, source := r.PathValue("dept"), r.PathValue("source")
+	if err := ownDept(s, dept); err != nil {
+		c.fail(w, r, s, err)
+		return
+	}
+	infos, err := c.Ops.Discover(r.Context(), s.Caller, dept, source)
+	if err != nil {
+		c.fail(w, r, s, err)
+		return
+	}
+	c.render(w, r, http.StatusOK, "discover", s, discoverData{Dept: dept, Source: source, Streams: infos})
 }

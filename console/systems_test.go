@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"net/http"
 	"net/url"
@@ -12,8 +13,10 @@ import (
 	"github.com/lienthong/lienthong/config"
 	"github.com/lienthong/lienthong/connectors"
 	"github.com/lienthong/lienthong/examples"
+	"github.com/lienthong/lienthong/internal/fixture"
 	"github.com/lienthong/lienthong/internal/mappingtest"
 	"github.com/lienthong/lienthong/internal/ops"
+	"github.com/lienthong/lienthong/internal/testdb"
 	"github.com/lienthong/lienthong/mapping"
 	"github.com/lienthong/lienthong/registry"
 	"github.com/lienthong/lienthong/sync/state"
@@ -140,5 +143,48 @@ func TestSystemDown(t *testing.T) {
 	}
 	if strings.Contains(p.body, "lỗi nội bộ") {
 		t.Errorf("the page calls it an internal error:\n%s", p.body)
+	}
+}
+
+// TestDiscover: the officer lists what a registered source offers, with
+// the suggested key and cursor, from the sources page; another
+// department's source is not found; a source whose system does not
+// answer says so (502).
+func TestDiscover(t *testing.T) {
+	e := newEnv(t)
+	e.svc.Systems = systems{reg: e.reg}
+	ctx := context.Background()
+	dsn := testdb.Postgres(t)
+	db, err := sql.Open("postgres", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := fixture.CreateKhaiSinh(db); err != nil {
+		t.Fatal(err)
+	}
+	admin := registry.Actor{Name: "admin"}
+	for name, d := range map[string]string{"ho-tich-moi": dsn, "ho-tich-cu": "postgres://postgres@127.0.0.1:1/hotich?sslmode=disable&connect_timeout=5"} {
+		if _, err := e.reg.CreateSource(ctx, admin, "tu-phap", registry.SourceInput{Spec: config.Source{Name: name, Kind: "postgres", DSN: d}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	u := e.user(t)
+	u.login(e.tokens["tu-phap-can-bo"])
+	if p := u.get("/console/sources"); !strings.Contains(p.body, `href="/console/d/tu-phap/sources/ho-tich-moi/discover"`) {
+		t.Errorf("the sources page does not link to discover:\n%s", p.body)
+	}
+	p := u.get("/console/d/tu-phap/sources/ho-tich-moi/discover")
+	if p.status != http.StatusOK || !strings.Contains(p.body, "khai_sinh") || !strings.Contains(p.body, `<td class="key"><code>id</code></td>`) ||
+		!strings.Contains(p.body, "ngay_cap_nhat") {
+		t.Errorf("discover: %d\n%s", p.status, p.body)
+	}
+	if p := u.get("/console/d/tu-phap/sources/ho-tich-cu/discover"); p.status != http.StatusBadGateway || !strings.Contains(p.body, "discover source tu-phap/ho-tich-cu: ") {
+		t.Errorf("discover of a system that does not answer: %d\n%s", p.status, p.body)
+	}
+	stranger := e.user(t)
+	stranger.login(e.tokens["bhxh-can-bo"])
+	if p := stranger.get("/console/d/tu-phap/sources/ho-tich-moi/discover"); p.status != http.StatusNotFound || strings.Contains(p.body, "khai_sinh") {
+		t.Errorf("bhxh's token on tu-phap's discover: %d", p.status)
 	}
 }
