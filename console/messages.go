@@ -71,6 +71,7 @@ var messages = map[string][2]string{
 	"sources.col.mapping":     {"Ánh xạ đang dùng", "Active mapping"},
 	"sources.col.lastrun":     {"Lượt gần nhất", "Last run"},
 	"sources.col.lastsuccess": {"Thành công gần nhất", "Last success"},
+	"sources.col.dataupto":    {"Dữ liệu đến (mốc)", "Data up to (cursor)"},
 	"sources.col.rejects":     {"Bản ghi bị từ chối", "Rejects outstanding"},
 	"sources.col.failures":    {"Lỗi liên tiếp", "Failures in a row"},
 	"sources.never":           {"chưa có", "never"},

@@ -84,3 +84,16 @@ func TestRejectsByField(t *testing.T) {
 		}
 	}
 }
+
+// TestFreshness: the sources page says how fresh each stream's data is:
+// its last success, and the cursor of the newest record delivered.
+func TestFreshness(t *testing.T) {
+	e := newEnv(t)
+	seedRejects(t, e)
+	u := e.user(t)
+	u.login(e.tokens["tu-phap-can-bo"])
+	p := u.get("/console/sources")
+	if !strings.Contains(p.body, `<td class="dataupto"><code>2026-12-01</code></td>`) || !strings.Contains(p.body, "Dữ liệu đến") {
+		t.Errorf("the sources page does not show the data's cursor:\n%s", p.body)
+	}
+}

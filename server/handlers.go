@@ -76,6 +76,9 @@ type streamView struct {
 	LastSuccessAt       *time.Time `json:"last_success_at,omitempty"`
 	RejectsOutstanding  int64      `json:"rejects_outstanding"`
 	ConsecutiveFailures int64      `json:"consecutive_failures"`
+	// DataUpTo is the cursor of the newest record delivered, when the
+	// stream reads by a cursor.
+	DataUpTo string `json:"data_up_to,omitempty"`
 }
 
 // findStream resolves a stream name among streams the way the CLI does:

@@ -47,7 +47,8 @@ func (s *server) visibleStreams(ctx context.Context, c ops.Caller) ([]streamView
 		}
 		out = append(out, streamView{StreamInfo: StreamInfo{Department: v.Department, Source: v.Source, Stream: v.Spec.Name,
 			Schedule: v.Spec.Schedule, Mode: mode, Kind: v.Spec.Kind}, ActiveMapping: v.ActiveMapping,
-			LastRun: v.LastRun, LastSuccessAt: v.LastSuccessAt, RejectsOutstanding: v.RejectsOutstanding, ConsecutiveFailures: v.ConsecutiveFailures})
+			LastRun: v.LastRun, LastSuccessAt: v.LastSuccessAt, RejectsOutstanding: v.RejectsOutstanding, ConsecutiveFailures: v.ConsecutiveFailures,
+			DataUpTo: v.DataUpTo})
 	}
 	return out, nil
 }

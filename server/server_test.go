@@ -197,6 +197,7 @@ type streamView struct {
 	LastSuccessAt       *time.Time `json:"last_success_at"`
 	RejectsOutstanding  int64      `json:"rejects_outstanding"`
 	ConsecutiveFailures int64      `json:"consecutive_failures"`
+	DataUpTo            string     `json:"data_up_to"`
 }
 
 // TestStreams: every registered stream is listed in the registry's order
@@ -220,6 +221,9 @@ func TestStreams(t *testing.T) {
 		b := got.Streams[2]
 		if b.LastRun == nil || b.LastRun.ID != ids[2] || b.LastRun.Status != state.StatusFailed {
 			t.Errorf("births' last run = %+v, want failed run %d", b.LastRun, ids[2])
+		}
+		if b.DataUpTo != "2026-12-01 08:30:00" {
+			t.Errorf("births' data up to %q, want its checkpoint's cursor", b.DataUpTo)
 		}
 		if b.LastSuccessAt == nil || b.RejectsOutstanding != 2 || b.ConsecutiveFailures != 2 {
 			t.Errorf("births: last success %v, %d rejects, %d failures in a row; want a time, 2, 2", b.LastSuccessAt, b.RejectsOutstanding, b.ConsecutiveFailures)

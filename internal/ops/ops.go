@@ -184,6 +184,10 @@ type StreamView struct {
 	LastSuccessAt       *time.Time `json:"last_success_at,omitempty"`
 	RejectsOutstanding  int64      `json:"rejects_outstanding"`
 	ConsecutiveFailures int64      `json:"consecutive_failures"`
+	// DataUpTo is the cursor value of the newest record delivered (the
+	// checkpoint's), when the stream reads by a cursor: how fresh the
+	// national copy is, as the department's system dates its records.
+	DataUpTo string `json:"data_up_to,omitempty"`
 }
 
 // NewToken is a department token as issued: the token is shown once.

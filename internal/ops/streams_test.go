@@ -1,11 +1,13 @@
 package ops_test
 
 import (
+	"encoding/json"
 	"errors"
 	"testing"
 
 	"github.com/lienthong/lienthong/internal/ops"
 	"github.com/lienthong/lienthong/internal/testdb"
+	"github.com/lienthong/lienthong/sync/state"
 )
 
 // TestListStreams: the registry's streams as they are now, with their
@@ -34,6 +36,18 @@ func TestListStreams(t *testing.T) {
 	if _, err := e.svc.Trigger(e.ctx, e.own, ref); err != nil {
 		t.Fatal(err)
 	}
+	// A run that read up to a cursor: the stream's data is that fresh.
+	run, err := e.st.StartRun(e.ctx, ref, "incremental")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.st.CommitBatch(e.ctx, run.ID, ref, state.Batch{Checkpoint: json.RawMessage(`{"cursor":"2026-11-30 17:00:00","key":["60"]}`),
+		Counts: state.Counts{Read: 1, Inserted: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.st.FinishRun(e.ctx, run.ID, ref, state.Finish{Status: state.StatusSucceeded, ReadSource: true}); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := e.svc.CreateSource(e.ctx, e.other, "yte", e.sourceBody("benhan", "kham-benh")); err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +64,8 @@ func TestListStreams(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v := vs[0]; v.ActiveMapping != 1 || v.LastRun == nil || v.LastRun.Status != "succeeded" || v.Spec.Cursor != "ngay_cap_nhat" {
+	if v := vs[0]; v.ActiveMapping != 1 || v.LastRun == nil || v.LastRun.Status != "succeeded" || v.Spec.Cursor != "ngay_cap_nhat" ||
+		v.LastSuccessAt == nil || v.DataUpTo != "2026-11-30 17:00:00" {
 		t.Errorf("tuphap's stream: %+v", v)
 	}
 	noRuns := e.token(t, "tuphap", "tuphap-sources", ops.ScopeSourcesRead)
