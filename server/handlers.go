@@ -98,7 +98,7 @@ func findStream(streams []StreamInfo, name string) (StreamInfo, int, string) {
 	}
 	switch len(found) {
 	case 0:
-		return StreamInfo{}, http.StatusNotFound, fmt.Sprintf("no configured stream is named %q; GET /v1/streams lists them", name)
+		return StreamInfo{}, http.StatusNotFound, fmt.Sprintf("no registered stream is named %q; GET /v1/streams lists them", name)
 	case 1:
 		return found[0], 0, ""
 	}

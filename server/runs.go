@@ -53,7 +53,7 @@ func (s *server) visibleStreams(ctx context.Context, c ops.Caller) ([]streamView
 	return out, nil
 }
 
-// listRuns lists runs, newest first: ?stream= narrows to one configured
+// listRuns lists runs, newest first: ?stream= narrows to one registered
 // stream (stream, source/stream or department/source/stream), ?limit= bounds
 // the list.
 func (s *server) listRuns(w http.ResponseWriter, r *http.Request) {

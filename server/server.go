@@ -49,10 +49,6 @@ type StreamInfo struct {
 // FullName is "department/source/stream", as the CLI writes it.
 func (s StreamInfo) FullName() string { return s.Department + "/" + s.Source + "/" + s.Stream }
 
-func (s StreamInfo) ref() state.Ref {
-	return state.Ref{Department: s.Department, Source: s.Source, Stream: s.Stream}
-}
-
 // Options are what the HTTP layer needs; it holds no sync logic.
 type Options struct {
 	// State is the state store: the run ledger, checkpoints and rejects.
