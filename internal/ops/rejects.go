@@ -18,10 +18,14 @@ import (
 // Rejects lists rejects by stream and source key (rejects:read; a
 // department's token sees only its own). Limit defaults to
 // DefaultListLimit, at most MaxListLimit; After pages by source key
-// within one stream.
+// within one stream, so it needs Source and Stream (the list is ordered by
+// stream, then key: a key alone would skip the next streams' rejects).
 func (s *Service) Rejects(ctx context.Context, c Caller, f state.Filter) ([]state.Reject, error) {
 	f, err := scoped(c, f, ScopeRejectsRead)
 	if err != nil {
+		return nil, err
+	}
+	if err := afterInStream(f); err != nil {
 		return nil, err
 	}
 	f.Limit = listLimit(f.Limit)
@@ -30,6 +34,16 @@ func (s *Service) Rejects(ctx context.Context, c Caller, f state.Filter) ([]stat
 		out = []state.Reject{}
 	}
 	return out, err
+}
+
+// afterInStream refuses a page of rejects after a source key that does
+// not name its stream.
+func afterInStream(f state.Filter) error {
+	if f.After != "" && (f.Source == "" || f.Stream == "") {
+		return &Invalid{Fields: []config.FieldError{{Field: "after",
+			Reason: "pages go by source key within one stream: give source and stream too, or page through one stream at a time"}}}
+	}
+	return nil
 }
 
 // RejectReasons counts rejects by reason, most frequent first
@@ -56,6 +70,9 @@ var RejectColumns = []string{"department", "source", "stream", "source_key", "ki
 func (s *Service) ExportRejects(ctx context.Context, c Caller, f state.Filter, w io.Writer) error {
 	f, err := scoped(c, f, ScopeRejectsRead)
 	if err != nil {
+		return err
+	}
+	if err := afterInStream(f); err != nil {
 		return err
 	}
 	bw := bufio.NewWriter(w)
