@@ -194,6 +194,7 @@ var messages = map[string][2]string{
 	"rejects.col.count":    {"Số bản ghi", "Records"},
 	"rejects.none":         {"Không có bản ghi nào bị từ chối.", "No rejects."},
 	"rejects.list":         {"Danh sách cần xử lý", "To act on"},
+	"rejects.next":         {"Trang sau", "Next page"},
 	"rejects.more":         {"Chỉ hiện 200 bản ghi đầu; hãy lọc hoặc tải tệp CSV để xem tất cả.", "Only the first 200 are shown; filter them or download the CSV for all."},
 	"rejects.key":          {"khoá", "key"},
 	"rejects.field":        {"Trường", "Field"},

@@ -510,8 +510,11 @@ type rejectsData struct {
 	// Total counts the rejects of the stream filter, all reasons.
 	Total   int64
 	Rejects []rejectView
-	// More says the list shows only the first rejectsShown.
+	// More says the list shows only rejectsShown; Next, when the filter
+	// names a stream, is the next page's address (pages go by source key
+	// within one stream).
 	More bool
+	Next string
 	// CSV is the export's address, with the page's filter.
 	CSV string
 }
@@ -584,6 +587,7 @@ func (c *console) rejectFilter(r *http.Request, s *sess) (state.Filter, string, 
 	stream := q.Get("stream")
 	if stream != "" {
 		f.Source, f.Stream, _ = strings.Cut(stream, "/")
+		f.After = q.Get("after")
 	}
 	return f, stream, nil
 }
@@ -655,6 +659,10 @@ func (c *console) rejects(w http.ResponseWriter, r *http.Request, s *sess) {
 	d.CSV = deptPath(f.Department) + "/rejects.csv"
 	if len(cq) > 0 {
 		d.CSV += "?" + cq.Encode()
+	}
+	if d.More && stream != "" && len(list) > 0 {
+		cq.Set("after", list[len(list)-1].SourceKey)
+		d.Next = deptPath(f.Department) + "/rejects?" + cq.Encode()
 	}
 	c.render(w, r, http.StatusOK, "rejects", s, d)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"html"
 	"net/http"
 	"regexp"
@@ -95,5 +96,43 @@ func TestFreshness(t *testing.T) {
 	p := u.get("/console/sources")
 	if !strings.Contains(p.body, `<td class="dataupto"><code>2026-12-01</code></td>`) || !strings.Contains(p.body, "Dữ liệu đến") {
 		t.Errorf("the sources page does not show the data's cursor:\n%s", p.body)
+	}
+}
+
+var nextLink = regexp.MustCompile(`id="next" href="([^"]+)"`)
+
+// TestRejectsNextPage: a stream's rejects beyond one page are reached
+// through the next page's link, each once.
+func TestRejectsNextPage(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	ref := state.Ref{Department: "tu-phap", Source: "ho-tich", Stream: "khai-sinh"}
+	run, err := e.st.StartRun(ctx, ref, "incremental")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rs []state.Reject
+	for i := range 205 {
+		key := fmt.Sprintf("k%04d", i)
+		rs = append(rs, state.Reject{SourceKey: key, Kind: "birth_registration", Raw: json.RawMessage(`{}`), Field: "ngay_sinh",
+			Reason: "bad_date", Stage: "map", Message: "record " + key, Violations: json.RawMessage(`[]`)})
+	}
+	if err := e.st.CommitBatch(ctx, run.ID, ref, state.Batch{Counts: state.Counts{Read: 205, Rejected: 205}, Rejects: rs}); err != nil {
+		t.Fatal(err)
+	}
+	u := e.user(t)
+	u.login(e.tokens["tu-phap-can-bo"])
+	if p := u.get("/console/d/tu-phap/rejects"); strings.Count(p.body, `class="reject"`) != 200 || nextLink.MatchString(p.body) {
+		t.Errorf("every stream's rejects: want the first 200 and no next page (pages go within one stream)")
+	}
+	p := u.get("/console/d/tu-phap/rejects?stream=ho-tich/khai-sinh")
+	m := nextLink.FindStringSubmatch(p.body)
+	if strings.Count(p.body, `class="reject"`) != 200 || m == nil {
+		t.Fatalf("page 1: %d rejects, next link %v", strings.Count(p.body, `class="reject"`), m)
+	}
+	p = u.get(html.UnescapeString(m[1]))
+	if p.status != http.StatusOK || strings.Count(p.body, `class="reject"`) != 5 || !strings.Contains(p.body, "record k0200") ||
+		strings.Contains(p.body, "record k0199") || nextLink.MatchString(p.body) {
+		t.Errorf("page 2: %d, %d rejects\n%s", p.status, strings.Count(p.body, `class="reject"`), p.body)
 	}
 }
