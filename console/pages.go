@@ -12,9 +12,11 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/goccy/go-yaml"
 
+	"github.com/lienthong/lienthong/clients"
 	"github.com/lienthong/lienthong/connectors"
 	"github.com/lienthong/lienthong/internal/mappingtest"
 	"github.com/lienthong/lienthong/internal/ops"
@@ -830,4 +832,96 @@ func (c *console) discover(w http.ResponseWriter, r *http.Request, s *sess) {
 		return
 	}
 	c.render(w, r, http.StatusOK, "discover", s, discoverData{Dept: dept, Source: source, Streams: infos})
+}
+
+// deptView is a department with its tokens, on the departments page.
+type deptView struct {
+	registry.Department
+	Tokens []tokenView
+}
+
+// tokenView is a token as the departments page lists it, never its value.
+type tokenView struct {
+	clients.Client
+	// Expired says the token's time is up (it no longer logs in).
+	Expired bool
+}
+
+// departmentsData is the departments page's.
+type departmentsData struct {
+	Depts  []deptView
+	Scopes []string
+}
+
+// departments lists the departments and their tokens, with the forms that
+// add a department and issue or revoke a token (the administrator's: ops
+// refuses a department's token).
+func (c *console) departments(w http.ResponseWriter, r *http.Request, s *sess) {
+	ctx := r.Context()
+	depts, err := c.Ops.ListDepartments(ctx, s.Caller)
+	if err != nil {
+		c.fail(w, r, s, err)
+		return
+	}
+	d := departmentsData{Scopes: ops.DepartmentScopes}
+	now := time.Now()
+	for _, dep := range depts {
+		toks, err := c.Ops.ListTokens(ctx, s.Caller, dep.Name)
+		if err != nil {
+			c.fail(w, r, s, err)
+			return
+		}
+		v := deptView{Department: dep}
+		for _, t := range toks {
+			v.Tokens = append(v.Tokens, tokenView{Client: t, Expired: t.ExpiresAt != nil && !t.ExpiresAt.After(now)})
+		}
+		d.Depts = append(d.Depts, v)
+	}
+	c.render(w, r, http.StatusOK, "departments", s, d)
+}
+
+// createDepartment adds a department.
+func (c *console) createDepartment(w http.ResponseWriter, r *http.Request, s *sess) {
+	name := strings.TrimSpace(r.PostForm.Get("name"))
+	d, err := c.Ops.CreateDepartment(r.Context(), s.Caller, registry.Department{Name: name, Title: strings.TrimSpace(r.PostForm.Get("title"))})
+	if err != nil {
+		c.fail(w, r, s, err)
+		return
+	}
+	redirect(w, r, Prefix+"/departments", "deptcreated", d.Name)
+}
+
+// tokenData is the page that shows a token just issued, once.
+type tokenData struct{ Token ops.NewToken }
+
+// issueToken issues a department a token and shows it, once, on the
+// answer itself: it is in no address, no redirect and no log.
+func (c *console) issueToken(w http.ResponseWriter, r *http.Request, s *sess) {
+	var expires *time.Time
+	if v := strings.TrimSpace(r.PostForm.Get("expires")); v != "" {
+		day, err := time.ParseInLocation("2006-01-02", v, zone)
+		if err != nil {
+			c.render(w, r, http.StatusUnprocessableEntity, "error", s, errorData{Message: "err.invalid", Detail: msg(s.Lang, "tokens.e.expires")})
+			return
+		}
+		// The token works through the whole day it names.
+		end := day.AddDate(0, 0, 1)
+		expires = &end
+	}
+	nt, err := c.Ops.IssueToken(r.Context(), s.Caller, r.PathValue("dept"), strings.TrimSpace(r.PostForm.Get("name")), r.PostForm["scopes"], expires)
+	if err != nil {
+		c.fail(w, r, s, err)
+		return
+	}
+	c.render(w, r, http.StatusCreated, "token", s, tokenData{Token: nt})
+}
+
+// revokeToken stops a department's token now.
+func (c *console) revokeToken(w http.ResponseWriter, r *http.Request, s *sess) {
+	name := r.PathValue("name")
+	if err := c.Ops.RevokeToken(r.Context(), s.Caller, r.PathValue("dept"), name); err != nil {
+		c.fail(w, r, s, err)
+		return
+	}
+	redirect(w, r, Prefix+"/departments", "revoked", name)
 }

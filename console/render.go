@@ -18,7 +18,7 @@ import (
 )
 
 // pageNames are the page templates; each is parsed with layout.html.
-var pageNames = []string{"login", "error", "sources", "newsource", "stream", "mapping", "report", "runs", "run", "rejects", "changes", "discover"}
+var pageNames = []string{"login", "error", "sources", "newsource", "stream", "mapping", "report", "runs", "run", "rejects", "changes", "discover", "departments", "token"}
 
 // parsePages parses every page with the layout. A template that does not
 // parse is a bug of the binary, found by the first test.
