@@ -16,7 +16,9 @@
 // request authenticates it again, so an expired or revoked token ends the
 // session at once. Every form that changes something carries a CSRF token
 // derived from the session. The package must not render or log a secret:
-// the token, a source's connection secret.
+// the token, a source's connection secret. The one exception is a token
+// the administrator has just issued, shown once on the answer to the form
+// that issued it (never cached, never logged), as the API shows it.
 package console
 
 import (
@@ -92,6 +94,8 @@ func (c *console) routes() {
 	mux.Handle("GET /console/sources/new", c.session(c.newSource))
 	mux.Handle("POST /console/sources", c.session(c.createSource))
 
+	mux.Handle("GET /console/d/{dept}/sources/{source}/discover", c.session(c.discover))
+
 	const stream = "/console/d/{dept}/sources/{source}/streams/{stream}"
 	mux.Handle("GET "+stream, c.session(c.streamPage))
 	mux.Handle("POST "+stream+"/mappings", c.session(c.uploadMapping))
@@ -107,6 +111,12 @@ func (c *console) routes() {
 	mux.Handle("GET /console/d/{dept}/rejects", c.session(c.rejects))
 	mux.Handle("GET /console/d/{dept}/rejects.csv", c.session(c.rejectsCSV))
 	mux.Handle("POST /console/d/{dept}/rejects/retry", c.session(c.retry))
+
+	mux.Handle("GET /console/changes", c.session(c.changes))
+	mux.Handle("GET /console/departments", c.session(c.departments))
+	mux.Handle("POST /console/departments", c.session(c.createDepartment))
+	mux.Handle("POST /console/departments/{dept}/tokens", c.session(c.issueToken))
+	mux.Handle("POST /console/departments/{dept}/tokens/{name}/revoke", c.session(c.revokeToken))
 
 	mux.Handle("/console/", c.session(func(w http.ResponseWriter, r *http.Request, s *sess) {
 		c.fail(w, r, s, ops.ErrNotFound)

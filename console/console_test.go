@@ -38,6 +38,9 @@ type env struct {
 	clients *clients.Store
 	tokens  map[string]string
 	logs    *testio.Buffer
+	// svc is the console's service; a test that reaches a department's
+	// system sets its Systems.
+	svc *ops.Service
 }
 
 func newEnv(t *testing.T) *env {
@@ -83,8 +86,8 @@ func newEnv(t *testing.T) *env {
 	}
 	e.tokens["admin"] = adminToken
 	hash := clients.HashToken(adminToken)
-	svc := &ops.Service{Registry: e.reg, State: e.st, Clients: e.clients, Log: slog.New(slog.NewTextHandler(e.logs, nil))}
-	h := console.New(console.Options{Ops: svc, Clients: e.clients, AdminTokenHash: &hash, Log: slog.New(slog.NewTextHandler(e.logs, nil))})
+	e.svc = &ops.Service{Registry: e.reg, State: e.st, Clients: e.clients, Log: slog.New(slog.NewTextHandler(e.logs, nil))}
+	h := console.New(console.Options{Ops: e.svc, Clients: e.clients, AdminTokenHash: &hash, Log: slog.New(slog.NewTextHandler(e.logs, nil))})
 	mux := http.NewServeMux()
 	mux.Handle("/console/", h)
 	e.srv = httptest.NewServer(mux)

@@ -12,9 +12,12 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/goccy/go-yaml"
 
+	"github.com/lienthong/lienthong/clients"
+	"github.com/lienthong/lienthong/connectors"
 	"github.com/lienthong/lienthong/internal/mappingtest"
 	"github.com/lienthong/lienthong/internal/ops"
 	"github.com/lienthong/lienthong/registry"
@@ -207,8 +210,15 @@ func (c *console) createSource(w http.ResponseWriter, r *http.Request, s *sess) 
 	v, err := c.Ops.CreateSource(r.Context(), s.Caller, f.Dept, raw)
 	var inv *ops.Invalid
 	var chk *ops.CheckFailed
+	var sys *ops.SystemError
 	switch {
 	case err == nil:
+	case errors.As(err, &sys):
+		// The check could not run: the form stays filled, the box says
+		// what the system did.
+		f.General = append(f.General, msg(s.Lang, "err.system"), sys.Error())
+		c.showSourceForm(w, r, s, http.StatusBadGateway, f)
+		return
 	case errors.As(err, &inv):
 		for _, fe := range inv.Fields {
 			if in := inputOf(fe.Field); in != "" && f.Errors[in] == "" {
@@ -494,15 +504,19 @@ func (c *console) cancel(w http.ResponseWriter, r *http.Request, s *sess) {
 // rejectsData is the rejects page's.
 type rejectsData struct {
 	Dept string
-	// Stream is the filter "source/stream", Reason the reason's.
-	Stream, Reason string
-	Streams        []string
-	Reasons        []state.ReasonCount
+	// Stream is the filter "source/stream", Reason the reason's, Field
+	// the field's (the record's field a reject names).
+	Stream, Reason, Field string
+	Streams               []string
+	Reasons               []state.ReasonCount
 	// Total counts the rejects of the stream filter, all reasons.
 	Total   int64
 	Rejects []rejectView
-	// More says the list shows only the first rejectsShown.
+	// More says the list shows only rejectsShown; Next, when the filter
+	// names a stream, is the next page's address (pages go by source key
+	// within one stream).
 	More bool
+	Next string
 	// CSV is the export's address, with the page's filter.
 	CSV string
 }
@@ -571,10 +585,11 @@ func (c *console) rejectFilter(r *http.Request, s *sess) (state.Filter, string, 
 		return state.Filter{}, "", err
 	}
 	q := r.URL.Query()
-	f := state.Filter{Department: dept, Reason: q.Get("reason")}
+	f := state.Filter{Department: dept, Reason: q.Get("reason"), Field: strings.TrimSpace(q.Get("field"))}
 	stream := q.Get("stream")
 	if stream != "" {
 		f.Source, f.Stream, _ = strings.Cut(stream, "/")
+		f.After = q.Get("after")
 	}
 	return f, stream, nil
 }
@@ -590,7 +605,7 @@ func (c *console) rejects(w http.ResponseWriter, r *http.Request, s *sess) {
 		return
 	}
 	ctx := r.Context()
-	d := rejectsData{Dept: f.Department, Stream: stream, Reason: f.Reason}
+	d := rejectsData{Dept: f.Department, Stream: stream, Reason: f.Reason, Field: f.Field}
 	srcs, err := c.Ops.ListSources(ctx, s.Caller, f.Department)
 	if err != nil {
 		c.fail(w, r, s, err)
@@ -640,9 +655,16 @@ func (c *console) rejects(w http.ResponseWriter, r *http.Request, s *sess) {
 	if f.Reason != "" {
 		cq.Set("reason", f.Reason)
 	}
+	if f.Field != "" {
+		cq.Set("field", f.Field)
+	}
 	d.CSV = deptPath(f.Department) + "/rejects.csv"
 	if len(cq) > 0 {
 		d.CSV += "?" + cq.Encode()
+	}
+	if d.More && stream != "" && len(list) > 0 {
+		cq.Set("after", list[len(list)-1].SourceKey)
+		d.Next = deptPath(f.Department) + "/rejects?" + cq.Encode()
 	}
 	c.render(w, r, http.StatusOK, "rejects", s, d)
 }
@@ -741,4 +763,165 @@ func viewReport(rep mappingtest.Report) *reportView {
 	rank := map[string]int{"rejected": 0, "skipped": 1, "mapped": 2}
 	slices.SortStableFunc(v.Records, func(a, b recordView) int { return rank[a.Outcome] - rank[b.Outcome] })
 	return v
+}
+
+// changesData is the change log's page.
+type changesData struct {
+	// Dept is the department filter; Depts the departments to choose.
+	Dept    string
+	Depts   []registry.Department
+	Changes []registry.Change
+	// Older is the next page's address, when the page is full.
+	Older string
+}
+
+// changesShown is how many entries a page of the change log lists.
+const changesShown = 100
+
+// changes shows the change log, newest first, a page at a time: the
+// administrator's (ops refuses a department's token).
+func (c *console) changes(w http.ResponseWriter, r *http.Request, s *sess) {
+	q := r.URL.Query()
+	f := registry.ChangeFilter{Department: q.Get("department"), Limit: changesShown}
+	if v := q.Get("before"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1 {
+			c.fail(w, r, s, ops.ErrNotFound)
+			return
+		}
+		f.Before = n
+	}
+	d := changesData{Dept: f.Department}
+	var err error
+	if d.Changes, err = c.Ops.Changes(r.Context(), s.Caller, f); err != nil {
+		c.fail(w, r, s, err)
+		return
+	}
+	if d.Depts, err = c.Ops.ListDepartments(r.Context(), s.Caller); err != nil {
+		c.fail(w, r, s, err)
+		return
+	}
+	if len(d.Changes) == changesShown {
+		nq := url.Values{"before": {strconv.FormatInt(d.Changes[len(d.Changes)-1].ID, 10)}}
+		if f.Department != "" {
+			nq.Set("department", f.Department)
+		}
+		d.Older = Prefix + "/changes?" + nq.Encode()
+	}
+	c.render(w, r, http.StatusOK, "changes", s, d)
+}
+
+// discoverData is the discover page's.
+type discoverData struct {
+	Dept, Source string
+	Streams      []connectors.StreamInfo
+}
+
+// discover lists what a source offers, with suggested keys and cursors,
+// as lienthong discover does: what an officer reads before registering a
+// stream.
+func (c *console) discover(w http.ResponseWriter, r *http.Request, s *sess) {
+	dept, source := r.PathValue("dept"), r.PathValue("source")
+	if err := ownDept(s, dept); err != nil {
+		c.fail(w, r, s, err)
+		return
+	}
+	infos, err := c.Ops.Discover(r.Context(), s.Caller, dept, source)
+	if err != nil {
+		c.fail(w, r, s, err)
+		return
+	}
+	c.render(w, r, http.StatusOK, "discover", s, discoverData{Dept: dept, Source: source, Streams: infos})
+}
+
+// deptView is a department with its tokens, on the departments page.
+type deptView struct {
+	registry.Department
+	Tokens []tokenView
+}
+
+// tokenView is a token as the departments page lists it, never its value.
+type tokenView struct {
+	clients.Client
+	// Expired says the token's time is up (it no longer logs in).
+	Expired bool
+}
+
+// departmentsData is the departments page's.
+type departmentsData struct {
+	Depts  []deptView
+	Scopes []string
+}
+
+// departments lists the departments and their tokens, with the forms that
+// add a department and issue or revoke a token (the administrator's: ops
+// refuses a department's token).
+func (c *console) departments(w http.ResponseWriter, r *http.Request, s *sess) {
+	ctx := r.Context()
+	depts, err := c.Ops.ListDepartments(ctx, s.Caller)
+	if err != nil {
+		c.fail(w, r, s, err)
+		return
+	}
+	d := departmentsData{Scopes: ops.DepartmentScopes}
+	now := time.Now()
+	for _, dep := range depts {
+		toks, err := c.Ops.ListTokens(ctx, s.Caller, dep.Name)
+		if err != nil {
+			c.fail(w, r, s, err)
+			return
+		}
+		v := deptView{Department: dep}
+		for _, t := range toks {
+			v.Tokens = append(v.Tokens, tokenView{Client: t, Expired: t.ExpiresAt != nil && !t.ExpiresAt.After(now)})
+		}
+		d.Depts = append(d.Depts, v)
+	}
+	c.render(w, r, http.StatusOK, "departments", s, d)
+}
+
+// createDepartment adds a department.
+func (c *console) createDepartment(w http.ResponseWriter, r *http.Request, s *sess) {
+	name := strings.TrimSpace(r.PostForm.Get("name"))
+	d, err := c.Ops.CreateDepartment(r.Context(), s.Caller, registry.Department{Name: name, Title: strings.TrimSpace(r.PostForm.Get("title"))})
+	if err != nil {
+		c.fail(w, r, s, err)
+		return
+	}
+	redirect(w, r, Prefix+"/departments", "deptcreated", d.Name)
+}
+
+// tokenData is the page that shows a token just issued, once.
+type tokenData struct{ Token ops.NewToken }
+
+// issueToken issues a department a token and shows it, once, on the
+// answer itself: it is in no address, no redirect and no log.
+func (c *console) issueToken(w http.ResponseWriter, r *http.Request, s *sess) {
+	var expires *time.Time
+	if v := strings.TrimSpace(r.PostForm.Get("expires")); v != "" {
+		day, err := time.ParseInLocation("2006-01-02", v, zone)
+		if err != nil {
+			c.render(w, r, http.StatusUnprocessableEntity, "error", s, errorData{Message: "err.invalid", Detail: msg(s.Lang, "tokens.e.expires")})
+			return
+		}
+		// The token works through the whole day it names.
+		end := day.AddDate(0, 0, 1)
+		expires = &end
+	}
+	nt, err := c.Ops.IssueToken(r.Context(), s.Caller, r.PathValue("dept"), strings.TrimSpace(r.PostForm.Get("name")), r.PostForm["scopes"], expires)
+	if err != nil {
+		c.fail(w, r, s, err)
+		return
+	}
+	c.render(w, r, http.StatusCreated, "token", s, tokenData{Token: nt})
+}
+
+// revokeToken stops a department's token now.
+func (c *console) revokeToken(w http.ResponseWriter, r *http.Request, s *sess) {
+	name := r.PathValue("name")
+	if err := c.Ops.RevokeToken(r.Context(), s.Caller, r.PathValue("dept"), name); err != nil {
+		c.fail(w, r, s, err)
+		return
+	}
+	redirect(w, r, Prefix+"/departments", "revoked", name)
 }

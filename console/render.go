@@ -18,7 +18,7 @@ import (
 )
 
 // pageNames are the page templates; each is parsed with layout.html.
-var pageNames = []string{"login", "error", "sources", "newsource", "stream", "mapping", "report", "runs", "run", "rejects"}
+var pageNames = []string{"login", "error", "sources", "newsource", "stream", "mapping", "report", "runs", "run", "rejects", "changes", "discover", "departments", "token"}
 
 // parsePages parses every page with the layout. A template that does not
 // parse is a bug of the binary, found by the first test.
@@ -188,11 +188,18 @@ type errorData struct {
 
 // fail answers an error of ops with the page that says it: 404 for what
 // does not exist (or belongs to another department), 403 for a scope the
-// token lacks, 409 for a conflict, else 500 with nothing of the cause.
+// token lacks, 409 for a conflict, 502 with the system's words when a
+// department's system failed, else 500 with nothing of the cause.
 func (c *console) fail(w http.ResponseWriter, r *http.Request, s *sess, err error) {
 	var inv *ops.Invalid
 	var chk *ops.CheckFailed
+	var sys *ops.SystemError
 	switch {
+	case errors.As(err, &sys):
+		// ops scrubbed the message of every secret: the officer reads
+		// what the system said.
+		c.Log.Warn("console: department system failed", "path", r.URL.Path, "err", sys.Error())
+		c.render(w, r, http.StatusBadGateway, "error", s, errorData{Message: "err.system", Detail: sys.Error()})
 	case errors.Is(err, ops.ErrNotFound), errors.Is(err, registry.ErrNotFound):
 		c.render(w, r, http.StatusNotFound, "error", s, errorData{Message: "err.notfound"})
 	case errors.Is(err, ops.ErrForbidden):

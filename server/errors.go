@@ -17,8 +17,8 @@ import (
 
 // fail answers an operation's error: the one place where internal/ops's,
 // the registry's and the stores' errors become HTTP answers. Errors made
-// to be shown (not found, conflicts, invalid fields, a failed check) are
-// echoed; anything else is logged under the request id and answered with
+// to be shown (not found, conflicts, invalid fields, a failed check, a
+// department system's failure: 502) are echoed; anything else is logged under the request id and answered with
 // a generic 500, since a driver's error may name hosts or hold a query.
 func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var (
@@ -26,6 +26,7 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		invalid    *ops.Invalid
 		regInvalid *registry.InvalidError
 		check      *ops.CheckFailed
+		system     *ops.SystemError
 	)
 	switch {
 	case errors.As(err, &tooBig):
@@ -38,6 +39,11 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeProblem(w, r, Problem{Status: http.StatusUnprocessableEntity, Title: "Check failed",
 			Detail:   "the check against the department's system failed, so nothing was saved: " + strings.Join(check.Problems, "; "),
 			Problems: check.Problems})
+	case errors.As(err, &system):
+		// The department's system or the scheduler failed, not lienthong
+		// nor the request; ops scrubbed the message of every secret.
+		s.Log.Warn("department system failed", "request_id", requestIDOf(r.Context()), "path", redactPath(r.URL.Path), "error", system.Error())
+		writeProblem(w, r, Problem{Status: http.StatusBadGateway, Title: "Department system failed", Detail: system.Error()})
 	case errors.Is(err, ops.ErrRevisionRequired):
 		problem(w, r, http.StatusPreconditionRequired, shown(err))
 	case errors.Is(err, registry.ErrStale):

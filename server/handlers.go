@@ -65,13 +65,20 @@ func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, map[string]any{"status": "ready", "checks": results})
 }
 
-// streamView is a configured stream with what the state store knows of it.
+// streamView is a registered stream with what the state store knows of
+// it.
 type streamView struct {
 	StreamInfo
+	// ActiveMapping is the mapping version the stream runs with; 0 when
+	// none is active yet (the stream does not run).
+	ActiveMapping       int        `json:"active_mapping"`
 	LastRun             *state.Run `json:"last_run,omitempty"`
 	LastSuccessAt       *time.Time `json:"last_success_at,omitempty"`
 	RejectsOutstanding  int64      `json:"rejects_outstanding"`
 	ConsecutiveFailures int64      `json:"consecutive_failures"`
+	// DataUpTo is the cursor of the newest record delivered, when the
+	// stream reads by a cursor.
+	DataUpTo string `json:"data_up_to,omitempty"`
 }
 
 // findStream resolves a stream name among streams the way the CLI does:
@@ -91,7 +98,7 @@ func findStream(streams []StreamInfo, name string) (StreamInfo, int, string) {
 	}
 	switch len(found) {
 	case 0:
-		return StreamInfo{}, http.StatusNotFound, fmt.Sprintf("no configured stream is named %q; GET /v1/streams lists them", name)
+		return StreamInfo{}, http.StatusNotFound, fmt.Sprintf("no registered stream is named %q; GET /v1/streams lists them", name)
 	case 1:
 		return found[0], 0, ""
 	}

@@ -136,7 +136,7 @@ func TestRunInProgressShowsLiveCounts(t *testing.T) {
 		}
 		var sts struct{ Streams []streamView }
 		get(t, e.srv.URL, "/v1/streams", &sts)
-		if lr := sts.Streams[1].LastRun; lr == nil || lr.ID != run.ID || lr.Status != state.StatusRunning {
+		if lr := sts.Streams[0].LastRun; lr == nil || lr.ID != run.ID || lr.Status != state.StatusRunning {
 			t.Errorf("stream list shows last run %+v, want run %d running", lr, run.ID)
 		}
 

@@ -74,7 +74,7 @@ func newPrefillEnv(t *testing.T, base *env, demo bool) *prefillEnv {
 	}
 	seed(t, base.nat)
 	admin := clients.HashToken(adminTok)
-	h := server.New(server.Options{State: base.st, National: base.nat, Streams: streams,
+	h := server.New(server.Options{State: base.st, National: base.nat,
 		Log:    slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Access: server.Access{Forms: forms.Builtin(), Audit: e.audit, Clients: e.clients, AdminTokenHash: &admin, DemoForms: demo}})
 	base.srv.Config.Handler = h

@@ -139,8 +139,6 @@ func newRegEnv(t *testing.T, opts ...func(*server.Options)) *regEnv {
 		Systems: &systems{reg: e.reg, st: e.st, eng: eng, log: log}}
 	admin := clients.HashToken(adminTok)
 	o := server.Options{State: e.st, National: e.nat, Ops: e.ops, Gatherer: gatherer, Log: log,
-		Streams: []server.StreamInfo{{Department: "tu-phap", Source: "ho-tich", Stream: "khai-sinh", Mode: "incremental"},
-			{Department: "bhxh", Source: "the-bhyt-api", Stream: "the-bhyt", Mode: "full_refresh"}},
 		Access: server.Access{Forms: forms.Builtin(), Audit: aud, Clients: e.clients, AdminTokenHash: &admin}}
 	for _, f := range opts {
 		f(&o)

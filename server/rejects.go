@@ -33,7 +33,9 @@ func (s *server) listRejects(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ans := map[string]any{"rejects": nonNil(rs)}
-	if len(rs) == limit {
+	// Pages go by source key within one stream (ops refuses after
+	// without one): a list of several streams has no next page to name.
+	if len(rs) == limit && f.Source != "" && f.Stream != "" {
 		ans["next_after"] = rs[len(rs)-1].SourceKey
 	}
 	writeJSON(w, ans)

@@ -33,7 +33,7 @@ func (s *server) routes() http.Handler {
 	}))
 	open("GET /v1/openapi.yaml", s.openAPI)
 
-	token("GET /v1/streams", s.listStreams)
+	opsRoute("GET /v1/streams", s.listStreams)
 	token("GET /v1/runs", s.listRuns)
 	token("GET /v1/runs/{id}", s.getRun)
 	opsRoute("GET /v1/changes", s.listChanges)

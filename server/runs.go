@@ -19,44 +19,41 @@ const (
 	maxRunLimit     = 1000
 )
 
-// listStreams shows the configured streams, in configuration order, with
-// what the state store knows of them: every stream to the administrator,
-// its department's to a department token with runs:read.
+// listStreams shows the registry's streams as they are at the request,
+// with what the state store knows of them: every stream to the
+// administrator, its department's to a department token with runs:read
+// (ops decides). A stream registered since serve started is listed.
 func (s *server) listStreams(w http.ResponseWriter, r *http.Request) {
-	c := callerOf(r.Context())
-	if !c.Admin && !c.Client.Has(ops.ScopeRunsRead) {
-		problem(w, r, http.StatusForbidden, "the token does not hold the "+ops.ScopeRunsRead+" scope")
-		return
-	}
-	st, err := s.State.StreamStatuses(r.Context())
+	infos, err := s.visibleStreams(r.Context(), callerOf(r.Context()))
 	if err != nil {
-		s.storeFailed(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
-	out := make([]streamView, 0, len(s.Streams))
-	for _, info := range s.visibleStreams(c) {
-		ss := st[info.ref()]
-		out = append(out, streamView{StreamInfo: info, LastRun: ss.LastRun, LastSuccessAt: ss.LastSuccessAt,
-			RejectsOutstanding: ss.RejectsOutstanding, ConsecutiveFailures: ss.ConsecutiveFailures})
-	}
-	writeJSON(w, map[string]any{"streams": out})
+	writeJSON(w, map[string]any{"streams": infos})
 }
 
-// visibleStreams are the configured streams a caller may know of.
-func (s *server) visibleStreams(c ops.Caller) []StreamInfo {
-	if c.Admin {
-		return s.Streams
+// visibleStreams are the registered streams a caller may know of, with
+// their health.
+func (s *server) visibleStreams(ctx context.Context, c ops.Caller) ([]streamView, error) {
+	vs, err := s.Ops.ListStreams(ctx, c)
+	if err != nil {
+		return nil, err
 	}
-	var out []StreamInfo
-	for _, info := range s.Streams {
-		if c.Client.Department != "" && info.Department == c.Client.Department {
-			out = append(out, info)
+	out := make([]streamView, 0, len(vs))
+	for _, v := range vs {
+		mode := v.Spec.Mode
+		if mode == "" {
+			mode = "incremental"
 		}
+		out = append(out, streamView{StreamInfo: StreamInfo{Department: v.Department, Source: v.Source, Stream: v.Spec.Name,
+			Schedule: v.Spec.Schedule, Mode: mode, Kind: v.Spec.Kind}, ActiveMapping: v.ActiveMapping,
+			LastRun: v.LastRun, LastSuccessAt: v.LastSuccessAt, RejectsOutstanding: v.RejectsOutstanding, ConsecutiveFailures: v.ConsecutiveFailures,
+			DataUpTo: v.DataUpTo})
 	}
-	return out
+	return out, nil
 }
 
-// listRuns lists runs, newest first: ?stream= narrows to one configured
+// listRuns lists runs, newest first: ?stream= narrows to one registered
 // stream (stream, source/stream or department/source/stream), ?limit= bounds
 // the list.
 func (s *server) listRuns(w http.ResponseWriter, r *http.Request) {
@@ -67,7 +64,20 @@ func (s *server) listRuns(w http.ResponseWriter, r *http.Request) {
 	}
 	f := state.Filter{Limit: limit}
 	if name := r.URL.Query().Get("stream"); name != "" {
-		info, status, msg := findStream(s.visibleStreams(c), name)
+		if s.Ops.Registry == nil {
+			problem(w, r, http.StatusServiceUnavailable, "registration is not configured on this server: stream names cannot be resolved")
+			return
+		}
+		views, err := s.visibleStreams(r.Context(), c)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		infos := make([]StreamInfo, len(views))
+		for i, v := range views {
+			infos[i] = v.StreamInfo
+		}
+		info, status, msg := findStream(infos, name)
 		if status != 0 {
 			problem(w, r, status, msg)
 			return

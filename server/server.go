@@ -30,8 +30,8 @@ import (
 	"github.com/lienthong/lienthong/sync/state"
 )
 
-// StreamInfo is a configured stream as the API shows it: the
-// configuration's names and settings, never a secret.
+// StreamInfo is a registered stream as the API shows it: its names and
+// settings, never a secret.
 type StreamInfo struct {
 	Department string `json:"department"`
 	Source     string `json:"source"`
@@ -48,10 +48,6 @@ type StreamInfo struct {
 
 // FullName is "department/source/stream", as the CLI writes it.
 func (s StreamInfo) FullName() string { return s.Department + "/" + s.Source + "/" + s.Stream }
-
-func (s StreamInfo) ref() state.Ref {
-	return state.Ref{Department: s.Department, Source: s.Source, Stream: s.Stream}
-}
 
 // Options are what the HTTP layer needs; it holds no sync logic.
 type Options struct {
@@ -72,7 +68,10 @@ type Options struct {
 	Console http.Handler
 	// Gatherer is main's registry, with the Go and process collectors.
 	Gatherer prometheus.Gatherer
-	// Streams are the configured streams.
+	// Streams is no longer read: GET /v1/streams and the stream names of
+	// GET /v1/runs come from the registry at each request (through Ops),
+	// so streams registered after start-up are seen. serve stops setting
+	// it; the field goes once internal/cli no longer does.
 	Streams []StreamInfo
 	// Ready holds the named readiness checks (stores reachable, migrations
 	// current, scheduler running); /readyz answers 200 only when each

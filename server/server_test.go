@@ -15,21 +15,24 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/lienthong/lienthong/clients"
+	"github.com/lienthong/lienthong/config"
 	"github.com/lienthong/lienthong/internal/database"
 	"github.com/lienthong/lienthong/internal/ops"
 	"github.com/lienthong/lienthong/internal/testdb"
 	"github.com/lienthong/lienthong/national"
+	"github.com/lienthong/lienthong/registry"
 	"github.com/lienthong/lienthong/server"
 	"github.com/lienthong/lienthong/sync/state"
 )
 
-// The configured streams of the tests: two named khai-sinh, so the short
+// The registered streams of the tests, in the registry's order
+// (department, source, stream by name): two named khai-sinh, so the short
 // name is ambiguous.
 var (
 	births   = server.StreamInfo{Department: "tu-phap", Source: "ho-tich", Stream: "khai-sinh", Schedule: "*/15 * * * *", Mode: "incremental", Kind: "birth_registration"}
 	cards    = server.StreamInfo{Department: "bhxh", Source: "the-bhyt-api", Stream: "the-bhyt", Schedule: "@hourly", Mode: "full_refresh", Kind: "health_insurance_card"}
 	births2  = server.StreamInfo{Department: "ld-tbxh", Source: "xuat-file", Stream: "khai-sinh", Mode: "incremental"}
-	streams  = []server.StreamInfo{births, cards, births2}
+	streams  = []server.StreamInfo{cards, births2, births}
 	birthRef = state.Ref{Department: births.Department, Source: births.Source, Stream: births.Stream}
 )
 
@@ -38,7 +41,25 @@ type env struct {
 	db  *database.DB
 	st  *state.Store
 	nat national.Store
+	reg *registry.Store
 	srv *httptest.Server
+}
+
+// register writes a stream into the registry, as apply or the API would.
+func (e *env) register(t *testing.T, info server.StreamInfo, kind string) {
+	t.Helper()
+	ctx := context.Background()
+	a := registry.Actor{Name: "admin"}
+	if _, err := e.reg.Department(ctx, info.Department); errors.Is(err, registry.ErrNotFound) {
+		if _, err := e.reg.CreateDepartment(ctx, a, registry.Department{Name: info.Department, Title: "Sở " + info.Department}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := config.Stream{Name: info.Stream, Table: info.Stream, PrimaryKey: []string{"id"}, Schedule: info.Schedule, Mode: info.Mode, Kind: info.Kind}
+	if _, err := e.reg.CreateSource(ctx, a, info.Department, registry.SourceInput{Spec: config.Source{Name: info.Source, Kind: kind,
+		Streams: []config.Stream{st}}}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // eachDialect runs f against an API on fresh, migrated stores on
@@ -72,13 +93,20 @@ func newEnv(t *testing.T, dsn string, o server.Options) *env {
 	if _, err := e.st.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	o.State, o.National, o.Streams = e.st, e.nat, streams
+	e.reg = registry.New(db, nil)
+	if _, err := e.reg.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for i, kind := range []string{"httpjson", "file", "postgres"} {
+		e.register(t, streams[i], kind)
+	}
+	o.State, o.National = e.st, e.nat
 	if o.Access.AdminTokenHash == nil {
 		admin := clients.HashToken(adminTok)
 		o.Access.AdminTokenHash = &admin
 	}
 	if o.Ops == nil {
-		o.Ops = &ops.Service{State: e.st}
+		o.Ops = &ops.Service{State: e.st, Registry: e.reg}
 	}
 	e.srv = httptest.NewServer(server.New(o))
 	t.Cleanup(e.srv.Close)
@@ -169,10 +197,12 @@ type streamView struct {
 	LastSuccessAt       *time.Time `json:"last_success_at"`
 	RejectsOutstanding  int64      `json:"rejects_outstanding"`
 	ConsecutiveFailures int64      `json:"consecutive_failures"`
+	DataUpTo            string     `json:"data_up_to"`
 }
 
-// TestStreams: every configured stream is listed in configuration order
-// with what the ledger knows of it; a stream never run has no last run.
+// TestStreams: every registered stream is listed in the registry's order
+// with what the ledger knows of it; a stream never run has no last run; a
+// stream registered after the server started is listed at once.
 func TestStreams(t *testing.T) {
 	eachDialect(t, func(t *testing.T, e *env) {
 		ids := history(t, e.st)
@@ -188,16 +218,27 @@ func TestStreams(t *testing.T) {
 				t.Errorf("stream %d = %+v, want %+v", i, s.StreamInfo, streams[i])
 			}
 		}
-		b := got.Streams[0]
+		b := got.Streams[2]
 		if b.LastRun == nil || b.LastRun.ID != ids[2] || b.LastRun.Status != state.StatusFailed {
 			t.Errorf("births' last run = %+v, want failed run %d", b.LastRun, ids[2])
+		}
+		if b.DataUpTo != "2026-12-01 08:30:00" {
+			t.Errorf("births' data up to %q, want its checkpoint's cursor", b.DataUpTo)
 		}
 		if b.LastSuccessAt == nil || b.RejectsOutstanding != 2 || b.ConsecutiveFailures != 2 {
 			t.Errorf("births: last success %v, %d rejects, %d failures in a row; want a time, 2, 2", b.LastSuccessAt, b.RejectsOutstanding, b.ConsecutiveFailures)
 		}
-		c := got.Streams[1]
+		c := got.Streams[0]
 		if c.LastRun != nil || c.LastSuccessAt != nil || c.RejectsOutstanding != 0 || c.ConsecutiveFailures != 0 {
 			t.Errorf("cards, never run: %+v", c)
+		}
+
+		later := server.StreamInfo{Department: "bhxh", Source: "the-bhyt-db", Stream: "the-bhyt", Mode: "incremental", Kind: "health_insurance_card"}
+		e.register(t, later, "postgres")
+		got.Streams = nil
+		get(t, e.srv.URL, "/v1/streams", &got)
+		if len(got.Streams) != len(streams)+1 || got.Streams[1].StreamInfo != later {
+			t.Errorf("after a registration: %+v, want %+v second", got.Streams, later)
 		}
 	})
 }
@@ -340,9 +381,9 @@ func TestErrorsAreProblems(t *testing.T) {
 
 	// A handler that panics (here: no state store) answers 500.
 	admin := clients.HashToken(adminTok)
-	broken := httptest.NewServer(server.New(server.Options{Streams: streams, Access: server.Access{AdminTokenHash: &admin}}))
+	broken := httptest.NewServer(server.New(server.Options{Access: server.Access{AdminTokenHash: &admin}}))
 	defer broken.Close()
-	if p := wantProblem(t, broken.URL, "/v1/streams", http.StatusInternalServerError); strings.Contains(p.Detail, "nil pointer") {
+	if p := wantProblem(t, broken.URL, "/v1/runs", http.StatusInternalServerError); strings.Contains(p.Detail, "nil pointer") {
 		t.Errorf("the panic leaked into the answer: %q", p.Detail)
 	}
 }

@@ -128,7 +128,8 @@ func (s *Service) TestMapping(ctx context.Context, c Caller, ref state.Ref, vers
 	}
 	rep, err := s.Systems.TestMapping(ctx, ref, []byte(mv.Text), limit)
 	if err != nil {
-		return mappingtest.Report{}, fmt.Errorf("test mapping version %d of %s: %w", version, streamName(ref), err)
+		return mappingtest.Report{}, s.systemError(ctx, fmt.Sprintf("test mapping version %d of", version), streamName(ref), err,
+			s.secretOf(ctx, ref.Department, ref.Source))
 	}
 	return rep, nil
 }

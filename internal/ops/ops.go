@@ -52,7 +52,8 @@ var DepartmentScopes = clients.DepartmentScopes
 // revoked token never reaches the service: 401 is theirs): ErrForbidden
 // 403 (a scope the token lacks, an admin-only action), ErrNotFound 404,
 // ErrConflict 409, ErrRevisionRequired 428, *Invalid 422 (field by field),
-// *CheckFailed 422 (what failed against the real system). The messages
+// *CheckFailed 422 (what failed against the real system), *SystemError
+// 502 (the department's system or the scheduler failed). The messages
 // are written for the caller and hold no secret; the registry's and the
 // state store's sentinels (registry.ErrFileManaged, registry.ErrStale,
 // state.ErrNotRunning) still match with errors.Is.
@@ -183,6 +184,10 @@ type StreamView struct {
 	LastSuccessAt       *time.Time `json:"last_success_at,omitempty"`
 	RejectsOutstanding  int64      `json:"rejects_outstanding"`
 	ConsecutiveFailures int64      `json:"consecutive_failures"`
+	// DataUpTo is the cursor value of the newest record delivered (the
+	// checkpoint's), when the stream reads by a cursor: how fresh the
+	// national copy is, as the department's system dates its records.
+	DataUpTo string `json:"data_up_to,omitempty"`
 }
 
 // NewToken is a department token as issued: the token is shown once.

@@ -7,19 +7,25 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/lienthong/lienthong/config"
 	"github.com/lienthong/lienthong/sync/state"
 )
 
 // Rejects lists rejects by stream and source key (rejects:read; a
 // department's token sees only its own). Limit defaults to
 // DefaultListLimit, at most MaxListLimit; After pages by source key
-// within one stream.
+// within one stream, so it needs Source and Stream (the list is ordered by
+// stream, then key: a key alone would skip the next streams' rejects).
 func (s *Service) Rejects(ctx context.Context, c Caller, f state.Filter) ([]state.Reject, error) {
 	f, err := scoped(c, f, ScopeRejectsRead)
 	if err != nil {
+		return nil, err
+	}
+	if err := afterInStream(f); err != nil {
 		return nil, err
 	}
 	f.Limit = listLimit(f.Limit)
@@ -28,6 +34,16 @@ func (s *Service) Rejects(ctx context.Context, c Caller, f state.Filter) ([]stat
 		out = []state.Reject{}
 	}
 	return out, err
+}
+
+// afterInStream refuses a page of rejects after a source key that does
+// not name its stream.
+func afterInStream(f state.Filter) error {
+	if f.After != "" && (f.Source == "" || f.Stream == "") {
+		return &Invalid{Fields: []config.FieldError{{Field: "after",
+			Reason: "pages go by source key within one stream: give source and stream too, or page through one stream at a time"}}}
+	}
+	return nil
 }
 
 // RejectReasons counts rejects by reason, most frequent first
@@ -54,6 +70,9 @@ var RejectColumns = []string{"department", "source", "stream", "source_key", "ki
 func (s *Service) ExportRejects(ctx context.Context, c Caller, f state.Filter, w io.Writer) error {
 	f, err := scoped(c, f, ScopeRejectsRead)
 	if err != nil {
+		return err
+	}
+	if err := afterInStream(f); err != nil {
 		return err
 	}
 	bw := bufio.NewWriter(w)
@@ -107,12 +126,31 @@ func (s *Service) RetryRejects(ctx context.Context, c Caller, ref state.Ref, rea
 	if st.ActiveMapping == 0 {
 		return state.Run{}, conflict(nil, "%s has no active mapping: upload one and activate it before retrying its rejects", streamName(ref))
 	}
+	if reason != "" {
+		// A reason no reject of the stream has is the caller's mistake
+		// (a typo), not the engine's: say which reasons there are.
+		counts, err := s.State.RejectsByReason(ctx, state.Filter{Department: ref.Department, Source: ref.Source, Stream: ref.Stream})
+		if err != nil {
+			return state.Run{}, err
+		}
+		if !slices.ContainsFunc(counts, func(rc state.ReasonCount) bool { return rc.Reason == reason }) {
+			why := fmt.Sprintf("no reject of %s has the reason %q", streamName(ref), reason)
+			if len(counts) > 0 {
+				have := make([]string, len(counts))
+				for i, rc := range counts {
+					have[i] = fmt.Sprintf("%s (%d)", rc.Reason, rc.Count)
+				}
+				why += ": its rejects' reasons are " + strings.Join(have, ", ")
+			}
+			return state.Run{}, &Invalid{Fields: []config.FieldError{{Field: "reason", Reason: why}}}
+		}
+	}
 	if s.Systems == nil {
 		return state.Run{}, errors.New("retry rejects: this service cannot run streams (no Systems configured)")
 	}
 	run, err := s.Systems.RetryRejects(ctx, ref, reason)
 	if err != nil {
-		return state.Run{}, fmt.Errorf("retry the rejects of %s: %w", streamName(ref), err)
+		return state.Run{}, s.systemError(ctx, "retry the rejects of", streamName(ref), err, s.secretOf(ctx, ref.Department, ref.Source))
 	}
 	detail := map[string]any{"run_id": run.ID}
 	if reason != "" {

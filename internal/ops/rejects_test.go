@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -178,3 +179,42 @@ func BenchmarkExportRejects(b *testing.B) {
 type countWriter int
 
 func (w *countWriter) Write(p []byte) (int, error) { *w += countWriter(len(p)); return len(p), nil }
+
+// TestRejectsPaging: pages go by source key within one stream: paging
+// one stream reaches each of its rejects once; a page after a key
+// without its stream is refused on the field, as it would skip the next
+// streams' rejects.
+func TestRejectsPaging(t *testing.T) {
+	e := newEnv(t, testdb.Postgres(t))
+	ks := state.Ref{Department: "tuphap", Source: "hotich", Stream: "khai-sinh"}
+	e.seedRejects(t, ks, 5)
+	e.seedRejects(t, state.Ref{Department: "tuphap", Source: "hotich", Stream: "cong-dan"}, 3)
+	var keys []string
+	f := state.Filter{Source: ks.Source, Stream: ks.Stream, Limit: 2}
+	for {
+		page, err := e.svc.Rejects(e.ctx, e.own, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range page {
+			keys = append(keys, r.Stream+":"+r.SourceKey)
+		}
+		if len(page) < f.Limit {
+			break
+		}
+		f.After = page[len(page)-1].SourceKey
+	}
+	if want := []string{"khai-sinh:k00000", "khai-sinh:k00001", "khai-sinh:k00002", "khai-sinh:k00003", "khai-sinh:k00004"}; !slices.Equal(keys, want) {
+		t.Errorf("paging khai-sinh: %v, want %v", keys, want)
+	}
+	for _, f := range []state.Filter{{After: "k00001"}, {Source: "hotich", After: "k00001"}} {
+		_, err := e.svc.Rejects(e.ctx, e.own, f)
+		var inv *ops.Invalid
+		if !errors.As(err, &inv) || inv.Fields[0].Field != "after" {
+			t.Errorf("after without the stream (%+v): %v", f, err)
+		}
+		if err := e.svc.ExportRejects(e.ctx, e.own, f, &bytes.Buffer{}); !errors.As(err, &inv) {
+			t.Errorf("the CSV after without the stream (%+v): %v", f, err)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/lienthong/lienthong/registry"
 	"github.com/lienthong/lienthong/sync/state"
 )
 
@@ -60,7 +61,7 @@ func (s *Service) Trigger(ctx context.Context, c Caller, ref state.Ref) (int64, 
 	}
 	id, err := s.Systems.Trigger(ctx, ref, actor(c).Name)
 	if err != nil {
-		return 0, fmt.Errorf("trigger %s: %w", streamName(ref), err)
+		return 0, s.systemError(ctx, "trigger a run of", streamName(ref), err, s.secretOf(ctx, ref.Department, ref.Source))
 	}
 	if err := s.Registry.Record(ctx, actor(c), "run.trigger", ref.String(), map[string]any{"job_id": id}); err != nil {
 		return id, fmt.Errorf("%s: the run was asked for (job %d) but the change log failed: %w", streamName(ref), id, err)
@@ -135,4 +136,56 @@ func (s *Service) Runs(ctx context.Context, c Caller, f state.Filter) ([]state.R
 // Run returns one run (runs:read).
 func (s *Service) Run(ctx context.Context, c Caller, id int64) (state.Run, error) {
 	return s.run(ctx, c, id, ScopeRunsRead)
+}
+
+// ListStreams lists the registered streams with their health, by
+// department, source and stream name (runs:read): every department's to
+// the administrator, its own to a department's token. It reads the
+// registry at each call, so a stream registered since the service started
+// is listed, and one removed is not; a stream with no active mapping yet
+// is listed too (its ActiveMapping is 0: it does not run).
+func (s *Service) ListStreams(ctx context.Context, c Caller) ([]StreamView, error) {
+	var depts []string
+	if c.Admin {
+		ds, err := s.Registry.ListDepartments(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range ds {
+			depts = append(depts, d.Name)
+		}
+	} else {
+		if err := authorize(c, c.Client.Department, ScopeRunsRead); err != nil {
+			return nil, err
+		}
+		depts = []string{c.Client.Department}
+	}
+	statuses, err := s.State.StreamStatuses(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := []StreamView{}
+	for _, dept := range depts {
+		srcs, err := s.Registry.ListSources(ctx, dept)
+		if err != nil {
+			return nil, err
+		}
+		for _, src := range srcs {
+			streams, err := s.Registry.ListStreams(ctx, dept, src.Spec.Name)
+			if errors.Is(err, registry.ErrNotFound) {
+				continue // removed between the two reads
+			}
+			if err != nil {
+				return nil, err
+			}
+			for _, st := range streams {
+				v, err := s.streamView(ctx, st, statuses)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, v)
+			}
+		}
+	}
+	return out, nil
 }

@@ -67,7 +67,7 @@ func (s *Service) check(ctx context.Context, dept string, src config.Source) err
 	}
 	rep, err := s.Systems.Check(ctx, dept, src)
 	if err != nil {
-		return fmt.Errorf("check %s: %s", sourceName(dept, src.Name), scrub(err.Error(), src.ResolvedDSN))
+		return s.systemError(ctx, "check", sourceName(dept, src.Name), err, src.ResolvedDSN)
 	}
 	if len(rep.Problems) > 0 {
 		cf := &CheckFailed{}
@@ -243,7 +243,7 @@ func (s *Service) Discover(ctx context.Context, c Caller, dept, name string) ([]
 	}
 	infos, err := s.Systems.Discover(ctx, dept, spec)
 	if err != nil {
-		return nil, fmt.Errorf("discover %s: %s", sourceName(dept, name), scrub(err.Error(), spec.ResolvedDSN))
+		return nil, s.systemError(ctx, "discover", sourceName(dept, name), err, spec.ResolvedDSN)
 	}
 	if infos == nil {
 		infos = []connectors.StreamInfo{}

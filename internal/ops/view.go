@@ -3,6 +3,7 @@ package ops
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"time"
 
 	"github.com/lienthong/lienthong/config"
@@ -45,7 +46,27 @@ func (s *Service) streamView(ctx context.Context, st registry.Stream, statuses m
 	}
 	ss := statuses[state.Ref{Department: st.Department, Source: st.Source, Stream: st.Spec.Name}]
 	return StreamView{Stream: st, LastRun: ss.LastRun, LastSuccessAt: ss.LastSuccessAt,
-		RejectsOutstanding: ss.RejectsOutstanding, ConsecutiveFailures: ss.ConsecutiveFailures}, nil
+		RejectsOutstanding: ss.RejectsOutstanding, ConsecutiveFailures: ss.ConsecutiveFailures,
+		DataUpTo: checkpointCursor(ss.Checkpoint)}, nil
+}
+
+// checkpointCursor is the cursor value a checkpoint holds, when it is the
+// {"cursor": ...} of a cursor-read stream; empty otherwise (a full
+// refresh, a file, a connector of its own format).
+func checkpointCursor(cp json.RawMessage) string {
+	var v struct {
+		Cursor any `json:"cursor"`
+	}
+	if len(cp) == 0 || json.Unmarshal(cp, &v) != nil {
+		return ""
+	}
+	switch c := v.Cursor.(type) {
+	case string:
+		return c
+	case float64:
+		return strconv.FormatFloat(c, 'f', -1, 64)
+	}
+	return ""
 }
 
 // duration is a config duration as lienthong.yaml writes it ("30s").
@@ -113,8 +134,9 @@ func (v StreamView) MarshalJSON() ([]byte, error) {
 		LastSuccessAt       *time.Time `json:"last_success_at,omitempty"`
 		RejectsOutstanding  int64      `json:"rejects_outstanding"`
 		ConsecutiveFailures int64      `json:"consecutive_failures"`
+		DataUpTo            string     `json:"data_up_to,omitempty"`
 	}{v.Department, v.Source, streamSpec(v.Spec), v.ActiveMapping, v.Origin, v.Revision, v.CreatedAt, v.UpdatedAt,
-		v.LastRun, v.LastSuccessAt, v.RejectsOutstanding, v.ConsecutiveFailures})
+		v.LastRun, v.LastSuccessAt, v.RejectsOutstanding, v.ConsecutiveFailures, v.DataUpTo})
 }
 
 // MarshalJSON writes the source as the API shows it: its settings under
