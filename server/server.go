@@ -68,11 +68,6 @@ type Options struct {
 	Console http.Handler
 	// Gatherer is main's registry, with the Go and process collectors.
 	Gatherer prometheus.Gatherer
-	// Streams is no longer read: GET /v1/streams and the stream names of
-	// GET /v1/runs come from the registry at each request (through Ops),
-	// so streams registered after start-up are seen. serve stops setting
-	// it; the field goes once internal/cli no longer does.
-	Streams []StreamInfo
 	// Ready holds the named readiness checks (stores reachable, migrations
 	// current, scheduler running); /readyz answers 200 only when each
 	// returns nil.

@@ -208,7 +208,7 @@ func demoServe(ctx context.Context, a *app, out io.Writer, listen, citizen strin
 		return fmt.Errorf("listen on %s: %w (give another --listen)", listen, err)
 	}
 	srv := server.HTTPServer(listen, server.New(server.Options{
-		State: a.state, National: a.national, Gatherer: a.registry, Streams: a.streamInfos(), Log: a.log,
+		State: a.state, National: a.national, Gatherer: a.registry, Log: a.log,
 		Access: server.Access{Forms: forms.Builtin(), Audit: a.audit, Clients: a.clients, DemoForms: true},
 	}))
 	done := make(chan error, 1)

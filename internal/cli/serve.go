@@ -79,7 +79,6 @@ func runServe(ctx context.Context, args []string, env Env) error {
 		State:    a.state,
 		National: a.national,
 		Gatherer: a.registry,
-		Streams:  a.streamInfos(),
 		Ready:    a.readiness(sched),
 		Log:      log.With("component", "http"),
 		Access:   access,
@@ -268,18 +267,3 @@ type scrubbedError struct {
 
 func (e scrubbedError) Error() string { return e.msg }
 func (e scrubbedError) Unwrap() error { return e.cause }
-
-// streamInfos lists the registry's streams for the HTTP API.
-func (a *app) streamInfos() []server.StreamInfo {
-	var out []server.StreamInfo
-	cfg, err := a.currentConfig(context.Background())
-	if err != nil {
-		a.log.Error("list streams", "error", err)
-		return nil
-	}
-	for _, r := range cfg.Streams() {
-		out = append(out, server.StreamInfo{Department: r.Department.Name, Source: r.Source.Name, Stream: r.Stream.Name,
-			Schedule: r.Stream.Schedule, Mode: r.Stream.Mode, Kind: r.Stream.Kind})
-	}
-	return out
-}
