@@ -257,7 +257,10 @@ func TestBodyLimit(t *testing.T) {
 // the stream; the answer outlives the request deadline (here 100ms) and
 // follows a run of another department only for the administrator.
 func TestRunEvents(t *testing.T) {
-	e := newRegEnv(t, func(o *server.Options) { o.Timeout = 100 * time.Millisecond })
+	// The request deadline is short, and the follow outlives it below; it
+	// is long enough for the set-up's requests on a loaded machine.
+	const deadline = 2 * time.Second
+	e := newRegEnv(t, func(o *server.Options) { o.Timeout = deadline })
 	owner := e.token(t, "tu-phap", "can-bo", ops.DepartmentScopes...)
 	other := e.token(t, "bhxh", "can-bo-bhxh", ops.DepartmentScopes...)
 	ctx := context.Background()
@@ -310,6 +313,7 @@ func TestRunEvents(t *testing.T) {
 	if r := next(); r.ID != run.ID || r.Status != state.StatusRunning || r.Read != 0 {
 		t.Errorf("first event: %+v", r)
 	}
+	time.Sleep(deadline + deadline/4) // past the request deadline, the follow goes on
 	if err := e.st.CommitBatch(ctx, run.ID, ref, state.Batch{Checkpoint: json.RawMessage(`{"cursor":"1"}`),
 		Counts: state.Counts{Read: 2, Inserted: 2}}); err != nil {
 		t.Fatal(err)
