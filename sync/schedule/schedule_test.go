@@ -2,9 +2,11 @@ package schedule_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"os"
+	"slices"
 	"sort"
 	"sync"
 	"testing"
@@ -161,7 +163,7 @@ func testScheduler(t *testing.T, dsn string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkSlots(t, slots, refs, time.Second)
+	checkSlots(t, slots, refs, time.Second, queuedSlots(t, qdb))
 	runs, err := st.Runs(ctx, state.Filter{})
 	if err != nil {
 		t.Fatal(err)
@@ -171,7 +173,7 @@ func testScheduler(t *testing.T, dsn string) {
 
 // checkSlots: per stream, the slots form an unbroken sequence, each ended
 // once and succeeded.
-func checkSlots(t *testing.T, slots []schedule.SlotRecord, refs []state.Ref, step time.Duration) {
+func checkSlots(t *testing.T, slots []schedule.SlotRecord, refs []state.Ref, step time.Duration, queued map[state.Ref][]time.Time) {
 	t.Helper()
 	by := map[state.Ref][]schedule.SlotRecord{}
 	for _, s := range slots {
@@ -187,11 +189,47 @@ func checkSlots(t *testing.T, slots []schedule.SlotRecord, refs []state.Ref, ste
 			if s.Status != schedule.SlotSucceeded || s.RunID == 0 {
 				t.Errorf("%s slot %s: %s (run %d) %s", r, s.Slot, s.Status, s.RunID, s.Error)
 			}
-			if i > 0 && !s.Slot.Equal(ss[i-1].Slot.Add(step)) {
-				t.Errorf("%s: slot %s follows %s: a slot was lost or doubled", r, s.Slot, ss[i-1].Slot)
+			if i == 0 {
+				continue
+			}
+			// A slot whose job waited for the stream (busy) may end after
+			// the next one; one that had not ended when the scheduler
+			// stopped is still queued, to run when it starts again.
+			want := ss[i-1].Slot.Add(step)
+			for !s.Slot.Equal(want) && want.Before(s.Slot) && slices.ContainsFunc(queued[r], want.Equal) {
+				want = want.Add(step)
+			}
+			if !s.Slot.Equal(want) {
+				t.Errorf("%s: slot %s follows %s: a slot was lost or doubled (queued: %v)", r, s.Slot, ss[i-1].Slot, queued[r])
 			}
 		}
 	}
+}
+
+// queuedSlots lists, per stream, the slots whose sync job is still in
+// River's queue (not completed, cancelled or discarded).
+func queuedSlots(t *testing.T, qdb *database.DB) map[state.Ref][]time.Time {
+	t.Helper()
+	// River's SQLite driver keeps args as binary JSON (jsonb).
+	text := "CAST(args AS TEXT)"
+	if qdb.Dialect == database.SQLite {
+		text = "json(args)"
+	}
+	var args []string
+	if err := qdb.Select(&args, `SELECT `+text+` FROM river_job WHERE kind = 'lienthong_sync'
+		AND state IN ('available', 'scheduled', 'retryable', 'running', 'pending')`); err != nil {
+		t.Fatal(err)
+	}
+	out := map[state.Ref][]time.Time{}
+	for _, a := range args {
+		var j schedule.SyncArgs
+		if err := json.Unmarshal([]byte(a), &j); err != nil {
+			t.Fatal(err)
+		}
+		r := state.Ref{Department: j.Department, Source: j.Source, Stream: j.Stream}
+		out[r] = append(out[r], j.Slot)
+	}
+	return out
 }
 
 // checkNoOverlap: no two runs of one stream were running at once.
