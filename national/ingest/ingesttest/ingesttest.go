@@ -147,13 +147,13 @@ func (p *PKI) Provinces() []ingest.Province {
 
 // Server is a running ingest service and its national store.
 type Server struct {
-	URL      string
-	Store    national.Store
-	DB       *database.DB
-	DSN      string
-	Handler  *ingest.Handler
-	HTTP     *httptest.Server
-	PKI      *PKI
+	URL     string
+	Store   national.Store
+	DB      *database.DB
+	DSN     string
+	Handler *ingest.Handler
+	HTTP    *httptest.Server
+	PKI     *PKI
 }
 
 // Options tune Start.
