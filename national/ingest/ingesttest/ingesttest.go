@@ -162,6 +162,8 @@ type Options struct {
 	MaxBatchBytes   int64
 	MaxInFlight     int
 	Log             *slog.Logger
+	// Now is the national side's clock for validation; nil is time.Now.
+	Now func() time.Time
 	// Wrap, when set, wraps the handler (to inject faults).
 	Wrap func(http.Handler) http.Handler
 }
@@ -185,7 +187,7 @@ func Start(t testing.TB, p *PKI, o Options) *Server {
 		t.Fatal(err)
 	}
 	h, err := ingest.New(ingest.Options{Store: store, DB: db, Provinces: p.Provinces(), MaxBatchRecords: o.MaxBatchRecords,
-		MaxBatchBytes: o.MaxBatchBytes, MaxInFlight: o.MaxInFlight, Log: o.Log})
+		MaxBatchBytes: o.MaxBatchBytes, MaxInFlight: o.MaxInFlight, Log: o.Log, Now: o.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
