@@ -100,6 +100,7 @@ var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 func (d *document) validate(c *Config) {
 	d.checkBatch("batch", c.Batch)
 	d.validateServe(c)
+	d.validateNational(c)
 	for _, r := range []struct {
 		key string
 		p   RetentionPolicy
@@ -117,7 +118,7 @@ func (d *document) validate(c *Config) {
 			}
 		}
 	}
-	if len(c.Departments) == 0 {
+	if len(c.Departments) == 0 && c.Ingest == nil {
 		d.required("", "departments", "list at least one department")
 	}
 	depts := names{}

@@ -65,6 +65,11 @@ func runServe(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 
+	stopIngest, ingestDone, err := a.startIngest(ctx, log) // the national ingest role (ingest.go)
+	if err != nil {
+		return err
+	}
+	defer stopIngest(context.WithoutCancel(ctx))
 	ln, err := net.Listen("tcp", cfg.Serve.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (set serve.listen or --listen)", cfg.Serve.Listen, err)
@@ -92,6 +97,8 @@ func runServe(ctx context.Context, args []string, env Env) error {
 		log.Info("signal received; stopping: no new runs, running ones have the shutdown grace", "grace", cfg.Serve.ShutdownGrace)
 	case err := <-httpDone:
 		log.Error("HTTP listener failed; stopping", "error", err)
+	case err := <-ingestDone:
+		log.Error("ingest listener failed; stopping", "error", err)
 	}
 	// The scheduler's soft stop escalates to cancelling the runs after the
 	// grace; nothing here waits longer.
@@ -128,7 +135,7 @@ func (a *app) scheduler(ctx context.Context) (*schedule.Scheduler, error) {
 			MaxRuntime: ref.Stream.MaxRuntime,
 		})
 	}
-	if len(streams) == 0 {
+	if len(streams) == 0 && a.cfg.Ingest == nil { // the national ingest role may sync nothing
 		return nil, errors.New("no stream has a schedule: give the streams serve should run a \"schedule\" (cron syntax) in the configuration")
 	}
 	db, _, err := a.openQueue(ctx)

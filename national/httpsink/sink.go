@@ -196,11 +196,17 @@ func min2(a, b time.Duration) time.Duration {
 	return b
 }
 
-// Migrate negotiates the schema version and the limits with the national
-// side; the national side keeps its own store's migrations.
-func (s *Sink) Migrate(ctx context.Context) (int, error) {
+// Migrate does nothing: the national side keeps its own store's
+// migrations, and the schema version and limits are negotiated on the
+// first write (Negotiate), so commands that do not write (runs, rejects)
+// work while the national side is unreachable.
+func (s *Sink) Migrate(context.Context) (int, error) { return 0, nil }
+
+// Negotiate asks the national side which schema versions and batch limits
+// it accepts, and checks that it accepts this lienthong's version.
+func (s *Sink) Negotiate(ctx context.Context) error {
 	_, err := s.negotiate(ctx)
-	return 0, err
+	return err
 }
 
 // negotiate asks the national side what it accepts, once.
@@ -389,7 +395,9 @@ func (s *Sink) call(ctx context.Context, method, path, key string, body []byte, 
 	if err != nil {
 		if tlsRefusal(err) {
 			s.breaker.success()
-			return fmt.Errorf("%w: the TLS handshake failed (check the client certificate, its validity and the national side's CA): %w", ErrRefused, err)
+			// %v, not %w: the network error inside would make the
+			// engine wait out, as transient, what no retry mends.
+			return fmt.Errorf("%w: the TLS handshake failed (check the client certificate, its validity and the national side's CA): %v", ErrRefused, err)
 		}
 		if ctx.Err() == nil {
 			s.breaker.failure(time.Now(), err)

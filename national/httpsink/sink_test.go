@@ -61,7 +61,7 @@ func TestWrite(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	sink := s.Sink(t, func(c *httpsink.Config) { c.Registerer = reg })
 	ctx := t.Context()
-	if _, err := sink.Migrate(ctx); err != nil {
+	if err := sink.Negotiate(ctx); err != nil {
 		t.Fatal(err)
 	}
 	items := people(t, 1, 9)
@@ -192,7 +192,7 @@ func TestLostAnswerReplayed(t *testing.T) {
 	// the held handler.
 	t.Cleanup(func() { close(release) })
 	sink := s.Sink(t, func(c *httpsink.Config) { c.Timeout = 2 * time.Second })
-	if _, err := sink.Migrate(t.Context()); err != nil {
+	if err := sink.Negotiate(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	res, err := sink.Write(t.Context(), prov, people(t, 1, 3))

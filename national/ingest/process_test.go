@@ -1,0 +1,410 @@
+package ingest_test
+
+import (
+	"database/sql"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	_ "github.com/lib/pq"
+
+	"github.com/lienthong/lienthong/examples"
+	"github.com/lienthong/lienthong/internal/fixture"
+	"github.com/lienthong/lienthong/internal/testdb"
+	"github.com/lienthong/lienthong/internal/testio"
+	"github.com/lienthong/lienthong/national/ingest/ingesttest"
+)
+
+// buildBinary builds cmd/lienthong once per test binary.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "lienthong")
+	cmd := exec.Command("go", "build", "-o", bin, "github.com/lienthong/lienthong/cmd/lienthong")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// proc is a lienthong child process and its standard error.
+type proc struct {
+	cmd *exec.Cmd
+	out *testio.Buffer
+	err chan error
+}
+
+func startProc(t *testing.T, bin string, env []string, args ...string) *proc {
+	t.Helper()
+	p := &proc{cmd: exec.Command(bin, args...), out: &testio.Buffer{}, err: make(chan error, 1)}
+	p.cmd.Env = append(os.Environ(), env...)
+	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.err <- p.cmd.Wait() }()
+	t.Cleanup(func() { p.kill() })
+	return p
+}
+
+// kill sends SIGKILL and waits for the process to be gone.
+func (p *proc) kill() {
+	if p.cmd.ProcessState == nil {
+		p.cmd.Process.Signal(syscall.SIGKILL)
+	}
+	select {
+	case <-p.err:
+	case <-time.After(30 * time.Second):
+	}
+}
+
+// wait waits for the process to end and returns its exit code.
+func (p *proc) wait(t *testing.T, within time.Duration) int {
+	t.Helper()
+	select {
+	case <-p.err:
+		return p.cmd.ProcessState.ExitCode()
+	case <-time.After(within):
+		t.Fatalf("process did not end within %s:\n%s", within, p.out.String())
+	}
+	return -1
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// twoTier is a national ingest service and a province pushing to it, each
+// its own lienthong process, on loopback.
+type twoTier struct {
+	t            *testing.T
+	bin, dir     string
+	pki          *ingesttest.PKI
+	natDSN       string
+	nat, state   *sql.DB
+	src          *sql.DB
+	ingestAddr   string
+	national     *proc
+	provinceEnv  []string
+	nationalEnv  []string
+	maxBatchByte int
+}
+
+func newTwoTier(t *testing.T) *twoTier {
+	t.Helper()
+	tt := &twoTier{t: t, bin: buildBinary(t), dir: t.TempDir(), pki: ingesttest.NewPKI(t), ingestAddr: freePort(t)}
+	tt.natDSN = testdb.Postgres(t)
+	stateDSN, srcDSN := testdb.Postgres(t), testdb.Postgres(t)
+	open := func(dsn string) *sql.DB {
+		db, err := sql.Open("postgres", dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
+	tt.nat, tt.state, tt.src = open(tt.natDSN), open(stateDSN), open(srcDSN)
+	if err := fixture.CreateKhaiSinh(tt.src); err != nil {
+		t.Fatal(err)
+	}
+	tt.nationalEnv = []string{"LT_NAT_DSN=" + tt.natDSN}
+	tt.provinceEnv = []string{"LT_STATE_DSN=" + stateDSN, "LT_SOURCE_DSN=" + srcDSN}
+	body, err := examples.Mappings.ReadFile("mappings/khai-sinh.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tt.write("khai-sinh.yaml", string(body))
+	tt.province("province.yaml", tt.pki.ClientCert, tt.pki.ClientKey, tt.pki.SignKeyFile)
+	return tt
+}
+
+func (tt *twoTier) write(name, body string) string {
+	tt.t.Helper()
+	path := filepath.Join(tt.dir, name)
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		tt.t.Fatal(err)
+	}
+	return path
+}
+
+// province writes a province configuration pushing with the given
+// certificate and signing key.
+func (tt *twoTier) province(name, cert, key, signKey string) string {
+	return tt.write(name, fmt.Sprintf(`national:
+  http:
+    url: https://%s
+    client_cert: %s
+    client_key: %s
+    ca: %s
+    key_id: %s
+    signing_key: %s
+    allow_networks: [127.0.0.1/32]
+    timeout: 2s
+    retry_max: 8
+    retry_wait_min: 50ms
+    retry_wait_max: 1s
+    breaker_failures: 3
+    breaker_cooldown: 2s
+state:
+  dsn_env: LT_STATE_DSN
+batch:
+  size: 100
+  period: 5s
+departments:
+  - name: tu-phap
+    sources:
+      - name: ho-tich
+        kind: postgres
+        dsn_env: LT_SOURCE_DSN
+        streams:
+          - name: khai-sinh
+            table: khai_sinh
+            primary_key: [id]
+            cursor: ngay_cap_nhat
+            mapping: khai-sinh.yaml
+            page_size: 300
+            retry_transient_for: 1m
+`, tt.ingestAddr, cert, key, tt.pki.ServerCA.CAFile(), tt.pki.KeyID, signKey))
+}
+
+// startNational starts (or restarts) the national ingest service.
+func (tt *twoTier) startNational(maxBatchBytes int) {
+	tt.t.Helper()
+	extra := ""
+	if maxBatchBytes > 0 {
+		extra = fmt.Sprintf("  max_batch_bytes: %d\n", maxBatchBytes)
+	}
+	cfg := tt.write("national.yaml", fmt.Sprintf(`national:
+  dsn_env: LT_NAT_DSN
+serve:
+  listen: %s
+ingest:
+  listen: %s
+  cert: %s
+  key: %s
+  client_ca: %s
+%s  provinces:
+    - id: ha-tinh
+      keys:
+        - id: %s
+          public_key: %s
+`, freePort(tt.t), tt.ingestAddr, tt.pki.ServerCert, tt.pki.ServerKey, tt.pki.ProvincesCA.CAFile(), extra, tt.pki.KeyID, tt.pki.PublicKey))
+	tt.national = startProc(tt.t, tt.bin, tt.nationalEnv, "serve", "--config", cfg)
+	tt.waitFor(tt.national, "national ingest serving")
+}
+
+func (tt *twoTier) waitFor(p *proc, text string) {
+	tt.t.Helper()
+	deadline := time.Now().Add(90 * time.Second)
+	for !strings.Contains(p.out.String(), text) {
+		if time.Now().After(deadline) || p.cmd.ProcessState != nil {
+			tt.t.Fatalf("no %q from the process:\n%s", text, p.out.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// sync starts a province sync.
+func (tt *twoTier) sync(cfg string) *proc {
+	return startProc(tt.t, tt.bin, tt.provinceEnv, "sync", "--config", filepath.Join(tt.dir, cfg))
+}
+
+// batches counts the batches the national side applied.
+func (tt *twoTier) batches() int {
+	var n int
+	if err := tt.nat.QueryRow(`SELECT count(*) FROM national_ingest_batches`).Scan(&n); err != nil {
+		return 0
+	}
+	return n
+}
+
+func (tt *twoTier) waitBatches(n int, p *proc) {
+	tt.t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for tt.batches() < n {
+		if time.Now().After(deadline) || p.cmd.ProcessState != nil {
+			tt.t.Fatalf("the national side applied %d batches, waited for %d:\n%s", tt.batches(), n, p.out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// checkConserved checks every run of the ledger: read = inserted +
+// updated + unchanged + rejected + skipped, killed runs included.
+func (tt *twoTier) checkConserved() {
+	tt.t.Helper()
+	rows, err := tt.state.Query(`SELECT id, status, read, inserted + updated + unchanged + rejected + skipped FROM runs ORDER BY id`)
+	if err != nil {
+		tt.t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, read, sum int64
+		var status string
+		if err := rows.Scan(&id, &status, &read, &sum); err != nil {
+			tt.t.Fatal(err)
+		}
+		if read != sum {
+			tt.t.Errorf("run %d (%s): read %d, outcomes %d", id, status, read, sum)
+		}
+	}
+}
+
+// checkEachOnce checks that source rows 1..rows are each live at the
+// national side or rejected at the province, exactly once.
+func (tt *twoTier) checkEachOnce(rows int) {
+	tt.t.Helper()
+	seen := map[string]int{}
+	for _, q := range []struct {
+		db *sql.DB
+		q  string
+	}{{tt.nat, `SELECT source_key FROM national_records WHERE deleted_at IS NULL`}, {tt.state, `SELECT source_key FROM rejects`}} {
+		r, err := q.db.Query(q.q)
+		if err != nil {
+			tt.t.Fatal(err)
+		}
+		for r.Next() {
+			var k string
+			r.Scan(&k)
+			seen[k]++
+		}
+		r.Close()
+	}
+	bad := 0
+	for id := 1; id <= rows; id++ {
+		if n := seen[fmt.Sprint(id)]; n != 1 && bad < 10 {
+			bad++
+			tt.t.Errorf("source row %d is delivered or rejected %d times, want once", id, n)
+		}
+	}
+	if len(seen) != rows {
+		tt.t.Errorf("%d source keys at both sides, want %d", len(seen), rows)
+	}
+}
+
+func (tt *twoTier) lastRunError() string {
+	var s string
+	tt.state.QueryRow(`SELECT status || ': ' || error FROM runs ORDER BY id DESC LIMIT 1`).Scan(&s)
+	return s
+}
+
+// TestTwoProcesses pushes from a province lienthong to a national
+// lienthong, each a real process, through SIGKILL of either side, the
+// national side too slow to answer, and refused credentials and batches.
+func TestTwoProcesses(t *testing.T) {
+	tt := newTwoTier(t)
+	tt.startNational(0)
+	rows := 0
+	seed := func(n int) {
+		t.Helper()
+		if err := fixture.SeedKhaiSinh(tt.src, rows+1, rows+n, 3); err != nil {
+			t.Fatal(err)
+		}
+		rows += n
+	}
+
+	t.Run("SIGKILL of the province", func(t *testing.T) {
+		for _, after := range []int{1, 6} {
+			seed(1200)
+			before := tt.batches()
+			p := tt.sync("province.yaml")
+			tt.waitBatches(before+after, p)
+			p.kill()
+			if code := tt.sync("province.yaml").wait(t, 3*time.Minute); code != 0 {
+				t.Fatalf("sync after the kill: exit %d: %s", code, tt.lastRunError())
+			}
+			tt.checkEachOnce(rows)
+		}
+	})
+	t.Run("SIGKILL of the national side", func(t *testing.T) {
+		for _, after := range []int{2, 8} {
+			seed(1200)
+			before := tt.batches()
+			p := tt.sync("province.yaml")
+			tt.waitBatches(before+after, p)
+			tt.national.kill()
+			tt.startNational(0)
+			// The province waits the national side out (retries, then the
+			// run's retry_transient_for) or fails at its last committed
+			// batch; a second sync finishes either way.
+			if code := p.wait(t, 3*time.Minute); code != 0 {
+				t.Logf("sync across the national restart ended %d: %s", code, tt.lastRunError())
+				if code := tt.sync("province.yaml").wait(t, 3*time.Minute); code != 0 {
+					t.Fatalf("sync after the national restart: exit %d: %s", code, tt.lastRunError())
+				}
+			}
+			tt.checkEachOnce(rows)
+		}
+	})
+	t.Run("national side too slow: timeouts", func(t *testing.T) {
+		seed(500)
+		// Hold the national records for longer than the province's 2s
+		// timeout: its requests time out and are sent again, under the
+		// same idempotency key.
+		tx, err := tt.nat.Begin()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(`LOCK TABLE national_records IN ACCESS EXCLUSIVE MODE`); err != nil {
+			t.Fatal(err)
+		}
+		p := tt.sync("province.yaml")
+		tt.waitFor(p, "sending the request again")
+		tx.Rollback()
+		if code := p.wait(t, 3*time.Minute); code != 0 {
+			t.Fatalf("sync through timeouts: exit %d: %s\n%s", code, tt.lastRunError(), p.out.String())
+		}
+		tt.checkEachOnce(rows)
+	})
+	tt.checkConserved()
+
+	t.Run("bad signature", func(t *testing.T) {
+		_, other, _ := ingesttest.SigningKey(t, t.TempDir(), "forged")
+		tt.province("forged.yaml", tt.pki.ClientCert, tt.pki.ClientKey, other)
+		seed(10)
+		p := tt.sync("forged.yaml")
+		if code := p.wait(t, time.Minute); code == 0 {
+			t.Fatal("a sync with a forged signing key succeeded")
+		}
+		if e := tt.lastRunError(); !strings.Contains(e, "refused") || !strings.Contains(e, "does not verify") {
+			t.Errorf("ledger: %q, want the refusal", e)
+		}
+		tt.waitFor(tt.national, "bad_signature")
+	})
+	t.Run("expired certificate", func(t *testing.T) {
+		now := time.Now()
+		cert, key := tt.pki.ProvincesCA.Issue(t, tt.pki.Province, false, now.Add(-48*time.Hour), now.Add(-time.Hour))
+		tt.province("expired.yaml", cert, key, tt.pki.SignKeyFile)
+		p := tt.sync("expired.yaml")
+		if code := p.wait(t, time.Minute); code == 0 {
+			t.Fatal("a sync with an expired certificate succeeded")
+		}
+		if e := tt.lastRunError(); !strings.Contains(e, "TLS handshake") {
+			t.Errorf("ledger: %q, want the TLS refusal", e)
+		}
+		tt.waitFor(tt.national, "expired")
+	})
+	t.Run("batch over the size limit", func(t *testing.T) {
+		tt.national.kill()
+		tt.startNational(400)
+		p := tt.sync("province.yaml")
+		if code := p.wait(t, time.Minute); code == 0 {
+			t.Fatal("a sync of records over the national byte limit succeeded")
+		}
+		if e := tt.lastRunError(); !strings.Contains(e, "over the limit of 400") {
+			t.Errorf("ledger: %q, want the size refusal", e)
+		}
+	})
+	tt.checkConserved()
+}
