@@ -36,30 +36,35 @@ func buildBinary(t *testing.T) string {
 type proc struct {
 	cmd *exec.Cmd
 	out *testio.Buffer
-	err chan error
+	// done is closed when the process has ended.
+	done chan struct{}
 }
 
 func startProc(t *testing.T, bin string, env []string, args ...string) *proc {
 	t.Helper()
-	p := &proc{cmd: exec.Command(bin, args...), out: &testio.Buffer{}, err: make(chan error, 1)}
+	p := &proc{cmd: exec.Command(bin, args...), out: &testio.Buffer{}, done: make(chan struct{})}
 	p.cmd.Env = append(os.Environ(), env...)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	go func() { p.err <- p.cmd.Wait() }()
+	go func() { p.cmd.Wait(); close(p.done) }()
 	t.Cleanup(func() { p.kill() })
 	return p
 }
 
 // kill sends SIGKILL and waits for the process to be gone.
 func (p *proc) kill() {
-	if p.cmd.ProcessState == nil {
-		p.cmd.Process.Signal(syscall.SIGKILL)
-	}
+	p.cmd.Process.Signal(syscall.SIGKILL)
+	<-p.done
+}
+
+func (p *proc) ended() bool {
 	select {
-	case <-p.err:
-	case <-time.After(30 * time.Second):
+	case <-p.done:
+		return true
+	default:
+		return false
 	}
 }
 
@@ -67,7 +72,7 @@ func (p *proc) kill() {
 func (p *proc) wait(t *testing.T, within time.Duration) int {
 	t.Helper()
 	select {
-	case <-p.err:
+	case <-p.done:
 		return p.cmd.ProcessState.ExitCode()
 	case <-time.After(within):
 		t.Fatalf("process did not end within %s:\n%s", within, p.out.String())
@@ -141,6 +146,12 @@ func (tt *twoTier) write(name, body string) string {
 // province writes a province configuration pushing with the given
 // certificate and signing key.
 func (tt *twoTier) province(name, cert, key, signKey string) string {
+	return tt.provinceOf(name, cert, key, signKey, "tu-phap", "LT_SOURCE_DSN")
+}
+
+// provinceOf writes a province configuration of one department whose
+// source's DSN is in the variable srcEnv.
+func (tt *twoTier) provinceOf(name, cert, key, signKey, dept, srcEnv string) string {
 	return tt.write(name, fmt.Sprintf(`national:
   http:
     url: https://%s
@@ -162,11 +173,11 @@ batch:
   size: 100
   period: 5s
 departments:
-  - name: tu-phap
+  - name: %s
     sources:
       - name: ho-tich
         kind: postgres
-        dsn_env: LT_SOURCE_DSN
+        dsn_env: %s
         streams:
           - name: khai-sinh
             table: khai_sinh
@@ -175,16 +186,14 @@ departments:
             mapping: khai-sinh.yaml
             page_size: 300
             retry_transient_for: 1m
-`, tt.ingestAddr, cert, key, tt.pki.ServerCA.CAFile(), tt.pki.KeyID, signKey))
+`, tt.ingestAddr, cert, key, tt.pki.ServerCA.CAFile(), tt.pki.KeyID, signKey, dept, srcEnv))
 }
 
 // startNational starts (or restarts) the national ingest service.
-func (tt *twoTier) startNational(maxBatchBytes int) {
+// extra holds more keys of the ingest section, each line indented by two
+// spaces.
+func (tt *twoTier) startNational(extra string) {
 	tt.t.Helper()
-	extra := ""
-	if maxBatchBytes > 0 {
-		extra = fmt.Sprintf("  max_batch_bytes: %d\n", maxBatchBytes)
-	}
 	cfg := tt.write("national.yaml", fmt.Sprintf(`national:
   dsn_env: LT_NAT_DSN
 serve:
@@ -208,7 +217,7 @@ func (tt *twoTier) waitFor(p *proc, text string) {
 	tt.t.Helper()
 	deadline := time.Now().Add(90 * time.Second)
 	for !strings.Contains(p.out.String(), text) {
-		if time.Now().After(deadline) || p.cmd.ProcessState != nil {
+		if time.Now().After(deadline) || p.ended() {
 			tt.t.Fatalf("no %q from the process:\n%s", text, p.out.String())
 		}
 		time.Sleep(50 * time.Millisecond)
@@ -233,7 +242,7 @@ func (tt *twoTier) waitBatches(n int, p *proc) {
 	tt.t.Helper()
 	deadline := time.Now().Add(2 * time.Minute)
 	for tt.batches() < n {
-		if time.Now().After(deadline) || p.cmd.ProcessState != nil {
+		if time.Now().After(deadline) || p.ended() {
 			tt.t.Fatalf("the national side applied %d batches, waited for %d:\n%s", tt.batches(), n, p.out.String())
 		}
 		time.Sleep(20 * time.Millisecond)
@@ -293,6 +302,25 @@ func (tt *twoTier) checkEachOnce(rows int) {
 	}
 }
 
+// checkEachOnce2 is checkEachOnce with the second department's rows,
+// 100001 on, besides.
+func (tt *twoTier) checkEachOnce2(rows, second int) {
+	tt.t.Helper()
+	var live, rejected int
+	tt.nat.QueryRow(`SELECT count(DISTINCT source_key) FROM national_records WHERE deleted_at IS NULL AND department = 'ha-tinh/tu-phap-2'`).Scan(&live)
+	tt.state.QueryRow(`SELECT count(DISTINCT source_key) FROM rejects WHERE department = 'tu-phap-2'`).Scan(&rejected)
+	if live+rejected != second {
+		tt.t.Errorf("second department: %d live and %d rejected, want %d in all", live, rejected, second)
+	}
+	var n int
+	tt.nat.QueryRow(`SELECT count(*) FROM national_records WHERE department = 'ha-tinh/tu-phap'`).Scan(&n)
+	seen := n
+	tt.state.QueryRow(`SELECT count(*) FROM rejects WHERE department = 'tu-phap'`).Scan(&n)
+	if seen+n != rows {
+		tt.t.Errorf("first department: %d records and rejects, want %d", seen+n, rows)
+	}
+}
+
 func (tt *twoTier) lastRunError() string {
 	var s string
 	tt.state.QueryRow(`SELECT status || ': ' || error FROM runs ORDER BY id DESC LIMIT 1`).Scan(&s)
@@ -304,7 +332,7 @@ func (tt *twoTier) lastRunError() string {
 // national side too slow to answer, and refused credentials and batches.
 func TestTwoProcesses(t *testing.T) {
 	tt := newTwoTier(t)
-	tt.startNational(0)
+	tt.startNational("")
 	rows := 0
 	seed := func(n int) {
 		t.Helper()
@@ -334,7 +362,7 @@ func TestTwoProcesses(t *testing.T) {
 			p := tt.sync("province.yaml")
 			tt.waitBatches(before+after, p)
 			tt.national.kill()
-			tt.startNational(0)
+			tt.startNational("")
 			// The province waits the national side out (retries, then the
 			// run's retry_transient_for) or fails at its last committed
 			// batch; a second sync finishes either way.
@@ -367,6 +395,74 @@ func TestTwoProcesses(t *testing.T) {
 		}
 		tt.checkEachOnce(rows)
 	})
+	t.Run("national store fails: 503", func(t *testing.T) {
+		seed(300)
+		tx, err := tt.nat.Begin()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(`LOCK TABLE national_records IN ACCESS EXCLUSIVE MODE`); err != nil {
+			t.Fatal(err)
+		}
+		mark := len(tt.national.out.String())
+		p := tt.sync("province.yaml")
+		// Cut the national side's connection that waits for the table, as
+		// a database restart would: it answers 503, the province waits
+		// Retry-After and sends the batch again.
+		for !strings.Contains(tt.national.out.String()[mark:], "ingest failed") {
+			if p.ended() {
+				t.Fatalf("sync ended before the fault:\n%s", p.out.String())
+			}
+			tt.nat.Exec(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+				WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`)
+			time.Sleep(20 * time.Millisecond)
+		}
+		tx.Rollback()
+		if code := p.wait(t, 3*time.Minute); code != 0 {
+			t.Fatalf("sync through a 503: exit %d: %s\n%s", code, tt.lastRunError(), p.out.String())
+		}
+		if !strings.Contains(p.out.String(), "sending the request again") {
+			t.Errorf("the province did not send the batch again:\n%s", p.out.String())
+		}
+		tt.checkEachOnce(rows)
+	})
+	t.Run("too many batches at once: 429", func(t *testing.T) {
+		// A second department pushes beside the first, to a national side
+		// that applies one batch at a time.
+		tt.national.kill()
+		tt.startNational("  max_in_flight: 1\n")
+		src2 := testdb.Postgres(t)
+		db2, err := sql.Open("postgres", src2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db2.Close()
+		if err := fixture.CreateKhaiSinh(db2); err != nil {
+			t.Fatal(err)
+		}
+		if err := fixture.SeedKhaiSinh(db2, 100001, 100600, 3); err != nil {
+			t.Fatal(err)
+		}
+		tt.provinceEnv = append(tt.provinceEnv, "LT_SOURCE2_DSN="+src2)
+		tt.provinceOf("second.yaml", tt.pki.ClientCert, tt.pki.ClientKey, tt.pki.SignKeyFile, "tu-phap-2", "LT_SOURCE2_DSN")
+		seed(600)
+		tx, err := tt.nat.Begin()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(`LOCK TABLE national_records IN ACCESS EXCLUSIVE MODE`); err != nil {
+			t.Fatal(err)
+		}
+		p1, p2 := tt.sync("province.yaml"), tt.sync("second.yaml")
+		tt.waitFor(tt.national, `"reason":"busy"`)
+		tx.Rollback()
+		for _, p := range []*proc{p1, p2} {
+			if code := p.wait(t, 3*time.Minute); code != 0 {
+				t.Fatalf("sync through 429: exit %d: %s\n%s", code, tt.lastRunError(), p.out.String())
+			}
+		}
+		tt.checkEachOnce2(rows, 600)
+	})
 	tt.checkConserved()
 
 	t.Run("bad signature", func(t *testing.T) {
@@ -397,7 +493,7 @@ func TestTwoProcesses(t *testing.T) {
 	})
 	t.Run("batch over the size limit", func(t *testing.T) {
 		tt.national.kill()
-		tt.startNational(400)
+		tt.startNational("  max_batch_bytes: 400\n")
 		p := tt.sync("province.yaml")
 		if code := p.wait(t, time.Minute); code == 0 {
 			t.Fatal("a sync of records over the national byte limit succeeded")
