@@ -297,3 +297,40 @@ func waitLog(t *testing.T, logs *testio.Buffer, parts ...string) {
 	}
 	t.Fatalf("no log line with %q in:\n%s", parts, logs.String())
 }
+
+// Delivery out of order: batches of one run applied in reverse order end
+// as in order; a batch of an older run arriving after a newer run wrote
+// its records is refused (409 newer-run) and changes nothing.
+func TestReorderedDelivery(t *testing.T) {
+	pki := ingesttest.NewPKI(t)
+	s := ingesttest.Start(t, pki, ingesttest.Options{})
+	c := newClient(t, s, pki.ClientTLS(t, pki.ClientCert, pki.ClientKey))
+	send := func(key string, body []byte) (int, string) {
+		t.Helper()
+		resp, b := c.mustSend("POST", ingest.PathBatches, key, body)
+		return resp.StatusCode, string(b)
+	}
+	// Run 1's second batch arrives before its first.
+	if code, b := send("r1-b2", batchBody(t, 1, person(t, 3, "C"), person(t, 4, "D"))); code != 200 {
+		t.Fatalf("second batch first: %d %s", code, b)
+	}
+	if code, b := send("r1-b1", batchBody(t, 1, person(t, 1, "A"), person(t, 2, "B"))); code != 200 {
+		t.Fatalf("first batch second: %d %s", code, b)
+	}
+	if n, err := s.Store.Count(t.Context(), "ha-tinh/cong-an", "dan-cu", "cong-dan"); err != nil || n != 4 {
+		t.Fatalf("live after reordered batches: %d %v, want 4", n, err)
+	}
+	// Run 3 rewrites record 1; a late batch of run 2 with its old
+	// version must not overwrite it.
+	if code, b := send("r3-b1", batchBody(t, 3, person(t, 1, "Nguyễn Văn Ánh"))); code != 200 || !strings.Contains(b, "updated") {
+		t.Fatalf("run 3: %d %s", code, b)
+	}
+	code, b := send("r2-b1", batchBody(t, 2, person(t, 1, "A cũ")))
+	if code != 409 || !strings.Contains(b, ingest.ProblemNewerRun) {
+		t.Fatalf("late batch of an older run: %d %s, want 409 newer-run", code, b)
+	}
+	doc, _, err := s.Store.Get(t.Context(), "person", "042090000001")
+	if err != nil || !strings.Contains(string(doc.Data), "Nguyễn Văn Ánh") {
+		t.Fatalf("record 1 after the late batch: %s %v, want run 3's version", doc.Data, err)
+	}
+}
