@@ -29,6 +29,10 @@ type breaker struct {
 func (b *breaker) allow(now time.Time) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	return b.openErr(now)
+}
+
+func (b *breaker) openErr(now time.Time) error {
 	if now.Before(b.openUntil) {
 		return fmt.Errorf("%w: %d requests failed in a row (last: %v); the stream is paused until %s, and its next run resumes from the last committed batch",
 			ErrUnavailable, b.failures, b.last, b.openUntil.UTC().Format(time.RFC3339))
@@ -46,7 +50,9 @@ func (b *breaker) success() {
 	b.failures, b.last, b.openUntil = 0, nil, time.Time{}
 }
 
-func (b *breaker) failure(now time.Time, err error) {
+// failure counts a failed request; once the breaker opens it returns the
+// error that says so, which the failed request reports instead of its own.
+func (b *breaker) failure(now time.Time, err error) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.failures++
@@ -57,5 +63,7 @@ func (b *breaker) failure(now time.Time, err error) {
 		b.m.breakerOpened.Inc()
 		b.log.Error("national ingest: the service is down; breaker open", "failures", b.failures,
 			"until", b.openUntil.UTC().Format(time.RFC3339), "error", err)
+		return b.openErr(now)
 	}
+	return nil
 }

@@ -400,7 +400,9 @@ func (s *Sink) call(ctx context.Context, method, path, key string, body []byte, 
 			return fmt.Errorf("%w: the TLS handshake failed (check the client certificate, its validity and the national side's CA): %v", ErrRefused, err)
 		}
 		if ctx.Err() == nil {
-			s.breaker.failure(time.Now(), err)
+			if open := s.breaker.failure(time.Now(), err); open != nil {
+				return open
+			}
 		}
 		return err
 	}
@@ -423,7 +425,9 @@ func (s *Sink) call(ctx context.Context, method, path, key string, body []byte, 
 		return fmt.Errorf("%w: %s", national.ErrNewerRun, detail)
 	case status == http.StatusTooManyRequests || status >= 500:
 		err := fmt.Errorf("httpsink: the national side answered %d after %d attempts: %s", status, s.cfg.RetryMax+1, detail)
-		s.breaker.failure(time.Now(), err)
+		if open := s.breaker.failure(time.Now(), err); open != nil {
+			return open
+		}
 		return err
 	default:
 		s.breaker.success()

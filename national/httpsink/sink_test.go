@@ -226,10 +226,12 @@ func TestBreakerOpens(t *testing.T) {
 	sink := s.Sink(t, func(c *httpsink.Config) {
 		c.Registerer, c.RetryMax, c.BreakerFailures, c.BreakerCooldown = reg, 1, 2, time.Hour
 	})
-	for i := range 2 {
-		if _, err := sink.Write(t.Context(), prov, people(t, 1, 3)); err == nil || errors.Is(err, httpsink.ErrUnavailable) {
-			t.Fatalf("write %d: %v, want the 503", i, err)
-		}
+	if _, err := sink.Write(t.Context(), prov, people(t, 1, 3)); err == nil || errors.Is(err, httpsink.ErrUnavailable) {
+		t.Fatalf("first write: %v, want the 503", err)
+	}
+	// The failure that opens the breaker says so, with the 503.
+	if _, err := sink.Write(t.Context(), prov, people(t, 1, 3)); !errors.Is(err, httpsink.ErrUnavailable) || !strings.Contains(err.Error(), "answered 503") {
+		t.Fatalf("second write: %v, want ErrUnavailable with the 503", err)
 	}
 	sent := down.Load()
 	_, err := sink.Write(t.Context(), prov, people(t, 1, 3))

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -43,7 +46,7 @@ func sinkHarness(t *testing.T, kind string, o ingesttest.Options) (*harness, *da
 	pki := ingesttest.NewPKI(t)
 	s := ingesttest.Start(t, pki, o)
 	sink := s.Sink(t, nil)
-	if _, err := sink.Migrate(context.Background()); err != nil {
+	if err := sink.Negotiate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	v := sinkView{Sink: sink, national: s.Store}
@@ -202,4 +205,63 @@ func TestNationalRejectsReachTheLedger(t *testing.T) {
 	if err := nat.GetContext(context.Background(), &n, `SELECT count(*) FROM national_records`); err != nil || n != 0 {
 		t.Fatalf("%d national records (%v), want none", n, err)
 	}
+}
+
+// A national side that is down opens the sink's breaker: the run stops at
+// its last committed batch with a ledger error saying the stream is paused
+// and until when, and the next run, once the national side is back,
+// delivers every record once.
+func TestSinkBreakerPausesTheStream(t *testing.T) {
+	var down atomic.Bool
+	h := newHarnessOn(t, "postgres")
+	pki := ingesttest.NewPKI(t)
+	s := ingesttest.Start(t, pki, ingesttest.Options{Wrap: func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if down.Load() {
+				w.Header().Set("Retry-After", "0")
+				http.Error(w, "down", http.StatusServiceUnavailable)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}})
+	sink := s.Sink(t, func(c *httpsink.Config) { c.RetryMax, c.BreakerFailures, c.BreakerCooldown = 1, 1, time.Hour })
+	v := sinkView{Sink: sink, national: s.Store}
+	h.nat, h.eng.National = v, v
+	h.seed(1, 300, 1)
+	h.batch = 100
+	real := h.eng.National
+	h.eng.National = &failingAfter{Store: real, n: 2, fail: func() { down.Store(true) }}
+	r, err := h.run(context.Background(), connectors.Incremental)
+	if !errors.Is(err, httpsink.ErrUnavailable) || r.Status != state.StatusFailed || !strings.Contains(r.Error, "the stream is paused until") {
+		t.Fatalf("run against a national side that went down: %v, %+v; want failed, paused by the breaker", err, r)
+	}
+	if !r.Conserved() || r.Read != 200 {
+		t.Fatalf("paused run %+v: want the 2 batches before the fault, conserved", r.Counts)
+	}
+	down.Store(false)
+	// A new sink: the breaker of the paused one stays open for its cool-down.
+	sink = s.Sink(t, nil)
+	v = sinkView{Sink: sink, national: s.Store}
+	h.nat, h.eng.National = v, v
+	second := h.mustRun(connectors.Incremental)
+	if second.Read != 100 {
+		t.Errorf("the run after the pause read %d, want the last 100", second.Read)
+	}
+	eachOnce(t, h, s.DB, 300)
+}
+
+// failingAfter calls fail once n writes went through.
+type failingAfter struct {
+	national.Store
+	n    int
+	fail func()
+}
+
+func (f *failingAfter) Write(ctx context.Context, p national.Provenance, items []national.Item) (national.Result, error) {
+	res, err := f.Store.Write(ctx, p, items)
+	if f.n--; f.n == 0 {
+		f.fail()
+	}
+	return res, err
 }
