@@ -202,6 +202,10 @@ func (h *Handler) info(w http.ResponseWriter, _ *http.Request, c call) int {
 	return http.StatusOK
 }
 
+// applyTimeout bounds the application of one batch, which goes on when
+// the province hangs up.
+const applyTimeout = 5 * time.Minute
+
 var idempotencyKey = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
 
 func (h *Handler) batch(w http.ResponseWriter, r *http.Request, c call) int {
@@ -230,7 +234,11 @@ func (h *Handler) batch(w http.ResponseWriter, r *http.Request, c call) int {
 	if err := checkProvenance(b.Provenance, true); err != nil {
 		return h.problem(w, r, c, Problem{Status: http.StatusBadRequest, Detail: err.Error()})
 	}
-	ctx := r.Context()
+	// Once begun, a batch is applied and its answer stored even if the
+	// province hangs up (its request timed out): its retry under the same
+	// key then gets this answer, not a second application's "unchanged".
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), applyTimeout)
+	defer cancel()
 	bodySum := sha256.Sum256(c.body)
 	answer, status, err := h.applyOnce(ctx, c.province, key, bodySum[:], func() ([]byte, int, error) {
 		return h.apply(ctx, w, r, c, key, b)

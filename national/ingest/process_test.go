@@ -393,6 +393,14 @@ func TestTwoProcesses(t *testing.T) {
 		if code := p.wait(t, 3*time.Minute); code != 0 {
 			t.Fatalf("sync through timeouts: exit %d: %s\n%s", code, tt.lastRunError(), p.out.String())
 		}
+		// The batch whose requests timed out was applied once, by its
+		// first request, and its retries got that answer: the new rows
+		// count as inserted, none as unchanged.
+		var inserted, unchanged int
+		tt.state.QueryRow(`SELECT inserted, unchanged FROM runs ORDER BY id DESC LIMIT 1`).Scan(&inserted, &unchanged)
+		if inserted == 0 || unchanged != 0 {
+			t.Errorf("run through timeouts: %d inserted, %d unchanged; want the stored answers (inserted), none unchanged", inserted, unchanged)
+		}
 		tt.checkEachOnce(rows)
 	})
 	t.Run("national store fails: 503", func(t *testing.T) {
