@@ -32,6 +32,8 @@ type Config struct {
 	AdminUnits AdminUnits `yaml:"admin_units"`
 	// Serve configures the long-running service, lienthong serve.
 	Serve Serve `yaml:"serve"`
+	// Ingest makes serve the national ingest service (national_http.go).
+	Ingest *Ingest `yaml:"ingest"`
 	// Departments are the departments (sở, ngành) that deliver data and
 	// that this file declares. Optional: a service may hold only the
 	// departments registered through the API (Registration).
@@ -62,6 +64,9 @@ type Store struct {
 	DSNFile string `yaml:"dsn_file"`
 	// DSN is the resolved connection string, never read from the file.
 	DSN string `yaml:"-"`
+	// HTTP, on national only, reaches the national store over its ingest
+	// API instead of a database (national_http.go).
+	HTTP *NationalHTTP `yaml:"http"`
 }
 
 // AdminUnits names the files of the official administrative-unit lists

@@ -53,7 +53,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "unknown top-level key lists the known ones",
 			yaml: "frobnicate: true\n" + valid,
-			want: []string{`lienthong.yaml:1: unknown key "frobnicate" (known keys: data_dir, national, state, batch, admin_units, serve, departments, registration, rejects, deleted_records)`},
+			want: []string{`lienthong.yaml:1: unknown key "frobnicate" (known keys: data_dir, national, state, batch, admin_units, serve, ingest, departments, registration, rejects, deleted_records)`},
 		},
 		{
 			name: "every unknown key at once",

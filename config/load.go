@@ -109,6 +109,7 @@ func resolvePaths(c *Config, dir string) {
 	c.DataDir = resolve(dir, c.DataDir)
 	c.National.DSNFile = resolve(dir, c.National.DSNFile)
 	c.State.DSNFile = resolve(dir, c.State.DSNFile)
+	resolveNational(c, dir)
 	for _, p := range []*string{&c.AdminUnits.Before, &c.AdminUnits.Current, &c.AdminUnits.OldToNew, &c.AdminUnits.NewToOld} {
 		*p = resolve(dir, *p)
 	}

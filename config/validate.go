@@ -104,6 +104,7 @@ var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 func (d *document) validate(c *Config) {
 	d.checkBatch("batch", c.Batch)
 	d.validateServe(c)
+	d.validateNational(c)
 	for _, r := range []struct {
 		key string
 		p   RetentionPolicy

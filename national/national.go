@@ -69,6 +69,9 @@ const (
 	// Conflict: the natural key belongs to a different source record; the
 	// item was not written.
 	Conflict
+	// Rejected: a national store reached over its API refused the item;
+	// Result.Rejections says why. The item was not written.
+	Rejected
 )
 
 func (o Outcome) String() string {
@@ -81,6 +84,8 @@ func (o Outcome) String() string {
 		return "unchanged"
 	case Conflict:
 		return "conflict"
+	case Rejected:
+		return "rejected"
 	}
 	return "unknown"
 }
@@ -92,6 +97,16 @@ type Result struct {
 	// ConflictWith holds, for each item with a Conflict outcome, the
 	// provenance that owns its natural key: "department/source/stream key".
 	ConflictWith map[int]string
+	// Rejections holds, for each item with a Rejected outcome, the
+	// national side's reason.
+	Rejections map[int]Rejection
+}
+
+// Rejection is why a national store refused an item: a reason code (the
+// common schema's, or the national side's own), the field at fault when
+// known, and a message for the department.
+type Rejection struct {
+	Code, Field, Message string
 }
 
 // ErrNewerRun is returned by Write when a record of the stream was written

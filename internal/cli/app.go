@@ -126,6 +126,12 @@ func openStores(ctx context.Context, cfg *config.Config, env Env, apply bool) (*
 		a.dbs = append(a.dbs, stateDB)
 	}
 	a.national = national.New(natDB)
+	if cfg.National.HTTP != nil { // the national store over its ingest API (ingest.go)
+		if a.national, err = a.nationalSink(); err != nil {
+			a.close()
+			return nil, err
+		}
+	}
 	a.state = state.New(stateDB)
 	a.audit, a.clients = audit.New(stateDB), clients.New(stateDB)
 	a.audit.Log = a.log

@@ -67,6 +67,11 @@ func runServe(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 
+	stopIngest, ingestDone, err := a.startIngest(ctx, log) // the national ingest role (ingest.go)
+	if err != nil {
+		return err
+	}
+	defer stopIngest(context.WithoutCancel(ctx))
 	ln, err := net.Listen("tcp", cfg.Serve.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (set serve.listen or --listen)", cfg.Serve.Listen, err)
@@ -100,6 +105,8 @@ func runServe(ctx context.Context, args []string, env Env) error {
 		log.Info("signal received; stopping: no new runs, running ones have the shutdown grace", "grace", cfg.Serve.ShutdownGrace)
 	case err := <-httpDone:
 		log.Error("HTTP listener failed; stopping", "error", err)
+	case err := <-ingestDone:
+		log.Error("ingest listener failed; stopping", "error", err)
 	}
 	// The scheduler's soft stop escalates to cancelling the runs after the
 	// grace; nothing here waits longer.

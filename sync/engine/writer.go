@@ -158,6 +158,13 @@ func (w *writer) flush(ctx context.Context) error {
 			b.Rejects = append(b.Rejects, *r)
 			seen = append(seen, it.rec.Key)
 			continue
+		case national.Rejected:
+			rj := res.Rejections[j]
+			r := newReject(it.out.Kind, it.rec, []schema.Violation{{Field: rj.Field, Code: rj.Code, Message: "the national store refused it: " + rj.Message}})
+			r.Stage = state.StageWrite
+			b.Rejects = append(b.Rejects, *r)
+			seen = append(seen, it.rec.Key)
+			continue
 		}
 		b.Delivered = append(b.Delivered, it.rec.Key)
 	}
