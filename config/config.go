@@ -124,6 +124,12 @@ type Source struct {
 	// sealed there (registered through the API): it is opened with
 	// registry.Store.SourceSecret, never from the environment.
 	Sealed bool `yaml:"-"`
+	// Origin is set on a source read from the registry: "file" when a
+	// configuration file declares it (the operator's), "api" when a
+	// department registered it (its connections go through the network
+	// guard of registration.allow_networks). Empty for a source parsed
+	// from a file by this process.
+	Origin string `yaml:"-"`
 }
 
 // Stream is one table, view or query of a source and how to sync it.

@@ -229,7 +229,7 @@ func (s *Store) removeUndeclared(ctx context.Context, tx *sqlx.Tx, a Actor, file
 
 func (s *Store) applySource(ctx context.Context, tx *sqlx.Tx, a Actor, file, dept string, src config.Source, readMapping func(string) ([]byte, error), rep *ApplyReport) error {
 	spec := src
-	spec.Streams, spec.ResolvedDSN, spec.Sealed = nil, "", false
+	spec.Streams, spec.ResolvedDSN, spec.Sealed, spec.Origin = nil, "", false, ""
 	if spec.DSNFile != "" {
 		abs, err := filepath.Abs(spec.DSNFile)
 		if err != nil {

@@ -105,7 +105,7 @@ func TestCRUD(t *testing.T) {
 			t.Errorf("created %+v", src)
 		}
 		want := sourceSpec()
-		want.Sealed = true
+		want.Sealed, want.Origin = true, registry.OriginAPI
 		if !reflect.DeepEqual(src.Spec, want) {
 			t.Errorf("spec round trip:\n got %#v\nwant %#v", src.Spec, want)
 		}
@@ -566,7 +566,7 @@ streams:
 			t.Fatal(err)
 		}
 		want := spec
-		want.Streams = nil
+		want.Streams, want.Origin = nil, registry.OriginAPI
 		if !reflect.DeepEqual(src.Spec, want) {
 			t.Errorf("source:\n got %#v\nwant %#v", src.Spec, want)
 		}

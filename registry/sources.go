@@ -36,6 +36,7 @@ func (s *Store) scanSource(row interface{ Scan(...any) error }) (sourceRow, erro
 		return r, fmt.Errorf("source %s/%s: %w", r.Department, name, err)
 	}
 	r.Spec.Name = name
+	r.Spec.Origin = r.Origin
 	if keyID.Valid && len(r.cipher) > 0 {
 		r.Secret.Set = true
 		r.Secret.KeyID = keyID.String

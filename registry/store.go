@@ -182,6 +182,7 @@ type sourceSpec struct {
 	Streams     []config.Stream `json:"-"`
 	ResolvedDSN string          `json:"-"`
 	Sealed      bool            `json:"-"`
+	Origin      string          `json:"-"`
 }
 
 type storedSource struct {
@@ -213,7 +214,7 @@ type streamSpec struct {
 
 func encodeSource(src config.Source) (string, error) {
 	st := storedSource{sourceSpec: sourceSpec(src)}
-	st.Streams, st.ResolvedDSN, st.Sealed = nil, "", false
+	st.Streams, st.ResolvedDSN, st.Sealed, st.Origin = nil, "", false, ""
 	if src.Options != nil {
 		b, err := yaml.Marshal(src.Options)
 		if err != nil {

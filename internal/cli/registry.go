@@ -220,10 +220,17 @@ func (a *app) declares(dept, source string) bool {
 	return a.fileSources[dept+"/"+source]
 }
 
-// registered says whether a source was registered through the API (not
-// declared by the configuration file): its connections go through the
+// registered says whether a source was registered through the API, or is
+// being registered (not declared by a configuration file: this one, or
+// another one applied to the registry): its connections go through the
 // network guard of registration.allow_networks.
 func (a *app) registered(dept string, src *config.Source) bool {
+	switch src.Origin {
+	case registry.OriginAPI:
+		return true
+	case registry.OriginFile:
+		return src.Sealed
+	}
 	return src.Sealed || !a.declares(dept, src.Name)
 }
 

@@ -224,9 +224,15 @@ func (tt *twoTier) waitFor(p *proc, text string) {
 	}
 }
 
-// sync starts a province sync.
+// sync starts a province sync of the department cfg declares. The
+// province's files share one registry, so a sync without --stream would
+// run every department applied so far, the other file's too.
 func (tt *twoTier) sync(cfg string) *proc {
-	return startProc(tt.t, tt.bin, tt.provinceEnv, "sync", "--config", filepath.Join(tt.dir, cfg))
+	dept := "tu-phap"
+	if cfg == "second.yaml" {
+		dept = "tu-phap-2"
+	}
+	return startProc(tt.t, tt.bin, tt.provinceEnv, "sync", "--config", filepath.Join(tt.dir, cfg), "--stream", dept+"/ho-tich/khai-sinh")
 }
 
 // batches counts the batches the national side applied.
