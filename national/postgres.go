@@ -54,14 +54,14 @@ func (s *pgStore) Write(ctx context.Context, p Provenance, items []Item) (Result
 	// random_page_cost the planner prices a batch of keys above a sequential
 	// scan once the batch is a few percent of the table, and a write then
 	// costs a scan of the whole stream (measured: 47 ms instead of 9 ms for
-	// 5,000 keys in 200,000 records, growing with the table). The same round
-	// trip reads the transaction's time, which the copied records carry.
-	var now time.Time
-	if err := tx.QueryRowContext(ctx, `SELECT set_config('random_page_cost', '1.1', true), now()`).Scan(new(string), &now); err != nil {
+	// 5,000 keys in 200,000 records, growing with the table). The savepoint
+	// lets the insert-only path fall back to the merge; both go in one
+	// round trip.
+	if _, err := tx.ExecContext(ctx, `SET LOCAL random_page_cost = 1.1; SAVEPOINT national_insert`); err != nil {
 		return Result{}, fmt.Errorf("write batch: %w", err)
 	}
 
-	records, err := pgStored(ctx, tx, items)
+	records, err := pgStored(ctx, tx, p, items)
 	if err != nil {
 		return Result{}, fmt.Errorf("write batch: read stored records: %w", err)
 	}
@@ -79,7 +79,7 @@ func (s *pgStore) Write(ctx context.Context, p Provenance, items []Item) (Result
 		}
 	}
 	if len(insert) > 0 {
-		raced, err := pgInsert(ctx, tx, p, items, insert, now)
+		raced, err := pgInsert(ctx, tx, p, items, insert)
 		if err != nil {
 			return Result{}, fmt.Errorf("write batch: insert new records: %w", err)
 		}
@@ -105,7 +105,7 @@ func (s *pgStore) Write(ctx context.Context, p Provenance, items []Item) (Result
 		}
 	}
 	if len(done) > 0 {
-		if err := pgSupersede(ctx, tx, p, items, done); err != nil {
+		if err := pgSupersede(ctx, tx, p, items, done, records); err != nil {
 			return Result{}, fmt.Errorf("write batch: retire superseded records: %w", err)
 		}
 	}
@@ -150,31 +150,30 @@ func pgSeen(ctx context.Context, tx *sql.Tx, p Provenance, sourceKeys []string) 
 	return err
 }
 
+// pgCopyRecords leaves first_synced_at and last_synced_at to their
+// default, the transaction's time, as the upsert stamps them.
 const pgCopyRecords = `COPY national_records (kind, natural_key, data, content_hash, department, source, stream,
-    source_key, mapping_version, first_synced_at, last_synced_at, last_run_id, seen_generation) FROM STDIN`
+    source_key, mapping_version, last_run_id, seen_generation) FROM STDIN`
 
 // pgInsert copies the records of new keys straight into the table, in key
 // order (two writers meeting on the same new keys then wait for each other
 // rather than deadlock, and the index is filled in order). A key that
 // another writer inserted since the read fails the copy with a unique
-// violation: the copy is undone to a savepoint and pgInsert reports raced,
-// so that the caller merges those records instead.
-func pgInsert(ctx context.Context, tx *sql.Tx, p Provenance, items []Item, insert []int, now time.Time) (raced bool, err error) {
+// violation: the copy is undone to the savepoint Write set and pgInsert
+// reports raced, so that the caller merges those records instead.
+func pgInsert(ctx context.Context, tx *sql.Tx, p Provenance, items []Item, insert []int) (raced bool, err error) {
 	slices.SortFunc(insert, func(a, b int) int {
 		if c := strings.Compare(items[a].Kind, items[b].Kind); c != 0 {
 			return c
 		}
 		return strings.Compare(items[a].NaturalKey, items[b].NaturalKey)
 	})
-	if _, err := tx.ExecContext(ctx, `SAVEPOINT national_insert`); err != nil {
-		return false, err
-	}
 	err = pgCopy(ctx, tx, pgCopyRecords, func(stmt *sql.Stmt) error {
 		for _, i := range insert {
 			it := &items[i]
 			// Data goes as text: lib/pq would send a []byte as bytea.
 			if _, err := stmt.ExecContext(ctx, it.Kind, it.NaturalKey, string(it.Data), it.Hash[:],
-				p.Department, p.Source, p.Stream, it.SourceKey, p.MappingVersion, now, now, p.RunID, p.Generation); err != nil {
+				p.Department, p.Source, p.Stream, it.SourceKey, p.MappingVersion, p.RunID, p.Generation); err != nil {
 				return err
 			}
 		}
@@ -211,33 +210,64 @@ func pgCopy(ctx context.Context, tx *sql.Tx, query string, rows func(*sql.Stmt) 
 // a join against unnest() turned into a sequential scan on young tables.
 const pgStoredQuery = `
 SELECT r.kind, r.natural_key, r.department, r.source, r.stream, r.source_key,
-       r.deleted_at IS NULL, r.content_hash, r.seen_generation
+       r.deleted_at IS NULL, r.content_hash
 FROM national_records r
 WHERE r.kind = $1 AND r.natural_key = ANY($2::text[])`
 
+// pgHeldQuery, sent with the first kind's lookup, adds the live records
+// that the batch's source records hold under natural keys not in the batch:
+// the records a written item supersedes. A source record's key rarely
+// changes, so it usually returns nothing; it never returns the records the
+// batch's own keys name.
+const pgHeldQuery = `
+UNION ALL
+SELECT r.kind, r.natural_key, r.department, r.source, r.stream, r.source_key,
+       true, r.content_hash
+FROM national_records r
+WHERE r.department = $3 AND r.source = $4 AND r.stream = $5 AND r.source_key = ANY($6::text[])
+  AND r.deleted_at IS NULL
+  AND NOT EXISTS (SELECT 1 FROM unnest($7::text[], $8::text[]) AS b (kind, natural_key)
+                  WHERE b.kind = r.kind AND b.natural_key = r.natural_key)`
+
 // pgStored reads the records stored under the items' natural keys, deleted
-// or not.
-func pgStored(ctx context.Context, tx *sql.Tx, items []Item) (map[recordKey]stored, error) {
+// or not, and the live records of the stream that the items' source keys
+// hold under other natural keys, in one round trip per kind.
+func pgStored(ctx context.Context, tx *sql.Tx, p Provenance, items []Item) (map[recordKey]stored, error) {
 	seen := make(map[recordKey]bool, len(items))
 	byKind := map[string][]string{}
+	var kinds []string
+	allKinds := make([]string, 0, len(items))
+	allKeys := make([]string, 0, len(items))
+	sourceKeys := make([]string, 0, len(items))
 	for _, it := range items {
 		k := recordKey{it.Kind, it.NaturalKey}
 		if !seen[k] {
 			seen[k] = true
+			if _, ok := byKind[it.Kind]; !ok {
+				kinds = append(kinds, it.Kind)
+			}
 			byKind[it.Kind] = append(byKind[it.Kind], it.NaturalKey)
+			allKinds = append(allKinds, it.Kind)
+			allKeys = append(allKeys, it.NaturalKey)
 		}
+		sourceKeys = append(sourceKeys, it.SourceKey)
 	}
 	records := make(map[recordKey]stored)
-	for kind, keys := range byKind {
-		if err := pgStoredKind(ctx, tx, kind, keys, records); err != nil {
+	for n, kind := range kinds {
+		query, args := pgStoredQuery, []any{kind, pq.Array(byKind[kind])}
+		if n == 0 {
+			query += pgHeldQuery
+			args = append(args, p.Department, p.Source, p.Stream, pq.Array(sourceKeys), pq.Array(allKinds), pq.Array(allKeys))
+		}
+		if err := pgStoredKind(ctx, tx, query, args, records); err != nil {
 			return nil, err
 		}
 	}
 	return records, nil
 }
 
-func pgStoredKind(ctx context.Context, tx *sql.Tx, kind string, keys []string, records map[recordKey]stored) error {
-	rows, err := tx.QueryContext(ctx, pgStoredQuery, kind, pq.Array(keys))
+func pgStoredKind(ctx context.Context, tx *sql.Tx, query string, args []any, records map[recordKey]stored) error {
+	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
 		return err
 	}
@@ -249,7 +279,7 @@ func pgStoredKind(ctx context.Context, tx *sql.Tx, kind string, keys []string, r
 			hash []byte
 		)
 		if err := rows.Scan(&k.kind, &k.naturalKey, &r.owner.department, &r.owner.source, &r.owner.stream,
-			&r.owner.sourceKey, &r.live, &hash, &r.generation); err != nil {
+			&r.owner.sourceKey, &r.live, &hash); err != nil {
 			return err
 		}
 		if copy(r.hash[:], hash) != len(r.hash) {
@@ -432,28 +462,35 @@ func pgRaced(ctx context.Context, tx *sql.Tx, p Provenance, items []Item, raced 
 	return nil
 }
 
-// pgSupersedeQuery retires the live records the written source records
-// held under other natural keys: each now holds its new key, so whatever it
-// held before is gone from its source. A source record's key rarely
-// changes, so this is usually an index probe per key that finds nothing;
-// it returns no rows either way.
-const pgSupersedeQuery = `
-UPDATE national_records r SET deleted_at = now()
-FROM unnest($4::text[], $5::text[], $6::text[]) AS w (source_key, kind, natural_key)
-WHERE r.department = $1 AND r.source = $2 AND r.stream = $3
-  AND r.source_key = ANY($4::text[]) AND r.deleted_at IS NULL
-  AND r.source_key = w.source_key AND (r.kind, r.natural_key) <> (w.kind, w.natural_key)`
+const pgRetireQuery = `
+UPDATE national_records SET deleted_at = now()
+WHERE kind = $1 AND natural_key = ANY($2::text[]) AND deleted_at IS NULL`
 
-func pgSupersede(ctx context.Context, tx *sql.Tx, p Provenance, items []Item, written []int) error {
-	sourceKeys := make([]string, len(written))
-	kinds := make([]string, len(written))
-	keys := make([]string, len(written))
-	for j, i := range written {
-		sourceKeys[j], kinds[j], keys[j] = items[i].SourceKey, items[i].Kind, items[i].NaturalKey
+// pgSupersede retires the live records the written source records held
+// under other natural keys, as the read found them: each source record now
+// holds its new key, so whatever it held before is gone from its source.
+// Only the stream's own writer writes records the stream owns, so the read
+// is still true. Most batches retire nothing and send nothing.
+func pgSupersede(ctx context.Context, tx *sql.Tx, p Provenance, items []Item, written []int, records map[recordKey]stored) error {
+	holds := make(map[string]recordKey, len(written))
+	for _, i := range written {
+		holds[items[i].SourceKey] = recordKey{items[i].Kind, items[i].NaturalKey}
 	}
-	_, err := tx.ExecContext(ctx, pgSupersedeQuery, p.Department, p.Source, p.Stream,
-		pq.Array(sourceKeys), pq.Array(kinds), pq.Array(keys))
-	return err
+	retire := map[string][]string{}
+	for k, r := range records {
+		if !r.live || !r.owner.sameStream(ownerOf(p, "")) {
+			continue
+		}
+		if now, ok := holds[r.owner.sourceKey]; ok && now != k {
+			retire[k.kind] = append(retire[k.kind], k.naturalKey)
+		}
+	}
+	for kind, keys := range retire {
+		if _, err := tx.ExecContext(ctx, pgRetireQuery, kind, pq.Array(keys)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // pgUnseenWhere selects the live records of the stream that the

@@ -55,6 +55,11 @@ type Options struct {
 	Rounds int
 	// Binary is the lienthong executable the syncs run as.
 	Binary string
+	// Baseline, when set, is another lienthong executable (an earlier
+	// build) whose syncs run too, interleaved with Binary's on fresh
+	// national databases, their paths marked BaselineSuffix: a
+	// before/after comparison made under the same load.
+	Baseline string
 	// ProfileDir, when set, makes each lienthong child write a CPU and an
 	// allocation profile there (the binary must understand
 	// "bench child", as lienthong does).
@@ -161,8 +166,9 @@ type bencher struct {
 	srcDSN string
 	dbs    []string
 	runs   map[string][]Result
-	// changed counts the rows the incremental rounds changed so far.
-	changed int64
+	// changes counts the changes made to the department table, so that
+	// each changes other rows and moves them past every earlier cursor.
+	changes int64
 }
 
 func (b *bencher) logf(format string, args ...any) {
@@ -377,6 +383,27 @@ func (b *bencher) round(ctx context.Context, round int) error {
 		r.Path = p.path
 		b.add(r)
 	}
+	bins := []string{b.o.Binary}
+	if b.o.Baseline != "" {
+		bins = []string{b.o.Baseline, b.o.Binary}
+	}
+	for _, bin := range bins {
+		suffix := ""
+		if bin == b.o.Baseline {
+			suffix = BaselineSuffix
+		}
+		if err := b.syncs(ctx, bin, suffix); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// BaselineSuffix marks the paths run by Options.Baseline.
+const BaselineSuffix = " (baseline)"
+
+// syncs runs lienthong's paths with the executable bin.
+func (b *bencher) syncs(ctx context.Context, bin, suffix string) error {
 	nat, err := b.createDB(ctx, "nat")
 	if err != nil {
 		return err
@@ -391,13 +418,13 @@ func (b *bencher) round(ctx context.Context, round int) error {
 		{PathIncremental, nil},
 	} {
 		if p.path == PathIncremental {
-			if err := b.change(ctx, round); err != nil {
+			if err := b.change(ctx); err != nil {
 				return fmt.Errorf("change 0.1%% of the rows: %w", err)
 			}
 		}
-		r, err := b.sync(ctx, nat, stream, p.path, p.args)
+		r, err := b.sync(ctx, bin, nat, stream, p.path+suffix, p.args)
 		if err != nil {
-			return fmt.Errorf("%s: %w", p.path, err)
+			return fmt.Errorf("%s: %w", p.path+suffix, err)
 		}
 		b.add(r)
 	}
@@ -405,9 +432,9 @@ func (b *bencher) round(ctx context.Context, round int) error {
 	if err != nil {
 		return err
 	}
-	r, err := b.sync(ctx, csvNat, "tu-phap/xuat-file/khai-sinh", PathCSVDrop, nil)
+	r, err := b.sync(ctx, bin, csvNat, "tu-phap/xuat-file/khai-sinh", PathCSVDrop+suffix, nil)
 	if err != nil {
-		return fmt.Errorf("%s: %w", PathCSVDrop, err)
+		return fmt.Errorf("%s: %w", PathCSVDrop+suffix, err)
 	}
 	b.add(r)
 	return nil
@@ -423,37 +450,33 @@ func (b *bencher) add(r Result) {
 
 // change updates 0.1% of the department rows (at least one), moving their
 // cursor past every other row's, as an officer's corrections would.
-func (b *bencher) change(ctx context.Context, round int) error {
+func (b *bencher) change(ctx context.Context) error {
 	db, err := sql.Open("postgres", b.srcDSN)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	b.changes++
 	stride := max(b.o.N/max(b.o.N/1000, 1), 1)
-	res, err := db.ExecContext(ctx, `UPDATE khai_sinh SET noi_sinh = noi_sinh || ' (sửa ' || $1::text || ')',
+	_, err = db.ExecContext(ctx, `UPDATE khai_sinh SET noi_sinh = noi_sinh || ' (sửa ' || $1::text || ')',
 		ngay_cap_nhat = $2::timestamptz + (id * interval '1 millisecond')
 		WHERE id % $3::bigint = $4::bigint`,
-		round, cursorBase.Add(time.Duration(b.o.N+int64(round)*1000)*time.Second).Format(time.RFC3339), stride, int64(round)%stride)
-	if err != nil {
-		return err
-	}
-	n, err := res.RowsAffected()
-	b.changed = n
+		b.changes, cursorBase.Add(time.Duration(b.o.N+b.changes*b.o.N)*time.Second).Format(time.RFC3339), stride, b.changes%stride)
 	return err
 }
 
 // sync runs lienthong sync in a child process against the national
 // database nat, and measures it.
-func (b *bencher) sync(ctx context.Context, nat, stream, path string, extra []string) (Result, error) {
+func (b *bencher) sync(ctx context.Context, bin, nat, stream, path string, extra []string) (Result, error) {
 	args := []string{"sync", "--config", filepath.Join(b.dir, "lienthong.yaml"), "--stream", stream, "--json"}
 	args = append(args, extra...)
-	if b.o.ProfileDir != "" {
+	if b.o.ProfileDir != "" && bin == b.o.Binary {
 		name := strings.NewReplacer(" ", "-", ",", "", "%", "pct", ".", "").Replace(path)
 		args = append([]string{"bench", "child",
 			"--cpuprofile", filepath.Join(b.o.ProfileDir, name+".cpu.pprof"),
 			"--memprofile", filepath.Join(b.o.ProfileDir, name+".alloc.pprof")}, args...)
 	}
-	cmd := exec.CommandContext(ctx, b.o.Binary, args...)
+	cmd := exec.CommandContext(ctx, bin, args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	cmd.Env = append(os.Environ(), "LIENTHONG_BENCH_NATIONAL="+nat, "LIENTHONG_BENCH_SOURCE="+b.srcDSN)
@@ -496,8 +519,13 @@ func tail(s string) string {
 
 // medians returns each path's median over the rounds, with its ratio.
 func (b *bencher) medians() []Result {
-	order := []string{PathRawCopy, PathTypedFirst, PathTypedSame, PathOwnFirst, PathOwnSame,
-		PathFirstSync, PathFullRefresh, PathIncremental, PathCSVDrop}
+	order := []string{PathRawCopy, PathTypedFirst, PathTypedSame, PathOwnFirst, PathOwnSame}
+	for _, p := range []string{PathFirstSync, PathFullRefresh, PathIncremental, PathCSVDrop} {
+		if b.o.Baseline != "" {
+			order = append(order, p+BaselineSuffix)
+		}
+		order = append(order, p)
+	}
 	med := map[string]Result{}
 	for _, p := range order {
 		rs := b.runs[p]
@@ -513,7 +541,7 @@ func (b *bencher) medians() []Result {
 		if !ok {
 			continue
 		}
-		if base, ok := med[ratioBase[p]]; ok && base.Seconds > 0 {
+		if base, ok := med[ratioBase[strings.TrimSuffix(p, BaselineSuffix)]]; ok && base.Seconds > 0 {
 			r.Ratio = r.Seconds / base.Seconds
 		}
 		out = append(out, r)

@@ -29,6 +29,7 @@ func runBench(ctx context.Context, args []string, env Env) error {
 	rounds := fs.Int("rounds", 1, "run every path this many times, interleaved, and report medians")
 	jsonFile := fs.String("json", "", "also write the report as JSON to this `file`")
 	profiles := fs.String("profile-dir", "", "write a CPU and an allocation profile of each lienthong child to this `dir`")
+	baseline := fs.String("baseline", "", "also run lienthong's paths with this earlier lienthong `executable`, interleaved, for a before/after comparison")
 	keep := fs.Bool("keep", false, "keep the databases and files it made, and print their names")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -49,7 +50,7 @@ func runBench(ctx context.Context, args []string, env Env) error {
 		}
 	}
 	rep, err := bench.Run(ctx, bench.Options{DSN: *dsn, N: *n, Seed: *seed, Batch: *batch, Rounds: *rounds,
-		Binary: self, ProfileDir: *profiles, Log: env.Stderr, Keep: *keep})
+		Binary: self, ProfileDir: *profiles, Log: env.Stderr, Keep: *keep, Baseline: *baseline})
 	if err != nil {
 		return err
 	}

@@ -17,3 +17,8 @@ CREATE TABLE national_seen (
 );
 
 CREATE INDEX national_seen_generation ON national_seen (department, source, stream, generation);
+
+-- The insert-only path copies new records straight into the table and lets
+-- the server stamp them with the transaction's time, as the upsert does.
+ALTER TABLE national_records ALTER COLUMN first_synced_at SET DEFAULT now();
+ALTER TABLE national_records ALTER COLUMN last_synced_at SET DEFAULT now();
