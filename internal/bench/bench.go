@@ -88,6 +88,12 @@ type Result struct {
 	// zero for the reference paths, which run in PostgreSQL.
 	PeakRSSMB  float64 `json:"peak_rss_mb,omitempty"`
 	CPUSeconds float64 `json:"cpu_seconds,omitempty"`
+	// NationalInserted and NationalUpdated are the row versions the path
+	// wrote into national_records (PostgreSQL's pg_stat_user_tables, read
+	// after the child exited): what "no national writes for unchanged
+	// records" is checked against, free of timing noise.
+	NationalInserted int64 `json:"national_inserted"`
+	NationalUpdated  int64 `json:"national_updated"`
 	// Counts are the run's counts, for lienthong's paths.
 	Counts *state.Counts `json:"counts,omitempty"`
 	// Note says what the path is.
@@ -476,12 +482,16 @@ func (b *bencher) sync(ctx context.Context, bin, nat, stream, path string, extra
 			"--cpuprofile", filepath.Join(b.o.ProfileDir, name+".cpu.pprof"),
 			"--memprofile", filepath.Join(b.o.ProfileDir, name+".alloc.pprof")}, args...)
 	}
+	ins0, upd0, err := nationalWrites(ctx, nat)
+	if err != nil {
+		return Result{}, err
+	}
 	cmd := exec.CommandContext(ctx, bin, args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	cmd.Env = append(os.Environ(), "LIENTHONG_BENCH_NATIONAL="+nat, "LIENTHONG_BENCH_SOURCE="+b.srcDSN)
 	t0 := time.Now()
-	err := cmd.Run()
+	err = cmd.Run()
 	secs := time.Since(t0).Seconds()
 	if err != nil {
 		return Result{}, fmt.Errorf("lienthong %s: %w: %s", strings.Join(args, " "), err, tail(stderr.String()))
@@ -504,7 +514,31 @@ func (b *bencher) sync(ctx context.Context, bin, nat, stream, path string, extra
 		r.PeakRSSMB = float64(u.Maxrss) / 1024 // kilobytes on Linux
 		r.CPUSeconds = tvSeconds(u.Utime) + tvSeconds(u.Stime)
 	}
+	// A backend reports its counts when its client has gone; give the
+	// child's a moment.
+	time.Sleep(1500 * time.Millisecond)
+	ins1, upd1, err := nationalWrites(ctx, nat)
+	if err != nil {
+		return Result{}, err
+	}
+	r.NationalInserted, r.NationalUpdated = ins1-ins0, upd1-upd0
 	return r, nil
+}
+
+// nationalWrites reads how many row versions national_records' partitions
+// have had inserted and updated, from the server's statistics.
+func nationalWrites(ctx context.Context, dsn string) (ins, upd int64, err error) {
+	db, err := sql.Open("postgres", dsn)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer db.Close()
+	err = db.QueryRowContext(ctx, `SELECT COALESCE(sum(n_tup_ins), 0), COALESCE(sum(n_tup_upd), 0)
+		FROM pg_stat_user_tables WHERE relname LIKE 'national\_records%'`).Scan(&ins, &upd)
+	if err != nil {
+		return 0, 0, fmt.Errorf("read national write statistics: %w", err)
+	}
+	return ins, upd, nil
 }
 
 func tvSeconds(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
@@ -564,7 +598,8 @@ func (r Report) WriteTable(w io.Writer) error {
 		if x.Counts != nil {
 			rss, cpu = fmt.Sprintf("%.0f", x.PeakRSSMB), fmt.Sprintf("%.2f", x.CPUSeconds)
 			c := x.Counts
-			counts = fmt.Sprintf("%d ins, %d upd, %d same, %d rej, %d skip", c.Inserted, c.Updated, c.Unchanged, c.Rejected, c.Skipped)
+			counts = fmt.Sprintf("%d ins, %d upd, %d same, %d rej, %d skip; national rows +%d ins, +%d upd",
+				c.Inserted, c.Updated, c.Unchanged, c.Rejected, c.Skipped, x.NationalInserted, x.NationalUpdated)
 		}
 		fmt.Fprintf(tw, "| %s\t| %d\t| %.2f\t| %.0f\t| %.2f\t| %s\t| %s\t| %s\t|\n", x.Path, x.Rows, x.Seconds, x.RowsPerSecond, x.Ratio, rss, cpu, counts)
 	}

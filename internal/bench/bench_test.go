@@ -64,6 +64,12 @@ func TestRun(t *testing.T) {
 	if full.Inserted+full.Updated != 0 || full.Unchanged != first.Inserted {
 		t.Errorf("full refresh with nothing changed: %+v, want %d unchanged and nothing written", *full, first.Inserted)
 	}
+	if fr := got[PathFullRefresh]; fr.NationalInserted+fr.NationalUpdated != 0 {
+		t.Errorf("full refresh with nothing changed wrote %d and updated %d national rows, want none", fr.NationalInserted, fr.NationalUpdated)
+	}
+	if fs := got[PathFirstSync]; fs.NationalInserted != first.Inserted {
+		t.Errorf("first sync: %d national rows inserted, the run counted %d", fs.NationalInserted, first.Inserted)
+	}
 	inc := got[PathIncremental].Counts
 	if inc.Read < n/1000 || inc.Read > n/100 || inc.Inserted != 0 {
 		t.Errorf("incremental after 0.1%% changed: %+v", *inc)
