@@ -22,6 +22,29 @@ type pgStore struct {
 
 	prefillMu sync.Mutex
 	prefill   *sql.Stmt
+
+	// quiet holds the streams whose last batch wrote nothing (a full
+	// refresh or look-back finding records unchanged): their next read
+	// skips the lookup of superseded records, which would probe every
+	// source key and find each record again, and makes it only for the
+	// records the batch then writes.
+	quietMu sync.Mutex
+	quiet   map[owner]bool
+}
+
+func (s *pgStore) isQuiet(p Provenance) bool {
+	s.quietMu.Lock()
+	defer s.quietMu.Unlock()
+	return s.quiet[ownerOf(p, "")]
+}
+
+func (s *pgStore) setQuiet(p Provenance, quiet bool) {
+	s.quietMu.Lock()
+	defer s.quietMu.Unlock()
+	if s.quiet == nil {
+		s.quiet = make(map[owner]bool)
+	}
+	s.quiet[ownerOf(p, "")] = quiet
 }
 
 var _ Store = (*pgStore)(nil)
@@ -61,7 +84,8 @@ func (s *pgStore) Write(ctx context.Context, p Provenance, items []Item) (Result
 		return Result{}, fmt.Errorf("write batch: %w", err)
 	}
 
-	records, err := pgStored(ctx, tx, p, items)
+	quiet := s.isQuiet(p)
+	records, err := pgStored(ctx, tx, p, items, !quiet)
 	if err != nil {
 		return Result{}, fmt.Errorf("write batch: read stored records: %w", err)
 	}
@@ -104,6 +128,11 @@ func (s *pgStore) Write(ctx context.Context, p Provenance, items []Item) (Result
 			done = append(done, i)
 		}
 	}
+	if len(done) > 0 && quiet {
+		if err := pgHeld(ctx, tx, p, items, done, records); err != nil {
+			return Result{}, fmt.Errorf("write batch: find superseded records: %w", err)
+		}
+	}
 	if len(done) > 0 {
 		if err := pgSupersede(ctx, tx, p, items, done, records); err != nil {
 			return Result{}, fmt.Errorf("write batch: retire superseded records: %w", err)
@@ -123,6 +152,7 @@ func (s *pgStore) Write(ctx context.Context, p Provenance, items []Item) (Result
 	if err := tx.Commit(); err != nil {
 		return Result{}, fmt.Errorf("write batch: commit: %w", err)
 	}
+	s.setQuiet(p, len(done) == 0)
 	inserted := 0
 	for _, o := range res.Outcomes {
 		if o == Inserted {
@@ -230,9 +260,10 @@ WHERE r.department = $3 AND r.source = $4 AND r.stream = $5 AND r.source_key = A
                   WHERE b.kind = r.kind AND b.natural_key = r.natural_key)`
 
 // pgStored reads the records stored under the items' natural keys, deleted
-// or not, and the live records of the stream that the items' source keys
-// hold under other natural keys, in one round trip per kind.
-func pgStored(ctx context.Context, tx *sql.Tx, p Provenance, items []Item) (map[recordKey]stored, error) {
+// or not, in one round trip per kind; with held, the first also returns the
+// live records of the stream that the items' source keys hold under other
+// natural keys.
+func pgStored(ctx context.Context, tx *sql.Tx, p Provenance, items []Item, held bool) (map[recordKey]stored, error) {
 	seen := make(map[recordKey]bool, len(items))
 	byKind := map[string][]string{}
 	var kinds []string
@@ -255,7 +286,7 @@ func pgStored(ctx context.Context, tx *sql.Tx, p Provenance, items []Item) (map[
 	records := make(map[recordKey]stored)
 	for n, kind := range kinds {
 		query, args := pgStoredQuery, []any{kind, pq.Array(byKind[kind])}
-		if n == 0 {
+		if n == 0 && held {
 			query += pgHeldQuery
 			args = append(args, p.Department, p.Source, p.Stream, pq.Array(sourceKeys), pq.Array(allKinds), pq.Array(allKeys))
 		}
@@ -264,6 +295,33 @@ func pgStored(ctx context.Context, tx *sql.Tx, p Provenance, items []Item) (map[
 		}
 	}
 	return records, nil
+}
+
+// pgHeldOnly is pgHeldQuery on its own, for the written items of a batch
+// whose read left it out.
+const pgHeldOnly = `
+SELECT r.kind, r.natural_key, r.department, r.source, r.stream, r.source_key,
+       true, r.content_hash
+FROM national_records r
+WHERE r.department = $1 AND r.source = $2 AND r.stream = $3 AND r.source_key = ANY($4::text[])
+  AND r.deleted_at IS NULL
+  AND NOT EXISTS (SELECT 1 FROM unnest($5::text[], $6::text[]) AS b (kind, natural_key)
+                  WHERE b.kind = r.kind AND b.natural_key = r.natural_key)`
+
+// pgHeld adds to records the live records the written items' source keys
+// hold under other natural keys than the batch's.
+func pgHeld(ctx context.Context, tx *sql.Tx, p Provenance, items []Item, written []int, records map[recordKey]stored) error {
+	sourceKeys := make([]string, len(written))
+	for j, i := range written {
+		sourceKeys[j] = items[i].SourceKey
+	}
+	kinds := make([]string, len(items))
+	keys := make([]string, len(items))
+	for i := range items {
+		kinds[i], keys[i] = items[i].Kind, items[i].NaturalKey
+	}
+	return pgStoredKind(ctx, tx, pgHeldOnly, []any{p.Department, p.Source, p.Stream,
+		pq.Array(sourceKeys), pq.Array(kinds), pq.Array(keys)}, records)
 }
 
 func pgStoredKind(ctx context.Context, tx *sql.Tx, query string, args []any, records map[recordKey]stored) error {
