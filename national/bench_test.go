@@ -32,7 +32,7 @@ func birthBatch(b *testing.B, first, n int) []national.Item {
 			"full_name":          pick(benchSurnames, 3) + " " + pick(benchGiven, 7),
 			"date_of_birth":      fmt.Sprintf("2024-%02d-%02d", i%12+1, i%25+1),
 			"sex":                []string{"M", "F"}[i%2],
-			"id_number":          fmt.Sprintf("0012%08d", i),
+			"id_number":          fmt.Sprintf("001%d24%06d", 2+i%2, i%1000000),
 			"place_of_birth":     pick(benchPlaces, 5),
 			"native_place":       "xã Thạch Hà, tỉnh Hà Tĩnh",
 			"ethnicity":          "Kinh",

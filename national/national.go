@@ -5,9 +5,10 @@
 // Writes are batched and idempotent: a batch is upserted by (record kind,
 // natural key) in one transaction, a record whose content hash did not change
 // is not rewritten, and writing the same batch twice changes nothing. On
-// PostgreSQL a batch is copied into a staging table and merged with a few
-// set-based statements; on the embedded SQLite store it is written row by row
-// inside one transaction.
+// PostgreSQL new keys are copied straight into the table and changed records
+// are copied into a staging table and merged, with a few set-based
+// statements (docs/PERFORMANCE.md); on the embedded SQLite store a batch is
+// written row by row inside one transaction.
 //
 // A source record holds at most one live record: when its natural key
 // changes, the record under the old key is marked deleted. A natural key held
@@ -36,9 +37,11 @@ type Provenance struct {
 	// RunID is the run that wrote the batch.
 	RunID int64
 	// Generation is the full-refresh generation the batch belongs to; every
-	// record written or seen unchanged in it is stamped with it, so a
-	// completed full read can mark the records it did not see as deleted.
-	// Zero for incremental runs, which leave the stamp alone.
+	// record written or seen unchanged in it is marked seen by it (on
+	// PostgreSQL an unchanged record's source key is recorded rather than
+	// the record rewritten), so a completed full read can mark the records
+	// it did not see as deleted. Zero for incremental runs, which leave the
+	// marks alone.
 	Generation int64
 	// MappingVersion names the mapping that made the records.
 	MappingVersion string

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -21,17 +22,43 @@ type pgStore struct {
 
 	prefillMu sync.Mutex
 	prefill   *sql.Stmt
+
+	// quiet holds the streams whose last batch wrote nothing (a full
+	// refresh or look-back finding records unchanged): their next read
+	// skips the lookup of superseded records, which would probe every
+	// source key and find each record again, and makes it only for the
+	// records the batch then writes.
+	quietMu sync.Mutex
+	quiet   map[owner]bool
+}
+
+func (s *pgStore) isQuiet(p Provenance) bool {
+	s.quietMu.Lock()
+	defer s.quietMu.Unlock()
+	return s.quiet[ownerOf(p, "")]
+}
+
+func (s *pgStore) setQuiet(p Provenance, quiet bool) {
+	s.quietMu.Lock()
+	defer s.quietMu.Unlock()
+	if s.quiet == nil {
+		s.quiet = make(map[owner]bool)
+	}
+	s.quiet[ownerOf(p, "")] = quiet
 }
 
 var _ Store = (*pgStore)(nil)
 
 func (s *pgStore) Migrate(ctx context.Context) (int, error) { return migrate(ctx, s.db) }
 
-// Write reads what is stored under the batch's natural keys, resolves the
-// batch against it, stamps the unchanged records and copies only the records
-// to write into a staging table, which set-based statements merge. A batch
-// costs the same few round trips whatever its size, and a batch that changes
-// nothing costs one read.
+// Write reads what is stored under the batch's natural keys and resolves
+// the batch against it. Records whose key is new are copied straight into
+// the table (an insert-only path: no staging, no merge); changed records are
+// copied into a session's staging table and merged by one upsert; unchanged
+// records are not written at all: on a full refresh their source keys are
+// recorded, one row per batch, in national_seen. A batch costs the same few
+// round trips whatever its size, and a batch that changes nothing costs one
+// read (and, in a full refresh, one small insert).
 //
 // Outcomes are not read from the upsert's xmax: PostgreSQL cannot return a
 // system column from a partitioned table. Whether a record existed comes from
@@ -50,31 +77,44 @@ func (s *pgStore) Write(ctx context.Context, p Provenance, items []Item) (Result
 	// random_page_cost the planner prices a batch of keys above a sequential
 	// scan once the batch is a few percent of the table, and a write then
 	// costs a scan of the whole stream (measured: 47 ms instead of 9 ms for
-	// 5,000 keys in 200,000 records, growing with the table).
-	if _, err := tx.ExecContext(ctx, `SET LOCAL random_page_cost = 1.1`); err != nil {
+	// 5,000 keys in 200,000 records, growing with the table). The savepoint
+	// lets the insert-only path fall back to the merge; both go in one
+	// round trip.
+	if _, err := tx.ExecContext(ctx, `SET LOCAL random_page_cost = 1.1; SAVEPOINT national_insert`); err != nil {
 		return Result{}, fmt.Errorf("write batch: %w", err)
 	}
 
-	records, err := pgStored(ctx, tx, items)
+	quiet := s.isQuiet(p)
+	records, err := pgStored(ctx, tx, p, items, !quiet)
 	if err != nil {
 		return Result{}, fmt.Errorf("write batch: read stored records: %w", err)
 	}
 	res, write := resolve(p, items, liveOwners(records))
-	var stamp, upsert []int
+	var insert, upsert []int
 	for _, i := range write {
 		r, ok := records[recordKey{items[i].Kind, items[i].NaturalKey}]
-		if !ok || !r.unchanged(p, &items[i]) {
+		switch {
+		case !ok:
+			insert = append(insert, i)
+		case !r.unchanged(p, &items[i]):
 			upsert = append(upsert, i)
-			continue
-		}
-		res.Outcomes[i] = Unchanged
-		if p.Generation > 0 && r.generation != p.Generation {
-			stamp = append(stamp, i)
+		default:
+			res.Outcomes[i] = Unchanged
 		}
 	}
-	if len(stamp) > 0 {
-		if err := pgStamp(ctx, tx, p, items, stamp); err != nil {
-			return Result{}, fmt.Errorf("write batch: stamp generation: %w", err)
+	if len(insert) > 0 {
+		raced, err := pgInsert(ctx, tx, p, items, insert)
+		if err != nil {
+			return Result{}, fmt.Errorf("write batch: insert new records: %w", err)
+		}
+		if raced {
+			// Another writer inserted one of the keys since the read: merge
+			// them all, which settles each against what is there now.
+			upsert = append(upsert, insert...)
+		} else {
+			for _, i := range insert {
+				res.Outcomes[i] = Inserted
+			}
 		}
 	}
 	if len(upsert) > 0 {
@@ -82,9 +122,37 @@ func (s *pgStore) Write(ctx context.Context, p Provenance, items []Item) (Result
 			return Result{}, fmt.Errorf("write batch: %w", err)
 		}
 	}
+	var done []int
+	for _, i := range write {
+		if o := res.Outcomes[i]; o == Inserted || o == Updated {
+			done = append(done, i)
+		}
+	}
+	if len(done) > 0 && quiet {
+		if err := pgHeld(ctx, tx, p, items, done, records); err != nil {
+			return Result{}, fmt.Errorf("write batch: find superseded records: %w", err)
+		}
+	}
+	if len(done) > 0 {
+		if err := pgSupersede(ctx, tx, p, items, done, records); err != nil {
+			return Result{}, fmt.Errorf("write batch: retire superseded records: %w", err)
+		}
+	}
+	if p.Generation > 0 {
+		var seen []string
+		for i, o := range res.Outcomes {
+			if o == Unchanged {
+				seen = append(seen, items[i].SourceKey)
+			}
+		}
+		if err := pgSeen(ctx, tx, p, seen); err != nil {
+			return Result{}, fmt.Errorf("write batch: record the records seen: %w", err)
+		}
+	}
 	if err := tx.Commit(); err != nil {
 		return Result{}, fmt.Errorf("write batch: commit: %w", err)
 	}
+	s.setQuiet(p, len(done) == 0)
 	inserted := 0
 	for _, o := range res.Outcomes {
 		if o == Inserted {
@@ -97,38 +165,167 @@ func (s *pgStore) Write(ctx context.Context, p Provenance, items []Item) (Result
 	return res, nil
 }
 
+const pgSeenInsert = `
+INSERT INTO national_seen (department, source, stream, generation, source_keys)
+VALUES ($1, $2, $3, $4::bigint, $5::text[])`
+
+// pgSeen records that the generation read the given source keys. One row
+// holds a batch's keys: a refresh that changes nothing writes one small row
+// per batch instead of a new version of every record.
+func pgSeen(ctx context.Context, tx *sql.Tx, p Provenance, sourceKeys []string) error {
+	if len(sourceKeys) == 0 {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, pgSeenInsert, p.Department, p.Source, p.Stream, p.Generation, pq.Array(sourceKeys))
+	return err
+}
+
+// pgCopyRecords leaves first_synced_at and last_synced_at to their
+// default, the transaction's time, as the upsert stamps them.
+const pgCopyRecords = `COPY national_records (kind, natural_key, data, content_hash, department, source, stream,
+    source_key, mapping_version, last_run_id, seen_generation) FROM STDIN`
+
+// pgInsert copies the records of new keys straight into the table, in key
+// order (two writers meeting on the same new keys then wait for each other
+// rather than deadlock, and the index is filled in order). A key that
+// another writer inserted since the read fails the copy with a unique
+// violation: the copy is undone to the savepoint Write set and pgInsert
+// reports raced, so that the caller merges those records instead.
+func pgInsert(ctx context.Context, tx *sql.Tx, p Provenance, items []Item, insert []int) (raced bool, err error) {
+	slices.SortFunc(insert, func(a, b int) int {
+		if c := strings.Compare(items[a].Kind, items[b].Kind); c != 0 {
+			return c
+		}
+		return strings.Compare(items[a].NaturalKey, items[b].NaturalKey)
+	})
+	err = pgCopy(ctx, tx, pgCopyRecords, func(stmt *sql.Stmt) error {
+		for _, i := range insert {
+			it := &items[i]
+			// Data goes as text: lib/pq would send a []byte as bytea.
+			if _, err := stmt.ExecContext(ctx, it.Kind, it.NaturalKey, string(it.Data), it.Hash[:],
+				p.Department, p.Source, p.Stream, it.SourceKey, p.MappingVersion, p.RunID, p.Generation); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) && pqErr.Code == "23505" {
+		if _, err := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT national_insert`); err != nil {
+			return false, err
+		}
+		return true, nil
+	}
+	return false, err
+}
+
+// pgCopy runs a COPY FROM STDIN, fed row by row by rows.
+func pgCopy(ctx context.Context, tx *sql.Tx, query string, rows func(*sql.Stmt) error) error {
+	stmt, err := tx.PrepareContext(ctx, query)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	if err := rows(stmt); err != nil {
+		return err
+	}
+	if _, err := stmt.ExecContext(ctx); err != nil {
+		return err
+	}
+	return stmt.Close()
+}
+
 // pgStoredQuery looks keys up with = ANY on the primary key, which the
 // planner serves from the index whatever it believes about the table's size;
 // a join against unnest() turned into a sequential scan on young tables.
 const pgStoredQuery = `
 SELECT r.kind, r.natural_key, r.department, r.source, r.stream, r.source_key,
-       r.deleted_at IS NULL, r.content_hash, r.seen_generation
+       r.deleted_at IS NULL, r.content_hash
 FROM national_records r
 WHERE r.kind = $1 AND r.natural_key = ANY($2::text[])`
 
+// pgHeldQuery, sent with the first kind's lookup, adds the live records
+// that the batch's source records hold under natural keys not in the batch:
+// the records a written item supersedes. A source record's key rarely
+// changes, so it usually returns nothing; it never returns the records the
+// batch's own keys name.
+const pgHeldQuery = `
+UNION ALL
+SELECT r.kind, r.natural_key, r.department, r.source, r.stream, r.source_key,
+       true, r.content_hash
+FROM national_records r
+WHERE r.department = $3 AND r.source = $4 AND r.stream = $5 AND r.source_key = ANY($6::text[])
+  AND r.deleted_at IS NULL
+  AND NOT EXISTS (SELECT 1 FROM unnest($7::text[], $8::text[]) AS b (kind, natural_key)
+                  WHERE b.kind = r.kind AND b.natural_key = r.natural_key)`
+
 // pgStored reads the records stored under the items' natural keys, deleted
-// or not.
-func pgStored(ctx context.Context, tx *sql.Tx, items []Item) (map[recordKey]stored, error) {
+// or not, in one round trip per kind; with held, the first also returns the
+// live records of the stream that the items' source keys hold under other
+// natural keys.
+func pgStored(ctx context.Context, tx *sql.Tx, p Provenance, items []Item, held bool) (map[recordKey]stored, error) {
 	seen := make(map[recordKey]bool, len(items))
 	byKind := map[string][]string{}
+	var kinds []string
+	allKinds := make([]string, 0, len(items))
+	allKeys := make([]string, 0, len(items))
+	sourceKeys := make([]string, 0, len(items))
 	for _, it := range items {
 		k := recordKey{it.Kind, it.NaturalKey}
 		if !seen[k] {
 			seen[k] = true
+			if _, ok := byKind[it.Kind]; !ok {
+				kinds = append(kinds, it.Kind)
+			}
 			byKind[it.Kind] = append(byKind[it.Kind], it.NaturalKey)
+			allKinds = append(allKinds, it.Kind)
+			allKeys = append(allKeys, it.NaturalKey)
 		}
+		sourceKeys = append(sourceKeys, it.SourceKey)
 	}
 	records := make(map[recordKey]stored)
-	for kind, keys := range byKind {
-		if err := pgStoredKind(ctx, tx, kind, keys, records); err != nil {
+	for n, kind := range kinds {
+		query, args := pgStoredQuery, []any{kind, pq.Array(byKind[kind])}
+		if n == 0 && held {
+			query += pgHeldQuery
+			args = append(args, p.Department, p.Source, p.Stream, pq.Array(sourceKeys), pq.Array(allKinds), pq.Array(allKeys))
+		}
+		if err := pgStoredKind(ctx, tx, query, args, records); err != nil {
 			return nil, err
 		}
 	}
 	return records, nil
 }
 
-func pgStoredKind(ctx context.Context, tx *sql.Tx, kind string, keys []string, records map[recordKey]stored) error {
-	rows, err := tx.QueryContext(ctx, pgStoredQuery, kind, pq.Array(keys))
+// pgHeldOnly is pgHeldQuery on its own, for the written items of a batch
+// whose read left it out.
+const pgHeldOnly = `
+SELECT r.kind, r.natural_key, r.department, r.source, r.stream, r.source_key,
+       true, r.content_hash
+FROM national_records r
+WHERE r.department = $1 AND r.source = $2 AND r.stream = $3 AND r.source_key = ANY($4::text[])
+  AND r.deleted_at IS NULL
+  AND NOT EXISTS (SELECT 1 FROM unnest($5::text[], $6::text[]) AS b (kind, natural_key)
+                  WHERE b.kind = r.kind AND b.natural_key = r.natural_key)`
+
+// pgHeld adds to records the live records the written items' source keys
+// hold under other natural keys than the batch's.
+func pgHeld(ctx context.Context, tx *sql.Tx, p Provenance, items []Item, written []int, records map[recordKey]stored) error {
+	sourceKeys := make([]string, len(written))
+	for j, i := range written {
+		sourceKeys[j] = items[i].SourceKey
+	}
+	kinds := make([]string, len(items))
+	keys := make([]string, len(items))
+	for i := range items {
+		kinds[i], keys[i] = items[i].Kind, items[i].NaturalKey
+	}
+	return pgStoredKind(ctx, tx, pgHeldOnly, []any{p.Department, p.Source, p.Stream,
+		pq.Array(sourceKeys), pq.Array(kinds), pq.Array(keys)}, records)
+}
+
+func pgStoredKind(ctx context.Context, tx *sql.Tx, query string, args []any, records map[recordKey]stored) error {
+	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
 		return err
 	}
@@ -140,7 +337,7 @@ func pgStoredKind(ctx context.Context, tx *sql.Tx, kind string, keys []string, r
 			hash []byte
 		)
 		if err := rows.Scan(&k.kind, &k.naturalKey, &r.owner.department, &r.owner.source, &r.owner.stream,
-			&r.owner.sourceKey, &r.live, &hash, &r.generation); err != nil {
+			&r.owner.sourceKey, &r.live, &hash); err != nil {
 			return err
 		}
 		if copy(r.hash[:], hash) != len(r.hash) {
@@ -151,39 +348,9 @@ func pgStoredKind(ctx context.Context, tx *sql.Tx, kind string, keys []string, r
 	return rows.Err()
 }
 
-// pgStampQuery touches only seen_generation, which no index covers, so on a
-// page with room the update is HOT. It repeats the unchanged test so that it
-// only ever stamps the item's own record.
-const pgStampQuery = `
-UPDATE national_records r SET seen_generation = $8::bigint
-FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[]) AS i (kind, natural_key, source_key, content_hash)
-WHERE r.kind = ANY($9::text[]) AND r.natural_key = ANY($2::text[])
-  AND r.kind = i.kind AND r.natural_key = i.natural_key
-  AND r.deleted_at IS NULL AND r.content_hash = i.content_hash
-  AND (r.department, r.source, r.stream, r.source_key) = ($5, $6, $7, i.source_key)`
-
-func pgStamp(ctx context.Context, tx *sql.Tx, p Provenance, items []Item, stamp []int) error {
-	kinds := make([]string, len(stamp))
-	keys := make([]string, len(stamp))
-	sourceKeys := make([]string, len(stamp))
-	hashes := make([][]byte, len(stamp))
-	var distinct []string // the index scan wants each kind once, not once per key
-	for j, i := range stamp {
-		it := &items[i]
-		kinds[j], keys[j], sourceKeys[j], hashes[j] = it.Kind, it.NaturalKey, it.SourceKey, it.Hash[:]
-		if !slices.Contains(distinct, it.Kind) {
-			distinct = append(distinct, it.Kind)
-		}
-	}
-	_, err := tx.ExecContext(ctx, pgStampQuery, pq.Array(kinds), pq.Array(keys), pq.Array(sourceKeys), pq.Array(hashes),
-		p.Department, p.Source, p.Stream, p.Generation, pq.Array(distinct))
-	return err
-}
-
 // pgMerge writes the items at indexes upsert and sets their outcomes in res.
-// Superseded records are retired last, and only for the items the upsert
-// wrote: an item that lost its key to a concurrent writer leaves its source
-// record's old record live, as a conflict must.
+// An item that lost its key to a concurrent writer is a Conflict, and the
+// caller leaves its source record's old record live, as a conflict must.
 func pgMerge(ctx context.Context, tx *sql.Tx, p Provenance, items []Item, upsert []int,
 	records map[recordKey]stored, res *Result) error {
 	if err := pgStage(ctx, tx, items, upsert); err != nil {
@@ -204,12 +371,10 @@ func pgMerge(ctx context.Context, tx *sql.Tx, p Provenance, items []Item, upsert
 			res.Outcomes[index[k]] = Inserted
 		}
 	}
-	var done, raced []int
+	var raced []int
 	for _, i := range upsert {
 		if res.Outcomes[i] == 0 {
 			raced = append(raced, i)
-		} else {
-			done = append(done, i)
 		}
 	}
 	if len(raced) > 0 {
@@ -217,25 +382,22 @@ func pgMerge(ctx context.Context, tx *sql.Tx, p Provenance, items []Item, upsert
 			return fmt.Errorf("find concurrent owners: %w", err)
 		}
 	}
-	if len(done) > 0 {
-		if err := pgSupersede(ctx, tx, p, items, done); err != nil {
-			return fmt.Errorf("retire superseded records: %w", err)
-		}
-	}
 	return nil
 }
 
-// The staging table lives for one transaction, so concurrent writers each
-// have their own and nothing is left behind on failure.
+// The staging table is created once per session (connection) and emptied
+// at each commit, so a batch costs no catalog writes; concurrent writers
+// are on different sessions and each have their own. It is unlogged, being
+// temporary, and a failed batch's rows go with its rollback.
 const (
 	pgCreateStage = `
-CREATE TEMPORARY TABLE national_stage (
+CREATE TEMPORARY TABLE IF NOT EXISTS national_stage (
     kind         text  NOT NULL,
     natural_key  text  NOT NULL,
     source_key   text  NOT NULL,
     data         jsonb NOT NULL,
     content_hash bytea NOT NULL
-) ON COMMIT DROP`
+) ON COMMIT DELETE ROWS`
 	pgCopyStage = `COPY national_stage (kind, natural_key, source_key, data, content_hash) FROM STDIN`
 )
 
@@ -243,22 +405,16 @@ func pgStage(ctx context.Context, tx *sql.Tx, items []Item, upsert []int) error 
 	if _, err := tx.ExecContext(ctx, pgCreateStage); err != nil {
 		return err
 	}
-	stmt, err := tx.PrepareContext(ctx, pgCopyStage)
-	if err != nil {
-		return err
-	}
-	defer stmt.Close()
-	for _, i := range upsert {
-		it := &items[i]
-		// Data goes as text: lib/pq would send a []byte as bytea.
-		if _, err := stmt.ExecContext(ctx, it.Kind, it.NaturalKey, it.SourceKey, string(it.Data), it.Hash[:]); err != nil {
-			return err
+	return pgCopy(ctx, tx, pgCopyStage, func(stmt *sql.Stmt) error {
+		for _, i := range upsert {
+			it := &items[i]
+			// Data goes as text: lib/pq would send a []byte as bytea.
+			if _, err := stmt.ExecContext(ctx, it.Kind, it.NaturalKey, it.SourceKey, string(it.Data), it.Hash[:]); err != nil {
+				return err
+			}
 		}
-	}
-	if _, err := stmt.ExecContext(ctx); err != nil {
-		return err
-	}
-	return stmt.Close()
+		return nil
+	})
 }
 
 // pgUpsertQuery writes the staged records: new ones, changed ones and ones
@@ -364,46 +520,28 @@ func pgRaced(ctx context.Context, tx *sql.Tx, p Provenance, items []Item, raced 
 	return nil
 }
 
-// pgSupersededQuery finds the live records the written source records held
-// under other natural keys: each now holds its new key, so whatever it held
-// before is gone from its source. A source record's key rarely changes, so
-// this is usually an index lookup that finds nothing and no update follows.
-const pgSupersededQuery = `
-SELECT r.kind, r.natural_key, r.source_key
-FROM national_records r
-WHERE r.department = $1 AND r.source = $2 AND r.stream = $3
-  AND r.source_key = ANY($4::text[]) AND r.deleted_at IS NULL`
-
 const pgRetireQuery = `
 UPDATE national_records SET deleted_at = now()
 WHERE kind = $1 AND natural_key = ANY($2::text[]) AND deleted_at IS NULL`
 
-func pgSupersede(ctx context.Context, tx *sql.Tx, p Provenance, items []Item, written []int) error {
+// pgSupersede retires the live records the written source records held
+// under other natural keys, as the read found them: each source record now
+// holds its new key, so whatever it held before is gone from its source.
+// Only the stream's own writer writes records the stream owns, so the read
+// is still true. Most batches retire nothing and send nothing.
+func pgSupersede(ctx context.Context, tx *sql.Tx, p Provenance, items []Item, written []int, records map[recordKey]stored) error {
 	holds := make(map[string]recordKey, len(written))
-	sourceKeys := make([]string, len(written))
-	for j, i := range written {
-		sourceKeys[j] = items[i].SourceKey
+	for _, i := range written {
 		holds[items[i].SourceKey] = recordKey{items[i].Kind, items[i].NaturalKey}
 	}
-	rows, err := tx.QueryContext(ctx, pgSupersededQuery, p.Department, p.Source, p.Stream, pq.Array(sourceKeys))
-	if err != nil {
-		return err
-	}
 	retire := map[string][]string{}
-	for rows.Next() {
-		var k recordKey
-		var sourceKey string
-		if err := rows.Scan(&k.kind, &k.naturalKey, &sourceKey); err != nil {
-			rows.Close()
-			return err
+	for k, r := range records {
+		if !r.live || !r.owner.sameStream(ownerOf(p, "")) {
+			continue
 		}
-		if holds[sourceKey] != k {
+		if now, ok := holds[r.owner.sourceKey]; ok && now != k {
 			retire[k.kind] = append(retire[k.kind], k.naturalKey)
 		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
 	}
 	for kind, keys := range retire {
 		if _, err := tx.ExecContext(ctx, pgRetireQuery, kind, pq.Array(keys)); err != nil {
@@ -413,10 +551,29 @@ func pgSupersede(ctx context.Context, tx *sql.Tx, p Provenance, items []Item, wr
 	return nil
 }
 
-const pgMarkDeleted = `
-UPDATE national_records SET deleted_at = now(), deleted_generation = $4::bigint
-WHERE department = $1 AND source = $2 AND stream = $3
-  AND deleted_at IS NULL AND seen_generation <> $4::bigint`
+// pgUnseenWhere selects the live records of the stream that the
+// generation neither wrote (seen_generation) nor found unchanged or
+// touched (national_seen).
+const pgUnseenWhere = `
+WHERE r.department = $1 AND r.source = $2 AND r.stream = $3
+  AND r.deleted_at IS NULL AND r.seen_generation <> $4::bigint
+  AND NOT EXISTS (SELECT 1 FROM seen WHERE seen.source_key = r.source_key)`
+
+// pgSeenKeys is the generation's seen source keys, read once.
+const pgSeenKeys = `
+WITH seen AS MATERIALIZED (
+    SELECT DISTINCT k.source_key
+    FROM national_seen s, unnest(s.source_keys) AS k (source_key)
+    WHERE s.department = $1 AND s.source = $2 AND s.stream = $3 AND s.generation = $4::bigint)`
+
+const pgMarkDeleted = pgSeenKeys + `
+UPDATE national_records r SET deleted_at = now(), deleted_generation = $4::bigint` + pgUnseenWhere
+
+// pgForgetSeen drops the seen keys of the stream's earlier generations: a
+// generation's own stay until the next one completes, for a refresh
+// resumed between marking and finishing.
+const pgForgetSeen = `
+DELETE FROM national_seen WHERE department = $1 AND source = $2 AND stream = $3 AND generation < $4::bigint`
 
 // pgCountDeleted counts what a generation marked, over all its attempts.
 const pgCountDeleted = `
@@ -431,6 +588,9 @@ func (s *pgStore) MarkDeleted(ctx context.Context, p Provenance) (int64, error) 
 	if _, err := s.db.ExecContext(ctx, pgMarkDeleted, p.Department, p.Source, p.Stream, p.Generation); err != nil {
 		return 0, fmt.Errorf("mark deleted in %s/%s/%s: %w", p.Department, p.Source, p.Stream, err)
 	}
+	if _, err := s.db.ExecContext(ctx, pgForgetSeen, p.Department, p.Source, p.Stream, p.Generation); err != nil {
+		return 0, fmt.Errorf("forget the earlier generations seen in %s/%s/%s: %w", p.Department, p.Source, p.Stream, err)
+	}
 	var n int64
 	if err := s.db.QueryRowContext(ctx, pgCountDeleted, p.Department, p.Source, p.Stream, p.Generation).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count deleted in %s/%s/%s: %w", p.Department, p.Source, p.Stream, err)
@@ -439,10 +599,8 @@ func (s *pgStore) MarkDeleted(ctx context.Context, p Provenance) (int64, error) 
 }
 
 // pgUnseen counts what pgMarkDeleted would mark.
-const pgUnseen = `
-SELECT count(*) FROM national_records
-WHERE department = $1 AND source = $2 AND stream = $3
-  AND deleted_at IS NULL AND seen_generation <> $4::bigint`
+const pgUnseen = pgSeenKeys + `
+SELECT count(*) FROM national_records r` + pgUnseenWhere
 
 func (s *pgStore) Unseen(ctx context.Context, p Provenance) (int64, error) {
 	if err := checkGeneration(p); err != nil {
@@ -537,16 +695,13 @@ func (s *pgStore) Count(ctx context.Context, department, source, stream string) 
 	return n, nil
 }
 
-const pgTouch = `
-UPDATE national_records SET seen_generation = $4::bigint
-WHERE department = $1 AND source = $2 AND stream = $3 AND source_key = ANY($5::text[])
-  AND deleted_at IS NULL AND seen_generation <> $4::bigint`
-
+// Touch records the keys as seen by the generation (national_seen) rather
+// than stamping their records.
 func (s *pgStore) Touch(ctx context.Context, p Provenance, sourceKeys []string) error {
 	if err := checkGeneration(p); err != nil || len(sourceKeys) == 0 {
 		return err
 	}
-	if _, err := s.db.ExecContext(ctx, pgTouch, p.Department, p.Source, p.Stream, p.Generation, pq.Array(sourceKeys)); err != nil {
+	if _, err := s.db.ExecContext(ctx, pgSeenInsert, p.Department, p.Source, p.Stream, p.Generation, pq.Array(sourceKeys)); err != nil {
 		return fmt.Errorf("touch records of %s/%s/%s: %w", p.Department, p.Source, p.Stream, err)
 	}
 	return nil

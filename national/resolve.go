@@ -81,10 +81,9 @@ func resolve(p Provenance, items []Item, owners map[recordKey]owner) (Result, []
 // stored is what a write needs to know of the record stored under a natural
 // key.
 type stored struct {
-	owner      owner
-	live       bool
-	hash       [32]byte
-	generation int64
+	owner owner
+	live  bool
+	hash  [32]byte
 }
 
 // unchanged says whether writing it would change nothing: the record is

@@ -115,6 +115,7 @@ func Main(ctx context.Context, args []string, env Env) int {
 		"audit":    runAudit,
 		"apply":    runApply,
 		"keys":     runKeys,
+		"bench":    runBench,
 		"version":  func(context.Context, []string, Env) error { fmt.Fprintln(env.Stdout, "lienthong", Version); return nil },
 	}
 	fn, ok := commands[cmd]

@@ -454,40 +454,122 @@ func (s *Store) CommitBatch(ctx context.Context, runID int64, ref Ref, b Batch) 
 			return fmt.Errorf("save checkpoint of %s: %w", ref, err)
 		}
 	}
-	for _, r := range b.Rejects {
-		stage := r.Stage
-		if stage == "" {
-			stage = StageMap
-		}
-		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO rejects (department, source, stream, source_key, kind, raw, field, stage, reason, message, violations, run_id, seen_generation, first_seen_at, last_seen_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (department, source, stream, source_key) DO UPDATE SET kind = excluded.kind, raw = excluded.raw,
-				field = excluded.field, stage = excluded.stage, reason = excluded.reason, message = excluded.message,
-				violations = excluded.violations, run_id = excluded.run_id, seen_generation = excluded.seen_generation,
-				last_seen_at = CASE WHEN ? THEN rejects.last_seen_at ELSE excluded.last_seen_at END`),
-			ref.Department, ref.Source, ref.Stream, r.SourceKey, r.Kind, string(r.Raw), r.Field, stage, r.Reason, r.Message, string(r.Violations), runID, b.Generation, now, now,
-			b.Retry); err != nil {
-			return fmt.Errorf("save reject %s of %s: %w", r.SourceKey, ref, err)
-		}
+	if err := s.clearDelivered(ctx, tx, ref, b.Delivered); err != nil {
+		return err
 	}
-	if len(b.Delivered) > 0 {
-		// = ANY drives the primary key index; an IN over a set-returning
-		// function was planned as a nested scan, seconds per batch.
-		q := `DELETE FROM rejects WHERE department = ? AND source = ? AND stream = ? AND source_key IN (SELECT value FROM json_each(?))`
-		var keys any
-		if s.db.Dialect == database.Postgres {
-			q = `DELETE FROM rejects WHERE department = ? AND source = ? AND stream = ? AND source_key = ANY(?::text[])`
-			keys = pq.Array(b.Delivered)
-		} else {
-			js, _ := json.Marshal(b.Delivered)
-			keys = string(js)
-		}
-		if _, err := tx.ExecContext(ctx, s.q(q), ref.Department, ref.Source, ref.Stream, keys); err != nil {
-			return fmt.Errorf("clear delivered rejects of %s: %w", ref, err)
-		}
+	if err := s.saveRejects(ctx, tx, runID, ref, b, now); err != nil {
+		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit batch of run %d: %w", runID, err)
+	}
+	return nil
+}
+
+// pgClearDelivered removes the rejects of delivered records. = ANY drives
+// the primary key index; an IN over a set-returning function was planned
+// as a nested scan, seconds per batch. The EXISTS is planned as a one-time
+// filter: a stream with no rejects at all (the common case) costs one index
+// probe, not one per delivered key.
+const pgClearDelivered = `DELETE FROM rejects WHERE department = $1 AND source = $2 AND stream = $3 AND source_key = ANY($4::text[])
+	AND EXISTS (SELECT 1 FROM rejects WHERE department = $1 AND source = $2 AND stream = $3)`
+
+const sqliteClearDelivered = `DELETE FROM rejects WHERE department = ? AND source = ? AND stream = ? AND source_key IN (SELECT value FROM json_each(?))`
+
+// clearDelivered removes the old rejects of the delivered records. It runs
+// before the batch's own rejects are saved, so that it only ever looks for
+// rejects of earlier batches.
+func (s *Store) clearDelivered(ctx context.Context, tx *sqlx.Tx, ref Ref, delivered []string) error {
+	if len(delivered) == 0 {
+		return nil
+	}
+	var err error
+	if s.db.Dialect == database.Postgres {
+		_, err = tx.ExecContext(ctx, pgClearDelivered, ref.Department, ref.Source, ref.Stream, pq.Array(delivered))
+	} else {
+		js, _ := json.Marshal(delivered)
+		_, err = tx.ExecContext(ctx, sqliteClearDelivered, ref.Department, ref.Source, ref.Stream, string(js))
+	}
+	if err != nil {
+		return fmt.Errorf("clear delivered rejects of %s: %w", ref, err)
+	}
+	return nil
+}
+
+// rejectUpsert is the conflict clause of saving a reject: reprocessing
+// replaces a source record's reject; a retry keeps its last_seen_at.
+const rejectUpsert = `
+	ON CONFLICT (department, source, stream, source_key) DO UPDATE SET kind = excluded.kind, raw = excluded.raw,
+		field = excluded.field, stage = excluded.stage, reason = excluded.reason, message = excluded.message,
+		violations = excluded.violations, run_id = excluded.run_id, seen_generation = excluded.seen_generation,
+		last_seen_at = CASE WHEN %s THEN rejects.last_seen_at ELSE excluded.last_seen_at END`
+
+// pgSaveRejects saves a batch's rejects in one statement, whatever their
+// number.
+var pgSaveRejects = `INSERT INTO rejects (department, source, stream, source_key, kind, raw, field, stage, reason, message, violations, run_id, seen_generation, first_seen_at, last_seen_at)
+	SELECT $1, $2, $3, r.source_key, r.kind, r.raw, r.field, r.stage, r.reason, r.message, r.violations, $4::bigint, $5::bigint, $6::timestamptz, $6::timestamptz
+	FROM unnest($7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[])
+	    AS r (source_key, kind, raw, field, stage, reason, message, violations)` + fmt.Sprintf(rejectUpsert, "$15::boolean")
+
+var sqliteSaveReject = `INSERT INTO rejects (department, source, stream, source_key, kind, raw, field, stage, reason, message, violations, run_id, seen_generation, first_seen_at, last_seen_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)` + fmt.Sprintf(rejectUpsert, "?")
+
+// saveRejects saves the batch's rejects. A record that the batch both
+// rejected and delivered (it was read twice) ends delivered, and of two
+// rejects of one record the later stands, as if saved one by one.
+func (s *Store) saveRejects(ctx context.Context, tx *sqlx.Tx, runID int64, ref Ref, b Batch, now time.Time) error {
+	if len(b.Rejects) == 0 {
+		return nil
+	}
+	var delivered map[string]bool
+	if len(b.Delivered) > 0 {
+		delivered = make(map[string]bool, len(b.Delivered))
+		for _, k := range b.Delivered {
+			delivered[k] = true
+		}
+	}
+	last := make(map[string]int, len(b.Rejects))
+	for i, r := range b.Rejects {
+		last[r.SourceKey] = i
+	}
+	var rs []Reject
+	for i, r := range b.Rejects {
+		if last[r.SourceKey] != i || delivered[r.SourceKey] {
+			continue
+		}
+		if r.Stage == "" {
+			r.Stage = StageMap
+		}
+		rs = append(rs, r)
+	}
+	if len(rs) == 0 {
+		return nil
+	}
+	if s.db.Dialect != database.Postgres {
+		for _, r := range rs {
+			if _, err := tx.ExecContext(ctx, sqliteSaveReject,
+				ref.Department, ref.Source, ref.Stream, r.SourceKey, r.Kind, string(r.Raw), r.Field, r.Stage, r.Reason, r.Message, string(r.Violations), runID, b.Generation, now, now,
+				b.Retry); err != nil {
+				return fmt.Errorf("save reject %s of %s: %w", r.SourceKey, ref, err)
+			}
+		}
+		return nil
+	}
+	cols := make([][]string, 8)
+	for i := range cols {
+		cols[i] = make([]string, len(rs))
+	}
+	for j, r := range rs {
+		cols[0][j], cols[1][j], cols[2][j], cols[3][j] = r.SourceKey, r.Kind, string(r.Raw), r.Field
+		cols[4][j], cols[5][j], cols[6][j], cols[7][j] = r.Stage, r.Reason, r.Message, string(r.Violations)
+	}
+	args := []any{ref.Department, ref.Source, ref.Stream, runID, b.Generation, now}
+	for _, c := range cols {
+		args = append(args, pq.Array(c))
+	}
+	args = append(args, b.Retry)
+	if _, err := tx.ExecContext(ctx, pgSaveRejects, args...); err != nil {
+		return fmt.Errorf("save %d rejects of %s: %w", len(rs), ref, err)
 	}
 	return nil
 }

@@ -1,0 +1,95 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/lienthong/lienthong/internal/testdb"
+)
+
+// TestRun runs the whole benchmark at a small N against the real
+// PostgreSQL server, with the lienthong binary built from this tree, and
+// checks that every path ran on the same rows and that lienthong and the
+// hand-written SQL agree on what is valid. It asserts nothing about time.
+func TestRun(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "lienthong")
+	build := exec.Command("go", "build", "-o", bin, "github.com/lienthong/lienthong/cmd/lienthong")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build lienthong: %v\n%s", err, out)
+	}
+	const n = 3000
+	var log bytes.Buffer
+	rep, err := Run(context.Background(), Options{DSN: testdb.AdminDSN(), N: n, Seed: 7, Batch: 500, Binary: bin, Log: &log})
+	if err != nil {
+		t.Fatalf("Run: %v\n%s", err, log.String())
+	}
+	got := map[string]Result{}
+	for _, r := range rep.Results {
+		got[r.Path] = r
+	}
+	for _, p := range []string{PathRawCopy, PathTypedFirst, PathTypedSame, PathOwnFirst, PathOwnSame,
+		PathFirstSync, PathFullRefresh, PathIncremental, PathCSVDrop} {
+		r, ok := got[p]
+		if !ok {
+			t.Fatalf("no result for %q; results: %+v", p, rep.Results)
+		}
+		if r.Seconds <= 0 {
+			t.Errorf("%s: %v seconds", p, r.Seconds)
+		}
+		if p != PathIncremental && r.Rows != n {
+			t.Errorf("%s: %d rows, want %d", p, r.Rows, n)
+		}
+		if r.Counts != nil && !r.Counts.Conserved() {
+			t.Errorf("%s: counts not conserved: %+v", p, *r.Counts)
+		}
+	}
+	typed, first := got[PathTypedFirst], got[PathFirstSync].Counts
+	if first == nil || first.Inserted != typed.Written {
+		t.Errorf("lienthong's first sync inserted %+v, the typed SQL %d: the two must agree on the valid rows", first, typed.Written)
+	}
+	if bad := first.Rejected + first.Skipped; bad < n/100 || bad > n/10 {
+		t.Errorf("%d rejected or skipped of %d: the generator should make a few percent bad", bad, n)
+	}
+	if w := got[PathTypedSame].Written + got[PathOwnSame].Written; w != 0 {
+		t.Errorf("the SQL paths wrote %d rows with nothing changed", w)
+	}
+	if own := got[PathOwnFirst].Written; own != typed.Written {
+		t.Errorf("the SQL into national_records wrote %d rows, into the typed table %d", own, typed.Written)
+	}
+	full := got[PathFullRefresh].Counts
+	if full.Inserted+full.Updated != 0 || full.Unchanged != first.Inserted {
+		t.Errorf("full refresh with nothing changed: %+v, want %d unchanged and nothing written", *full, first.Inserted)
+	}
+	if fr := got[PathFullRefresh]; fr.NationalInserted+fr.NationalUpdated != 0 {
+		t.Errorf("full refresh with nothing changed wrote %d and updated %d national rows, want none", fr.NationalInserted, fr.NationalUpdated)
+	}
+	if fs := got[PathFirstSync]; fs.NationalInserted != first.Inserted {
+		t.Errorf("first sync: %d national rows inserted, the run counted %d", fs.NationalInserted, first.Inserted)
+	}
+	inc := got[PathIncremental].Counts
+	if inc.Read < n/1000 || inc.Read > n/100 || inc.Inserted != 0 {
+		t.Errorf("incremental after 0.1%% changed: %+v", *inc)
+	}
+	if csv := got[PathCSVDrop].Counts; *csv != *first {
+		t.Errorf("CSV drop counts %+v, first sync %+v: the same rows must give the same outcomes", *csv, *first)
+	}
+	for _, r := range rep.Results {
+		if r.Counts != nil && (r.PeakRSSMB <= 0 || r.CPUSeconds <= 0) {
+			t.Errorf("%s: peak RSS %.0f MB, CPU %.2f s: the child's rusage was not read", r.Path, r.PeakRSSMB, r.CPUSeconds)
+		}
+	}
+	var table bytes.Buffer
+	if err := rep.WriteTable(&table); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{PathTypedFirst, PathFirstSync, PathCSVDrop} {
+		if !strings.Contains(table.String(), "| "+p) {
+			t.Errorf("table lacks %q:\n%s", p, table.String())
+		}
+	}
+	t.Logf("\n%s", table.String())
+}
