@@ -45,6 +45,8 @@ Commands:
   keys        the keys that seal registered secrets: lienthong keys generate (prints a key line);
               lienthong keys rotate (re-seals every secret under the first key of $LIENTHONG_SECRET_KEYS[_FILE])
   audit       lienthong audit verify: walk the pre-fill audit chain, name the first broken entry
+  bench       time a first load, a full refresh, an incremental run and a CSV drop against reference SQL:
+              lienthong bench --dsn postgres://... [-n 1000000] [--seed 1] [--json FILE]   (docs/PERFORMANCE.md)
   demo        sync a generated Hà Tĩnh civil-status database into an embedded store
               (--serve: then serve the pre-filled online forms and print their address)
   version     print the version (also: lienthong --version)
