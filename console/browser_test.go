@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -29,40 +28,18 @@ import (
 	"github.com/lienthong/lienthong/internal/cli"
 	"github.com/lienthong/lienthong/internal/database"
 	"github.com/lienthong/lienthong/internal/fixture"
+	"github.com/lienthong/lienthong/internal/testbrowser"
 	"github.com/lienthong/lienthong/internal/testdb"
 	"github.com/lienthong/lienthong/internal/testio"
 	"github.com/lienthong/lienthong/registry"
 	"github.com/lienthong/lienthong/sync/state"
 )
 
-// browser starts headless Chromium for the test: a fresh profile, no
-// sandbox (tests run as root in containers) and nothing that would reach
-// the network (server/demoform_test.go does the same).
+// browser starts headless Chromium for the test (internal/testbrowser),
+// in Vietnamese.
 func browser(t *testing.T) context.Context {
 	t.Helper()
-	path, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Fatal("chromium is not installed (scripts/test installs the Debian package chromium)")
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("lang", "vi-VN"),
-		chromedp.WindowSize(1200, 1400),
-	)
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(alloc)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 4*time.Minute)
-	t.Cleanup(func() { cancelTimeout(); cancel(); cancelAlloc() })
-	return ctx
+	return testbrowser.New(t, testbrowser.Options{Width: 1200, Height: 1400, Timeout: 4 * time.Minute, Lang: "vi-VN"})
 }
 
 // sourceRows is how many rows the department's table holds; every
