@@ -276,35 +276,9 @@ VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`)
 	return c, tok, nil
 }
 
-const timeLayout = "2006-01-02T15:04:05.000000Z"
+func (s *Store) timeArg(t time.Time) any { return s.db.TimeArg(t) }
 
-func (s *Store) timeArg(t time.Time) any {
-	if s.db.Dialect == database.SQLite {
-		return t.UTC().Format(timeLayout)
-	}
-	return t
-}
-
-func scanTime(v any) (*time.Time, error) {
-	var t time.Time
-	var err error
-	switch x := v.(type) {
-	case nil:
-		return nil, nil
-	case time.Time:
-		t = x.UTC()
-	case string:
-		t, err = time.Parse(timeLayout, x)
-	case []byte:
-		t, err = time.Parse(timeLayout, string(x))
-	default:
-		err = fmt.Errorf("unexpected time %T", v)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &t, nil
-}
+func scanTime(v any) (*time.Time, error) { return database.ScanTime(v) }
 
 const clientColumns = `id, name, department, token_hash, scopes, forms, created_at, expires_at, revoked_at`
 

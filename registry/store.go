@@ -16,18 +16,11 @@ import (
 	"github.com/lienthong/lienthong/internal/database"
 )
 
-const timeLayout = "2006-01-02T15:04:05.000000Z"
-
 func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 
 // timeArg is how a time is written: timestamptz on PostgreSQL, fixed-width
 // UTC text on SQLite.
-func (s *Store) timeArg(t time.Time) any {
-	if s.db.Dialect == database.SQLite {
-		return t.UTC().Format(timeLayout)
-	}
-	return t.UTC()
-}
+func (s *Store) timeArg(t time.Time) any { return s.db.TimeArg(t) }
 
 func (s *Store) timeArgPtr(t *time.Time) any {
 	if t == nil {
@@ -36,26 +29,7 @@ func (s *Store) timeArgPtr(t *time.Time) any {
 	return s.timeArg(*t)
 }
 
-func scanTime(v any) (*time.Time, error) {
-	var t time.Time
-	var err error
-	switch x := v.(type) {
-	case nil:
-		return nil, nil
-	case time.Time:
-		t = x.UTC()
-	case string:
-		t, err = time.Parse(timeLayout, x)
-	case []byte:
-		t, err = time.Parse(timeLayout, string(x))
-	default:
-		err = fmt.Errorf("unexpected time %T", v)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &t, nil
-}
+func scanTime(v any) (*time.Time, error) { return database.ScanTime(v) }
 
 func mustTime(v any) (time.Time, error) {
 	t, err := scanTime(v)
