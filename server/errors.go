@@ -15,6 +15,16 @@ import (
 	"github.com/lienthong/lienthong/sync/state"
 )
 
+// answer writes v as JSON, or err as problem details when it is set: the
+// end of a handler that asks internal/ops one thing.
+func (s *server) answer(w http.ResponseWriter, r *http.Request, v any, err error) {
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, v)
+}
+
 // fail answers an operation's error: the one place where internal/ops's,
 // the registry's and the stores' errors become HTTP answers. Errors made
 // to be shown (not found, conflicts, invalid fields, a failed check, a

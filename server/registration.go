@@ -54,11 +54,7 @@ func (s *server) createDepartment(w http.ResponseWriter, r *http.Request) {
 
 func (s *server) getDepartment(w http.ResponseWriter, r *http.Request) {
 	d, err := s.Ops.Department(r.Context(), callerOf(r.Context()), r.PathValue("dept"))
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, d)
+	s.answer(w, r, d, err)
 }
 
 func (s *server) deleteDepartment(w http.ResponseWriter, r *http.Request) {
@@ -263,11 +259,7 @@ func (s *server) getMapping(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m, err := s.Ops.Mapping(r.Context(), callerOf(r.Context()), refOf(r), int(v))
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, m)
+	s.answer(w, r, m, err)
 }
 
 // Bounds of a mapping test's sample.
@@ -286,11 +278,7 @@ func (s *server) testMapping(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rep, err := s.Ops.TestMapping(r.Context(), callerOf(r.Context()), refOf(r), int(v), limit)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, rep)
+	s.answer(w, r, rep, err)
 }
 
 func (s *server) activateMapping(w http.ResponseWriter, r *http.Request) {
@@ -299,11 +287,7 @@ func (s *server) activateMapping(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m, err := s.Ops.ActivateMapping(r.Context(), callerOf(r.Context()), refOf(r), int(v))
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, m)
+	s.answer(w, r, m, err)
 }
 
 // Bounds of a change-log page.

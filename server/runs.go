@@ -106,11 +106,7 @@ func (s *server) getRun(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	run, err := s.Ops.Run(r.Context(), callerOf(r.Context()), id)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, run)
+	s.answer(w, r, run, err)
 }
 
 // listDepartmentRuns lists a department's runs, newest first.
