@@ -118,32 +118,7 @@ func TestSinkCommitOrder(t *testing.T) {
 			t.Run(name, func(t *testing.T) {
 				const rows = 1000
 				h, nat := sinkHarness(t, k, ingesttest.Options{})
-				h.seed(1, rows, 3)
-				real := h.eng.National
-				f := &failingWrite{Store: real, h: h, n: 4, afterCommit: afterCommit}
-				h.eng.National = f
-				r, err := h.run(context.Background(), connectors.Incremental)
-				h.eng.National = real
-				if afterCommit {
-					h.refuseStateCommits(false)
-				} else if !errors.Is(err, errRefused) {
-					t.Fatalf("run: %v, want the national store's refusal", err)
-				}
-				if err == nil || r.Status != state.StatusFailed || !r.Conserved() || r.Read != 3*int64(h.batch) {
-					t.Fatalf("failed run: %v, %+v; want failed with the 3 batches before the fault", err, r)
-				}
-				st, err := h.st.State(context.Background(), h.ref)
-				if err != nil || f.before == nil || string(st.Checkpoint) != string(f.before) {
-					t.Fatalf("checkpoint after the failed batch: %s (%v), want %s, where it was", st.Checkpoint, err, f.before)
-				}
-				second := h.mustRun(connectors.Incremental)
-				if afterCommit && second.Unchanged+second.Rejected < int64(h.batch) {
-					t.Errorf("second run %+v: the replayed batch should be found unchanged", second.Counts)
-				}
-				if total := r.Read + second.Read; total != rows {
-					t.Errorf("the runs read %d records in all, want %d, each once", total, rows)
-				}
-				eachOnce(t, h, nat, rows)
+				commitOrder(t, h, rows, afterCommit, func() { eachOnce(t, h, nat, rows) })
 			})
 		}
 	}
