@@ -144,12 +144,9 @@ func (s *Store) UpdateStream(ctx context.Context, a Actor, dept, source, name st
 	}
 	var out Stream
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		r, err := s.getStream(ctx, tx, dept, source, name)
+		r, err := s.apiStream(ctx, tx, dept, source, name)
 		if err != nil {
 			return err
-		}
-		if r.Origin == OriginFile {
-			return fileManaged(fmt.Sprintf("stream %s/%s/%s", dept, source, name), r.file)
 		}
 		if r.Revision != revision {
 			return fmt.Errorf("stream %s/%s/%s is at revision %d, not %d: read it again: %w", dept, source, name, r.Revision, revision, ErrStale)
@@ -187,15 +184,21 @@ func (s *Store) updateStream(ctx context.Context, tx querier, a Actor, r streamR
 	return s.record(ctx, tx, a, r.Department, action, r.Department+"/"+r.Source+"/"+spec.Name, detail)
 }
 
+// apiStream reads a stream the API is about to change: ErrFileManaged
+// when a configuration file declares it.
+func (s *Store) apiStream(ctx context.Context, tx *sqlx.Tx, dept, source, name string) (streamRow, error) {
+	r, err := s.getStream(ctx, tx, dept, source, name)
+	if err == nil && r.Origin == OriginFile {
+		err = fileManaged(fmt.Sprintf("stream %s/%s/%s", dept, source, name), r.file)
+	}
+	return r, err
+}
+
 // DeleteStream removes a stream and its mapping versions.
 func (s *Store) DeleteStream(ctx context.Context, a Actor, dept, source, name string) error {
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
-		r, err := s.getStream(ctx, tx, dept, source, name)
-		if err != nil {
+		if _, err := s.apiStream(ctx, tx, dept, source, name); err != nil {
 			return err
-		}
-		if r.Origin == OriginFile {
-			return fileManaged(fmt.Sprintf("stream %s/%s/%s", dept, source, name), r.file)
 		}
 		if err := s.deleteStream(ctx, tx, dept, source, name); err != nil {
 			return err
@@ -221,13 +224,10 @@ func (s *Store) deleteStream(ctx context.Context, tx querier, dept, source, name
 func (s *Store) AddMapping(ctx context.Context, a Actor, dept, source, stream, kind, text string) (MappingVersion, error) {
 	var out MappingVersion
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		r, err := s.getStream(ctx, tx, dept, source, stream)
-		if err != nil {
+		if _, err := s.apiStream(ctx, tx, dept, source, stream); err != nil {
 			return err
 		}
-		if r.Origin == OriginFile {
-			return fileManaged(fmt.Sprintf("stream %s/%s/%s", dept, source, stream), r.file)
-		}
+		var err error
 		out, err = s.addMapping(ctx, tx, a, dept, source, stream, kind, text)
 		return err
 	})
@@ -325,12 +325,9 @@ func (s *Store) Mappings(ctx context.Context, dept, source, stream string) ([]Ma
 func (s *Store) ActivateMapping(ctx context.Context, a Actor, dept, source, stream string, version int) (MappingVersion, error) {
 	var out MappingVersion
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		r, err := s.getStream(ctx, tx, dept, source, stream)
+		r, err := s.apiStream(ctx, tx, dept, source, stream)
 		if err != nil {
 			return err
-		}
-		if r.Origin == OriginFile {
-			return fileManaged(fmt.Sprintf("stream %s/%s/%s", dept, source, stream), r.file)
 		}
 		if err := s.activate(ctx, tx, a, r, version); err != nil {
 			return err
