@@ -79,7 +79,9 @@ func (a *app) Check(ctx context.Context, dept string, src config.Source) (ops.Ch
 			what = "stream " + r.Stream
 		}
 		if !r.OK {
-			rep.Problems = append(rep.Problems, what+": "+scrubSource(r.Error, ref.src))
+			// The connector's error names the stream already.
+			msg := strings.TrimPrefix(r.Error, fmt.Sprintf("check stream %q: ", r.Stream))
+			rep.Problems = append(rep.Problems, what+": "+scrubSource(msg, ref.src))
 		}
 		for _, w := range r.Warnings {
 			rep.Warnings = append(rep.Warnings, what+": "+scrubSource(w, ref.src))

@@ -212,6 +212,11 @@ func TestSystems(t *testing.T) {
 	if err != nil || len(rep.Problems) != 2 || !strings.Contains(rep.Problems[0], "ngay_sua") || !strings.Contains(rep.Problems[1], "khong_co_bang") {
 		t.Errorf("check of wrong streams: %+v, %v", rep, err)
 	}
+	for _, p := range rep.Problems {
+		if strings.Count(p, "sai") > 1 || strings.Count(p, "khong-co") > 1 {
+			t.Errorf("the problem names its stream more than once: %s", p)
+		}
+	}
 	unreachable := config.Source{Name: "moi", Kind: "postgres",
 		ResolvedDSN: "postgres://lt:" + e.password + "@127.0.0.1:1/hotich?sslmode=disable&connect_timeout=2"}
 	rep, err = a.Check(ctx, "tu-phap", unreachable)
