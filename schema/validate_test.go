@@ -215,13 +215,25 @@ func TestValidateAllocs(t *testing.T) {
 		if vs := k.Validate(rec); vs != nil {
 			t.Fatalf("%s: the example is not valid: %v", k.Name, vs)
 		}
-		if n := testing.AllocsPerRun(100, func() { k.Validate(rec) }); n != 0 {
+		if n := allocsPerRun(func() { k.Validate(rec) }); n != 0 {
 			t.Errorf("%s: Validate allocates %v times per record", k.Name, n)
 		}
-		if n := testing.AllocsPerRun(100, func() { k.ValidateFields(fields) }); n != 0 {
+		if n := allocsPerRun(func() { k.ValidateFields(fields) }); n != 0 {
 			t.Errorf("%s: ValidateFields allocates %v times per record", k.Name, n)
 		}
 	}
+}
+
+// allocsPerRun is the fewest allocations per call of f over three
+// measures. testing.AllocsPerRun counts the whole process's allocations,
+// and under the race detector a runtime goroutine sometimes allocates
+// while it measures; an allocation f makes shows in every measure.
+func allocsPerRun(f func()) float64 {
+	n := testing.AllocsPerRun(100, f)
+	for range 2 {
+		n = min(n, testing.AllocsPerRun(100, f))
+	}
+	return n
 }
 
 // withoutLast is rec without the kind's last field.
