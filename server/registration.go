@@ -132,12 +132,10 @@ func (s *server) createSource(w http.ResponseWriter, r *http.Request) {
 
 func (s *server) getSource(w http.ResponseWriter, r *http.Request) {
 	v, err := s.Ops.Source(r.Context(), callerOf(r.Context()), r.PathValue("dept"), r.PathValue("source"))
-	if err != nil {
-		s.fail(w, r, err)
-		return
+	if err == nil {
+		w.Header().Set("ETag", etag(v.Revision))
 	}
-	w.Header().Set("ETag", etag(v.Revision))
-	writeJSON(w, v)
+	s.answer(w, r, v, err)
 }
 
 func (s *server) updateSource(w http.ResponseWriter, r *http.Request) {
@@ -151,12 +149,10 @@ func (s *server) updateSource(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v, err := s.Ops.UpdateSource(r.Context(), callerOf(r.Context()), r.PathValue("dept"), r.PathValue("source"), rev, body)
-	if err != nil {
-		s.fail(w, r, err)
-		return
+	if err == nil {
+		w.Header().Set("ETag", etag(v.Revision))
 	}
-	w.Header().Set("ETag", etag(v.Revision))
-	writeJSON(w, v)
+	s.answer(w, r, v, err)
 }
 
 func (s *server) deleteSource(w http.ResponseWriter, r *http.Request) {
@@ -194,12 +190,10 @@ func (s *server) createStream(w http.ResponseWriter, r *http.Request) {
 
 func (s *server) getStream(w http.ResponseWriter, r *http.Request) {
 	v, err := s.Ops.Stream(r.Context(), callerOf(r.Context()), refOf(r))
-	if err != nil {
-		s.fail(w, r, err)
-		return
+	if err == nil {
+		w.Header().Set("ETag", etag(v.Revision))
 	}
-	w.Header().Set("ETag", etag(v.Revision))
-	writeJSON(w, v)
+	s.answer(w, r, v, err)
 }
 
 func (s *server) updateStream(w http.ResponseWriter, r *http.Request) {
@@ -213,12 +207,10 @@ func (s *server) updateStream(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v, err := s.Ops.UpdateStream(r.Context(), callerOf(r.Context()), refOf(r), rev, body)
-	if err != nil {
-		s.fail(w, r, err)
-		return
+	if err == nil {
+		w.Header().Set("ETag", etag(v.Revision))
 	}
-	w.Header().Set("ETag", etag(v.Revision))
-	writeJSON(w, v)
+	s.answer(w, r, v, err)
 }
 
 func (s *server) deleteStream(w http.ResponseWriter, r *http.Request) {
