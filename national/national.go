@@ -57,6 +57,11 @@ type Item struct {
 	Data []byte
 	// Hash is the SHA-256 of Data.
 	Hash [32]byte
+	// Fields holds the values Data encodes, by field name, when the writer
+	// has them (the engine does); the PostgreSQL store writes them to the
+	// kind's typed columns, and decodes Data when Fields is nil. Fields must
+	// not change while the write is under way.
+	Fields map[string]any
 }
 
 // Outcome is what a write did with one item.

@@ -458,7 +458,7 @@ func mapRecord(m *mapping.Mapper, rec connectors.Record) (item, error) {
 		return item{}, fmt.Errorf("record %s: encode: %w", rec.Key, err)
 	}
 	return item{rec: rec, out: national.Item{Kind: out.Kind, NaturalKey: m.Kind.NaturalKey(out.Data),
-		SourceKey: rec.Key, Data: data, Hash: hash}, norm: noteNormalised(res)}, nil
+		SourceKey: rec.Key, Data: data, Hash: hash, Fields: out.Data}, norm: noteNormalised(res)}, nil
 }
 
 func newReject(kind string, rec connectors.Record, vs []schema.Violation) *state.Reject {
