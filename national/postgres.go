@@ -13,6 +13,7 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/lienthong/lienthong/internal/database"
+	"github.com/lienthong/lienthong/schema"
 )
 
 // pgStore is the national store on PostgreSQL.
@@ -49,7 +50,18 @@ func (s *pgStore) setQuiet(p Provenance, quiet bool) {
 
 var _ Store = (*pgStore)(nil)
 
-func (s *pgStore) Migrate(ctx context.Context) (int, error) { return migrate(ctx, s.db) }
+// Migrate applies the numbered migrations, then gives every field of the
+// schema its column.
+func (s *pgStore) Migrate(ctx context.Context) (int, error) {
+	n, err := migrate(ctx, s.db)
+	if err != nil {
+		return n, err
+	}
+	if err := ensureColumns(ctx, s.db); err != nil {
+		return n, fmt.Errorf("migrate national store: %w", err)
+	}
+	return n, nil
+}
 
 // Write reads what is stored under the batch's natural keys and resolves
 // the batch against it. Records whose key is new are copied straight into
@@ -90,6 +102,10 @@ func (s *pgStore) Write(ctx context.Context, p Provenance, items []Item) (Result
 		return Result{}, fmt.Errorf("write batch: read stored records: %w", err)
 	}
 	res, write := resolve(p, items, liveOwners(records))
+	values, write, err := pgValues(items, write, &res)
+	if err != nil {
+		return Result{}, fmt.Errorf("write batch: %w", err)
+	}
 	var insert, upsert []int
 	for _, i := range write {
 		r, ok := records[recordKey{items[i].Kind, items[i].NaturalKey}]
@@ -103,7 +119,7 @@ func (s *pgStore) Write(ctx context.Context, p Provenance, items []Item) (Result
 		}
 	}
 	if len(insert) > 0 {
-		raced, err := pgInsert(ctx, tx, p, items, insert)
+		raced, err := pgInsert(ctx, tx, p, items, values, insert)
 		if err != nil {
 			return Result{}, fmt.Errorf("write batch: insert new records: %w", err)
 		}
@@ -118,7 +134,7 @@ func (s *pgStore) Write(ctx context.Context, p Provenance, items []Item) (Result
 		}
 	}
 	if len(upsert) > 0 {
-		if err := pgMerge(ctx, tx, p, items, upsert, records, &res); err != nil {
+		if err := pgMerge(ctx, tx, p, items, values, upsert, records, &res); err != nil {
 			return Result{}, fmt.Errorf("write batch: %w", err)
 		}
 	}
@@ -180,35 +196,77 @@ func pgSeen(ctx context.Context, tx *sql.Tx, p Provenance, sourceKeys []string) 
 	return err
 }
 
-// pgCopyRecords leaves first_synced_at and last_synced_at to their
-// default, the transaction's time, as the upsert stamps them.
-const pgCopyRecords = `COPY national_records (kind, natural_key, data, content_hash, department, source, stream,
-    source_key, mapping_version, last_run_id, seen_generation) FROM STDIN`
+// pgValues converts the values of the items to write to their columns'
+// types, in each item's kind's column order. An item with a value its
+// column cannot hold is kept back as Rejected, with the field and the
+// reason, and left out of what is written.
+func pgValues(items []Item, write []int, res *Result) ([][]any, []int, error) {
+	values := make([][]any, len(items))
+	kept := write[:0:0]
+	for _, i := range write {
+		it := &items[i]
+		idx, err := kindOf(it.Kind)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s %q: %w", it.Kind, it.NaturalKey, err)
+		}
+		fields, err := fieldsOf(it)
+		if err != nil {
+			return nil, nil, err
+		}
+		row, col, err := rowValues(make([]any, 0, len(idx)), idx, fields)
+		if err != nil {
+			code := schema.ReasonBadValue
+			if col.sqlType == sqlDate {
+				code = schema.ReasonBadDate
+			}
+			res.Outcomes[i] = Rejected
+			if res.Rejections == nil {
+				res.Rejections = make(map[int]Rejection)
+			}
+			res.Rejections[i] = Rejection{Code: code, Field: col.name, Message: col.name + ": " + err.Error()}
+			continue
+		}
+		values[i] = row
+		kept = append(kept, i)
+	}
+	return values, kept, nil
+}
+
+// pgCopyRecords copies new records of one kind; first_synced_at and
+// last_synced_at take their default, the transaction's time, as the upsert
+// stamps them.
+func pgCopyRecords(kind string) string {
+	return `COPY national_records (kind, natural_key, content_hash, department, source, stream,
+    source_key, mapping_version, last_run_id, seen_generation, ` + columnList(kindColumns[kind], "") + `) FROM STDIN`
+}
 
 // pgInsert copies the records of new keys straight into the table, in key
 // order (two writers meeting on the same new keys then wait for each other
-// rather than deadlock, and the index is filled in order). A key that
-// another writer inserted since the read fails the copy with a unique
-// violation: the copy is undone to the savepoint Write set and pgInsert
-// reports raced, so that the caller merges those records instead.
-func pgInsert(ctx context.Context, tx *sql.Tx, p Provenance, items []Item, insert []int) (raced bool, err error) {
-	slices.SortFunc(insert, func(a, b int) int {
-		if c := strings.Compare(items[a].Kind, items[b].Kind); c != 0 {
-			return c
-		}
-		return strings.Compare(items[a].NaturalKey, items[b].NaturalKey)
-	})
-	err = pgCopy(ctx, tx, pgCopyRecords, func(stmt *sql.Stmt) error {
-		for _, i := range insert {
-			it := &items[i]
-			// Data goes as text: lib/pq would send a []byte as bytea.
-			if _, err := stmt.ExecContext(ctx, it.Kind, it.NaturalKey, string(it.Data), it.Hash[:],
-				p.Department, p.Source, p.Stream, it.SourceKey, p.MappingVersion, p.RunID, p.Generation); err != nil {
-				return err
+// rather than deadlock, and the index is filled in order), one COPY per
+// kind. A key that another writer inserted since the read fails the copy
+// with a unique violation: the copy is undone to the savepoint Write set
+// and pgInsert reports raced, so that the caller merges those records
+// instead.
+func pgInsert(ctx context.Context, tx *sql.Tx, p Provenance, items []Item, values [][]any, insert []int) (raced bool, err error) {
+	sortByKey(items, insert)
+	for _, group := range byKind(items, insert) {
+		kind := items[group[0]].Kind
+		err = pgCopy(ctx, tx, pgCopyRecords(kind), func(stmt *sql.Stmt) error {
+			args := make([]any, 0, 10+len(kindColumns[kind]))
+			for _, i := range group {
+				it := &items[i]
+				args = append(args[:0], it.Kind, it.NaturalKey, it.Hash[:], p.Department, p.Source, p.Stream,
+					it.SourceKey, p.MappingVersion, p.RunID, p.Generation)
+				if _, err := stmt.ExecContext(ctx, append(args, values[i]...)...); err != nil {
+					return err
+				}
 			}
+			return nil
+		})
+		if err != nil {
+			break
 		}
-		return nil
-	})
+	}
 	var pqErr *pq.Error
 	if errors.As(err, &pqErr) && pqErr.Code == "23505" {
 		if _, err := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT national_insert`); err != nil {
@@ -217,6 +275,30 @@ func pgInsert(ctx context.Context, tx *sql.Tx, p Provenance, items []Item, inser
 		return true, nil
 	}
 	return false, err
+}
+
+// sortByKey orders item indexes by kind and natural key.
+func sortByKey(items []Item, idx []int) {
+	slices.SortFunc(idx, func(a, b int) int {
+		if c := strings.Compare(items[a].Kind, items[b].Kind); c != 0 {
+			return c
+		}
+		return strings.Compare(items[a].NaturalKey, items[b].NaturalKey)
+	})
+}
+
+// byKind splits indexes sorted by kind into runs of one kind.
+func byKind(items []Item, sorted []int) [][]int {
+	var groups [][]int
+	for start := 0; start < len(sorted); {
+		end := start + 1
+		for end < len(sorted) && items[sorted[end]].Kind == items[sorted[start]].Kind {
+			end++
+		}
+		groups = append(groups, sorted[start:end])
+		start = end
+	}
+	return groups
 }
 
 // pgCopy runs a COPY FROM STDIN, fed row by row by rows.
@@ -351,9 +433,9 @@ func pgStoredKind(ctx context.Context, tx *sql.Tx, query string, args []any, rec
 // pgMerge writes the items at indexes upsert and sets their outcomes in res.
 // An item that lost its key to a concurrent writer is a Conflict, and the
 // caller leaves its source record's old record live, as a conflict must.
-func pgMerge(ctx context.Context, tx *sql.Tx, p Provenance, items []Item, upsert []int,
+func pgMerge(ctx context.Context, tx *sql.Tx, p Provenance, items []Item, values [][]any, upsert []int,
 	records map[recordKey]stored, res *Result) error {
-	if err := pgStage(ctx, tx, items, upsert); err != nil {
+	if err := pgStage(ctx, tx, items, values, upsert); err != nil {
 		return fmt.Errorf("stage: %w", err)
 	}
 	written, err := pgUpsert(ctx, tx, p)
@@ -388,52 +470,72 @@ func pgMerge(ctx context.Context, tx *sql.Tx, p Provenance, items []Item, upsert
 // The staging table is created once per session (connection) and emptied
 // at each commit, so a batch costs no catalog writes; concurrent writers
 // are on different sessions and each have their own. It is unlogged, being
-// temporary, and a failed batch's rows go with its rollback.
-const (
+// temporary, and a failed batch's rows go with its rollback. It has every
+// field's column, as national_records has.
+var (
 	pgCreateStage = `
 CREATE TEMPORARY TABLE IF NOT EXISTS national_stage (
     kind         text  NOT NULL,
     natural_key  text  NOT NULL,
     source_key   text  NOT NULL,
-    data         jsonb NOT NULL,
-    content_hash bytea NOT NULL
+    content_hash bytea NOT NULL` + func() string {
+		var b strings.Builder
+		for _, c := range fieldColumns {
+			b.WriteString(",\n    " + c.name + " " + c.sqlType)
+		}
+		return b.String()
+	}() + `
 ) ON COMMIT DELETE ROWS`
-	pgCopyStage = `COPY national_stage (kind, natural_key, source_key, data, content_hash) FROM STDIN`
 )
 
-func pgStage(ctx context.Context, tx *sql.Tx, items []Item, upsert []int) error {
+// pgCopyStage copies changed records of one kind into the staging table.
+func pgCopyStage(kind string) string {
+	return `COPY national_stage (kind, natural_key, source_key, content_hash, ` + columnList(kindColumns[kind], "") + `) FROM STDIN`
+}
+
+func pgStage(ctx context.Context, tx *sql.Tx, items []Item, values [][]any, upsert []int) error {
 	if _, err := tx.ExecContext(ctx, pgCreateStage); err != nil {
 		return err
 	}
-	return pgCopy(ctx, tx, pgCopyStage, func(stmt *sql.Stmt) error {
-		for _, i := range upsert {
-			it := &items[i]
-			// Data goes as text: lib/pq would send a []byte as bytea.
-			if _, err := stmt.ExecContext(ctx, it.Kind, it.NaturalKey, it.SourceKey, string(it.Data), it.Hash[:]); err != nil {
-				return err
+	sorted := slices.Clone(upsert)
+	sortByKey(items, sorted)
+	for _, group := range byKind(items, sorted) {
+		kind := items[group[0]].Kind
+		err := pgCopy(ctx, tx, pgCopyStage(kind), func(stmt *sql.Stmt) error {
+			args := make([]any, 0, 4+len(kindColumns[kind]))
+			for _, i := range group {
+				it := &items[i]
+				args = append(args[:0], it.Kind, it.NaturalKey, it.SourceKey, it.Hash[:])
+				if _, err := stmt.ExecContext(ctx, append(args, values[i]...)...); err != nil {
+					return err
+				}
 			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
-		return nil
-	})
+	}
+	return nil
 }
 
 // pgUpsertQuery writes the staged records: new ones, changed ones and ones
 // coming back from deletion. Its WHERE names the owner again, so a record
 // another source record took since the read is never overwritten; such a row
 // is simply not returned. Rows go in key order so that two batches meeting on
-// the same keys wait for each other rather than deadlock.
-const pgUpsertQuery = `
+// the same keys wait for each other rather than deadlock. Every field column
+// is set: a kind's record leaves the other kinds' columns NULL.
+var pgUpsertQuery = `
 INSERT INTO national_records AS r (
-    kind, natural_key, data, content_hash,
+    kind, natural_key, content_hash,
     department, source, stream, source_key, mapping_version,
-    first_synced_at, last_synced_at, last_run_id, seen_generation)
-SELECT s.kind, s.natural_key, s.data, s.content_hash,
+    first_synced_at, last_synced_at, last_run_id, seen_generation, ` + columnList(allColumns, "") + `)
+SELECT s.kind, s.natural_key, s.content_hash,
        $1, $2, $3, s.source_key, $4,
-       now(), now(), $5::bigint, $6::bigint
+       now(), now(), $5::bigint, $6::bigint, ` + columnList(allColumns, "s.") + `
 FROM national_stage s
 ORDER BY s.kind, s.natural_key
 ON CONFLICT (kind, natural_key) DO UPDATE SET
-    data = excluded.data,
     content_hash = excluded.content_hash,
     department = excluded.department,
     source = excluded.source,
@@ -443,7 +545,13 @@ ON CONFLICT (kind, natural_key) DO UPDATE SET
     last_synced_at = excluded.last_synced_at,
     last_run_id = excluded.last_run_id,
     seen_generation = CASE WHEN $6::bigint > 0 THEN $6::bigint ELSE r.seen_generation END,
-    deleted_at = NULL
+    deleted_at = NULL` + func() string {
+	var b strings.Builder
+	for _, c := range fieldColumns {
+		b.WriteString(",\n    " + c.name + " = excluded." + c.name)
+	}
+	return b.String()
+}() + `
 WHERE (r.deleted_at IS NOT NULL
    OR (r.content_hash <> excluded.content_hash
        AND (r.department, r.source, r.stream, r.source_key)
@@ -613,10 +721,10 @@ func (s *pgStore) Unseen(ctx context.Context, p Provenance) (int64, error) {
 	return n, nil
 }
 
-const pgDocumentColumns = `kind, natural_key, data, department, source, stream, source_key,
-    last_synced_at, deleted_at IS NOT NULL`
+var pgDocumentColumns = `kind, natural_key, department, source, stream, source_key,
+    last_synced_at, deleted_at IS NOT NULL, ` + columnList(allColumns, "")
 
-const pgGet = `SELECT ` + pgDocumentColumns + `
+var pgGet = `SELECT ` + pgDocumentColumns + `
 FROM national_records WHERE kind = $1 AND natural_key = $2`
 
 func (s *pgStore) Get(ctx context.Context, kind, key string) (Document, bool, error) {
@@ -630,12 +738,12 @@ func (s *pgStore) Get(ctx context.Context, kind, key string) (Document, bool, er
 	return d, true, nil
 }
 
-// pgPrefill spells the ID number expression and the liveness condition as
-// the partial index does, so the index serves it.
-const pgPrefill = `SELECT ` + pgDocumentColumns + `
+// pgPrefill spells the liveness condition as the partial index does, so
+// the index serves it.
+var pgPrefill = `SELECT ` + pgDocumentColumns + `
 FROM national_records
 WHERE deleted_at IS NULL
-  AND ((kind = 'person' AND natural_key = $1) OR data->>'id_number' = $1)
+  AND ((kind = 'person' AND natural_key = $1) OR id_number = $1)
 ORDER BY kind, natural_key`
 
 // Prefill runs a prepared statement: planning the query over every
@@ -668,15 +776,25 @@ func (s *pgStore) prefillStmt(ctx context.Context) (*sql.Stmt, error) {
 	return s.prefill, nil
 }
 
+// pgScanDocument reads a document's provenance and its kind's columns,
+// and rebuilds its canonical JSON.
 func pgScanDocument(row interface{ Scan(...any) error }) (Document, error) {
 	var (
-		d    Document
-		data []byte
-		at   time.Time
+		d  Document
+		at time.Time
 	)
-	if err := row.Scan(&d.Kind, &d.Key, &data, &d.Department, &d.Source, &d.Stream, &d.SourceKey,
-		&at, &d.Deleted); err != nil {
+	vals := make([]any, len(fieldColumns))
+	dest := make([]any, 0, 8+len(fieldColumns))
+	dest = append(dest, &d.Kind, &d.Key, &d.Department, &d.Source, &d.Stream, &d.SourceKey, &at, &d.Deleted)
+	for i := range vals {
+		dest = append(dest, &vals[i])
+	}
+	if err := row.Scan(dest...); err != nil {
 		return Document{}, err
+	}
+	data, err := documentData(d.Kind, vals)
+	if err != nil {
+		return Document{}, fmt.Errorf("%s %q: %w", d.Kind, d.Key, err)
 	}
 	d.Data = data
 	d.LastSyncedAt = at.UTC()

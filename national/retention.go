@@ -3,6 +3,7 @@ package national
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -12,7 +13,8 @@ import (
 // version, with this content hash, from first_synced_at to deleted_at, and
 // when it was anonymised. What says who the record was about goes:
 //
-//   - data, the record itself, becomes {};
+//   - the record itself goes: every field's column becomes NULL (on
+//     SQLite, data becomes {});
 //   - natural_key becomes "anonymised:" and 32 random hex digits. Natural
 //     keys are personal data: an ID number, a health-insurance card number,
 //     a certificate number that leads to one person. A hash would not do:
@@ -29,10 +31,15 @@ import (
 //
 // Records not yet past their retention, live records and records already
 // anonymised are left alone, so a pass can be repeated.
-const pgAnonymise = `
+var pgAnonymise = `
 UPDATE national_records
-SET data = '{}'::jsonb,
-    natural_key = 'anonymised:' || replace(gen_random_uuid()::text, '-', ''),
+SET ` + func() string {
+	var b strings.Builder
+	for _, c := range fieldColumns {
+		b.WriteString(c.name + " = NULL,\n    ")
+	}
+	return b.String()
+}() + `natural_key = 'anonymised:' || replace(gen_random_uuid()::text, '-', ''),
     anonymised_at = now()
 WHERE department = $1 AND source = $2 AND stream = $3
   AND deleted_at IS NOT NULL AND anonymised_at IS NULL AND deleted_at < $4`

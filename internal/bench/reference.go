@@ -114,39 +114,52 @@ WHERE (t.registration_date, t.full_name, t.date_of_birth, t.sex, t.id_number, t.
        excluded.mother_full_name, excluded.mother_id_number, excluded.father_full_name, excluded.father_id_number,
        excluded.source_key)`
 
-// ownUpsert writes into lienthong's national_records: a jsonb record, its
-// SHA-256, the provenance, the table's indexes; an update only where the
-// hash differs. ownPrefiltered adds a NOT EXISTS on the hash, so that
-// nothing changed writes nothing. (On an empty table the planner serves
-// that NOT EXISTS from the primary key on kind alone and rescans the rows
-// the statement inserts: quadratic. So the first load goes without.)
+// ownUpsert writes into lienthong's national_records: the record's fields
+// in their typed columns, the SHA-256 of its JSON, the provenance, the
+// table's indexes; an update only where the hash differs. ownPrefiltered
+// adds a NOT EXISTS on the hash, so that nothing changed writes nothing.
+// (On an empty table the planner serves that NOT EXISTS from the primary
+// key on kind alone and rescans the rows the statement inserts: quadratic.
+// So the first load goes without.)
 const ownUpsert = mapped + ownInsert + ownConflict
 
 const ownPrefiltered = mapped + ownInsert + `
 WHERE NOT EXISTS (SELECT 1 FROM national_records x
                   WHERE x.kind = 'birth_registration' AND x.natural_key = h.natural_key AND x.content_hash = h.content_hash)` + ownConflict
 
-const ownInsert = `, d AS (
-	SELECT v.registering_agency || '|' || v.certificate_number AS natural_key, v.source_key,
-	       jsonb_build_object('registering_agency', registering_agency, 'certificate_number', certificate_number,
+// ownFields are the mapping's fields, national_records' columns for them.
+const ownFields = `registering_agency, certificate_number, registration_date, full_name, date_of_birth, sex, id_number,
+	place_of_birth, native_place, ethnicity, nationality, mother_full_name, mother_id_number, father_full_name,
+	father_id_number`
+
+const ownInsert = `, h AS MATERIALIZED (
+	SELECT v.*, v.registering_agency || '|' || v.certificate_number AS natural_key,
+	       sha256(convert_to(jsonb_build_object('registering_agency', registering_agency, 'certificate_number', certificate_number,
 	           'registration_date', registration_date, 'full_name', full_name, 'date_of_birth', date_of_birth,
 	           'sex', sex, 'id_number', id_number, 'place_of_birth', place_of_birth, 'native_place', native_place,
 	           'ethnicity', ethnicity, 'nationality', nationality, 'mother_full_name', mother_full_name,
 	           'mother_id_number', mother_id_number, 'father_full_name', father_full_name,
-	           'father_id_number', father_id_number) AS data
+	           'father_id_number', father_id_number)::text, 'UTF8')) AS content_hash
 	FROM v
-), h AS MATERIALIZED (
-	SELECT d.*, sha256(convert_to(d.data::text, 'UTF8')) AS content_hash FROM d
 )
-INSERT INTO national_records AS r (kind, natural_key, data, content_hash, department, source, stream, source_key,
-	mapping_version, first_synced_at, last_synced_at, last_run_id, seen_generation)
-SELECT 'birth_registration', h.natural_key, h.data, h.content_hash, 'tu-phap', 'ho-tich', 'khai-sinh', h.source_key,
-       '` + mappingVersionName + `', now(), now(), 1, 0
+INSERT INTO national_records AS r (kind, natural_key, content_hash, department, source, stream, source_key,
+	mapping_version, first_synced_at, last_synced_at, last_run_id, seen_generation, ` + ownFields + `)
+SELECT 'birth_registration', h.natural_key, h.content_hash, 'tu-phap', 'ho-tich', 'khai-sinh', h.source_key,
+       '` + mappingVersionName + `', now(), now(), 1, 0,
+       registering_agency, certificate_number, registration_date, full_name, date_of_birth::text, sex, id_number,
+       place_of_birth, native_place, ethnicity, nationality, mother_full_name, mother_id_number, father_full_name,
+       father_id_number
 FROM h`
 
 const ownConflict = `
-ON CONFLICT (kind, natural_key) DO UPDATE SET data = excluded.data, content_hash = excluded.content_hash,
-	source_key = excluded.source_key, last_synced_at = excluded.last_synced_at, deleted_at = NULL
+ON CONFLICT (kind, natural_key) DO UPDATE SET content_hash = excluded.content_hash,
+	source_key = excluded.source_key, last_synced_at = excluded.last_synced_at, deleted_at = NULL,
+	registration_date = excluded.registration_date, full_name = excluded.full_name,
+	date_of_birth = excluded.date_of_birth, sex = excluded.sex, id_number = excluded.id_number,
+	place_of_birth = excluded.place_of_birth, native_place = excluded.native_place,
+	ethnicity = excluded.ethnicity, nationality = excluded.nationality,
+	mother_full_name = excluded.mother_full_name, mother_id_number = excluded.mother_id_number,
+	father_full_name = excluded.father_full_name, father_id_number = excluded.father_id_number
 WHERE r.content_hash <> excluded.content_hash OR r.deleted_at IS NOT NULL`
 
 // reference pipes the department table into table into with psql's COPY,

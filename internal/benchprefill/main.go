@@ -227,30 +227,36 @@ func drive(client *http.Client, base, token, form string, persons, rate int, d t
 // a current health insurance card each, and for one in ten an older card
 // that was replaced (marked deleted), which must never fill a field.
 func seed(ctx context.Context, db *database.DB, persons int) error {
+	// The record's fields are national_records' typed columns; the content
+	// hash only has to be 32 bytes here.
 	const insert = `
-INSERT INTO national_records (kind, natural_key, data, content_hash, department, source, stream, source_key,
-    mapping_version, first_synced_at, last_synced_at, last_run_id, deleted_at)
-SELECT kind, key, data, sha256(convert_to(data::text, 'UTF8')), dept, src, stream, key, 'bench', now(), now(), 1, deleted
-FROM (
-  SELECT 'person' AS kind, lpad(i::text, 12, '0') AS key, 'tu-phap' AS dept, 'ho-tich' AS src, 'cong-dan' AS stream,
-         NULL::timestamptz AS deleted,
-         jsonb_build_object('id_number', lpad(i::text, 12, '0'), 'full_name', 'Nguyễn Văn ' || i,
-           'date_of_birth', (date '1950-01-01' + (i % 25000)::int)::text, 'sex', CASE WHEN i % 2 = 0 THEN 'female' ELSE 'male' END,
-           'ethnicity', 'Kinh', 'nationality', 'Việt Nam', 'permanent_residence', 'Xã ' || (i % 200) || ', tỉnh Hà Tĩnh') AS data
-  FROM generate_series($1::bigint, $2::bigint) AS i
-  UNION ALL
-  SELECT 'health_insurance_card', 'GD44' || lpad(i::text, 11, '0'), 'bhxh', 'the-bhyt-api', 'the-bhyt', NULL,
-         jsonb_build_object('card_number', 'GD44' || lpad(i::text, 11, '0'), 'id_number', lpad(i::text, 12, '0'),
-           'full_name', 'Nguyễn Văn ' || i, 'date_of_birth', (date '1950-01-01' + (i % 25000)::int)::text,
-           'sex', CASE WHEN i % 2 = 0 THEN 'female' ELSE 'male' END, 'initial_facility_name', 'Trạm y tế xã ' || (i % 200),
-           'valid_from', '2025-01-01', 'address', 'Xã ' || (i % 200) || ', tỉnh Hà Tĩnh', 'social_insurance_number', lpad(i::text, 10, '0'))
-  FROM generate_series($1::bigint, $2::bigint) AS i
-  UNION ALL
-  SELECT 'health_insurance_card', 'GD40' || lpad(i::text, 11, '0'), 'bhxh', 'the-bhyt-api', 'the-bhyt', now(),
-         jsonb_build_object('card_number', 'GD40' || lpad(i::text, 11, '0'), 'id_number', lpad(i::text, 12, '0'),
-           'full_name', 'Nguyễn Văn ' || i, 'valid_from', '2020-01-01')
-  FROM generate_series($1::bigint, $2::bigint) AS i WHERE i % 10 = 0
-) AS r`
+WITH c AS (SELECT i, lpad(i::text, 12, '0') AS id, 'Nguyễn Văn ' || i AS name,
+                  date '1950-01-01' + (i % 25000)::int AS born,
+                  CASE WHEN i % 2 = 0 THEN 'F' ELSE 'M' END AS sex, 'Xã ' || (i % 200) || ', tỉnh Hà Tĩnh' AS addr
+           FROM generate_series($1::bigint, $2::bigint) AS i),
+persons AS (
+  INSERT INTO national_records (kind, natural_key, content_hash, department, source, stream, source_key,
+      mapping_version, first_synced_at, last_synced_at, last_run_id,
+      id_number, full_name, date_of_birth, sex, ethnicity, nationality, permanent_residence)
+  SELECT 'person', id, sha256(convert_to(id, 'UTF8')), 'tu-phap', 'ho-tich', 'cong-dan', id, 'bench', now(), now(), 1,
+         id, name, born::text, sex, 'Kinh', 'Việt Nam', addr
+  FROM c),
+cards AS (
+  INSERT INTO national_records (kind, natural_key, content_hash, department, source, stream, source_key,
+      mapping_version, first_synced_at, last_synced_at, last_run_id,
+      card_number, id_number, full_name, date_of_birth, sex, initial_facility_name, valid_from, address, social_insurance_number)
+  SELECT 'health_insurance_card', 'GD44' || lpad(i::text, 11, '0'), sha256(convert_to('GD44' || id, 'UTF8')),
+         'bhxh', 'the-bhyt-api', 'the-bhyt', 'GD44' || lpad(i::text, 11, '0'), 'bench', now(), now(), 1,
+         'GD44' || lpad(i::text, 11, '0'), id, name, born::text, sex, 'Trạm y tế xã ' || (i % 200), date '2025-01-01', addr,
+         lpad(i::text, 10, '0')
+  FROM c)
+INSERT INTO national_records (kind, natural_key, content_hash, department, source, stream, source_key,
+    mapping_version, first_synced_at, last_synced_at, last_run_id, deleted_at,
+    card_number, id_number, full_name, valid_from)
+SELECT 'health_insurance_card', 'GD40' || lpad(i::text, 11, '0'), sha256(convert_to('GD40' || id, 'UTF8')),
+       'bhxh', 'the-bhyt-api', 'the-bhyt', 'GD40' || lpad(i::text, 11, '0'), 'bench', now(), now(), 1, now(),
+       'GD40' || lpad(i::text, 11, '0'), id, name, date '2020-01-01'
+FROM c WHERE i % 10 = 0`
 	const chunk = 100000
 	for lo := 1; lo <= persons; lo += chunk {
 		hi := min(persons, lo+chunk-1)

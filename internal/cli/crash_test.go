@@ -212,9 +212,9 @@ func TestSIGKILLResume(t *testing.T) {
 				t.Fatal(err)
 			}
 			key := fmt.Sprintf("UBND xã Thạch Kênh, huyện Thạch Hà|%d/2024", hi-1)
-			if _, err := tx.Exec(`INSERT INTO national_records (kind, natural_key, data, content_hash, department, source, stream,
+			if _, err := tx.Exec(`INSERT INTO national_records (kind, natural_key, content_hash, department, source, stream,
 				source_key, mapping_version, first_synced_at, last_synced_at, last_run_id)
-				VALUES ('birth_registration', $1, '{}', sha256('x'), 'tu-phap', 'ho-tich', 'khai-sinh', $2, 'test', now(), now(), 0)`,
+				VALUES ('birth_registration', $1, sha256('x'), 'tu-phap', 'ho-tich', 'khai-sinh', $2, 'test', now(), now(), 0)`,
 				key, strconv.Itoa(hi-1)); err != nil {
 				t.Fatal(err)
 			}
