@@ -5,9 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -201,90 +199,6 @@ func fieldsOf(it *Item) (map[string]any, error) {
 		return nil, fmt.Errorf("%s %q: data is not a JSON object: %w", it.Kind, it.NaturalKey, err)
 	}
 	return m, nil
-}
-
-// columnValue converts a field's value to what its column takes, as COPY's
-// text form. A value the column cannot hold is an error naming the field:
-// the validated record should never carry one, and if it does, the record
-// is kept back with the reason rather than the batch failing.
-func columnValue(c column, v any) (any, error) {
-	if v == nil {
-		return nil, nil
-	}
-	switch c.sqlType {
-	case sqlText:
-		switch x := v.(type) {
-		case string:
-			if x == "" {
-				return nil, nil
-			}
-			return x, nil
-		case json.Number:
-			return string(x), nil
-		}
-	case sqlDate:
-		if s, ok := v.(string); ok {
-			if s == "" {
-				return nil, nil
-			}
-			if t, err := time.Parse(time.DateOnly, s); err == nil && t.Year() >= 1 {
-				return s, nil
-			}
-			return nil, fmt.Errorf("%q is not a calendar date the national store can hold", s)
-		}
-	case sqlBigint:
-		switch x := v.(type) {
-		case int:
-			return int64(x), nil
-		case int64:
-			return x, nil
-		case int32:
-			return int64(x), nil
-		case float64:
-			if x == math.Trunc(x) && math.Abs(x) < 1<<63 {
-				return int64(x), nil
-			}
-		case json.Number:
-			if i, err := strconv.ParseInt(string(x), 10, 64); err == nil {
-				return i, nil
-			}
-			if f, err := strconv.ParseFloat(string(x), 64); err == nil && f == math.Trunc(f) && math.Abs(f) < 1<<63 {
-				return int64(f), nil
-			}
-		}
-		return nil, fmt.Errorf("%v is not a whole number the national store can hold (64 bits)", v)
-	case sqlFloat:
-		switch x := v.(type) {
-		case float64:
-			if !math.IsInf(x, 0) && !math.IsNaN(x) {
-				return x, nil
-			}
-		case int:
-			return float64(x), nil
-		case int64:
-			return float64(x), nil
-		case json.Number:
-			if f, err := strconv.ParseFloat(string(x), 64); err == nil && !math.IsInf(f, 0) {
-				return f, nil
-			}
-		}
-		return nil, fmt.Errorf("%v is not a number the national store can hold", v)
-	}
-	return nil, fmt.Errorf("a %T cannot be stored as %s", v, c.sqlType)
-}
-
-// rowValues appends the values of the kind's columns for one item to dst.
-// On a value its column cannot hold it returns the column and the reason.
-func rowValues(dst []any, idx []int, fields map[string]any) ([]any, column, error) {
-	for _, i := range idx {
-		c := fieldColumns[i]
-		v, err := columnValue(c, fields[c.name])
-		if err != nil {
-			return dst, c, err
-		}
-		dst = append(dst, v)
-	}
-	return dst, column{}, nil
 }
 
 // documentData rebuilds a record's canonical JSON from the columns of its

@@ -163,3 +163,31 @@ func TestUnstorableValueKeptBack(t *testing.T) {
 		t.Errorf("the kept-back record was stored (%v)", err)
 	}
 }
+
+// TestAwkwardTextReadsBack: text with COPY's separators and a backslash
+// is stored as the canonical JSON wrote it; text that is not UTF-8, which
+// no column can give back as it was hashed, keeps its record back.
+func TestAwkwardTextReadsBack(t *testing.T) {
+	s := openStore(t, testdb.Postgres(t))
+	person := func(id, name string) national.Item {
+		data := map[string]any{"id_number": id, "full_name": name, "date_of_birth": "2024-03-01",
+			"sex": "M", "permanent_residence": "Thạch Hà\tHà Tĩnh"}
+		b, h, err := schema.Canonical(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return national.Item{Kind: "person", NaturalKey: id, SourceKey: id, Data: b, Hash: h, Fields: data}
+	}
+	good := person("042224000123", "Nguyễn\tVăn\n\\An\r end")
+	bad := person("042224000124", "Nguyễn \xff\xfe An")
+	res := write(t, s, hotich, good, bad)
+	if res.Outcomes[0] != national.Inserted {
+		t.Fatalf("outcome %v", res.Outcomes[0])
+	}
+	if d := get(t, s, "person", good.NaturalKey); string(d.Data) != string(good.Data) {
+		t.Errorf("read back\n%s\nwant\n%s", d.Data, good.Data)
+	}
+	if rj := res.Rejections[1]; res.Outcomes[1] != national.Rejected || rj.Field != "full_name" || !strings.Contains(rj.Message, "UTF-8") {
+		t.Errorf("text that is not UTF-8: %v %+v; want rejected on full_name", res.Outcomes[1], rj)
+	}
+}

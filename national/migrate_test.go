@@ -2,7 +2,10 @@ package national
 
 import (
 	"crypto/sha256"
+	"errors"
 	"testing"
+
+	"github.com/lib/pq"
 
 	"github.com/lienthong/lienthong/internal/database"
 	"github.com/lienthong/lienthong/internal/testdb"
@@ -71,5 +74,48 @@ func TestTypedColumnsMigration(t *testing.T) {
 	docs, err := s.Prefill(t.Context(), "042224000123")
 	if err != nil || len(docs) != 1 || docs[0].Kind != "birth_registration" {
 		t.Errorf("prefill after the migration: %+v, %v", docs, err)
+	}
+}
+
+// TestCopyReportsUniqueViolation: a COPY that meets a key already there
+// fails with PostgreSQL's own error, which Write's insert-only path must
+// recognise to fall back to the merge.
+func TestCopyReportsUniqueViolation(t *testing.T) {
+	db, err := database.Open(t.Context(), testdb.Postgres(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := New(db).Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := db.Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	var rows copyRows
+	h := sha256.Sum256([]byte("x"))
+	for range 2 {
+		rows.row()
+		rows.text(true, "person")
+		rows.text(false, "042224000123")
+		rows.hash(&h)
+		for _, v := range []string{"d", "s", "st", "k", "v1"} {
+			rows.text(false, v)
+		}
+		rows.int(1)
+		rows.int(0)
+	}
+	err = pgCopy(t.Context(), conn, `COPY national_records (kind, natural_key, content_hash, department, source, stream,
+		source_key, mapping_version, last_run_id, seen_generation) FROM STDIN`, &rows)
+	var pqErr *pq.Error
+	if !errors.As(err, &pqErr) || pqErr.Code != "23505" {
+		t.Fatalf("COPY of a key twice: %v (%T), want a unique violation", err, err)
 	}
 }

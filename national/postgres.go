@@ -79,7 +79,14 @@ func (s *pgStore) Write(ctx context.Context, p Provenance, items []Item) (Result
 	if len(items) == 0 {
 		return Result{Outcomes: []Outcome{}}, nil
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	// The transaction is opened on a connection of its own, so that the
+	// COPY streams can reach the driver under it (pgCopy).
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return Result{}, fmt.Errorf("write batch: connect: %w", err)
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return Result{}, fmt.Errorf("write batch: begin: %w", err)
 	}
@@ -102,7 +109,7 @@ func (s *pgStore) Write(ctx context.Context, p Provenance, items []Item) (Result
 		return Result{}, fmt.Errorf("write batch: read stored records: %w", err)
 	}
 	res, write := resolve(p, items, liveOwners(records))
-	values, write, err := pgValues(items, write, &res)
+	values, write, err := pgFields(items, write, &res)
 	if err != nil {
 		return Result{}, fmt.Errorf("write batch: %w", err)
 	}
@@ -119,7 +126,7 @@ func (s *pgStore) Write(ctx context.Context, p Provenance, items []Item) (Result
 		}
 	}
 	if len(insert) > 0 {
-		raced, err := pgInsert(ctx, tx, p, items, values, insert)
+		raced, err := pgInsert(ctx, conn, tx, p, items, values, insert)
 		if err != nil {
 			return Result{}, fmt.Errorf("write batch: insert new records: %w", err)
 		}
@@ -134,7 +141,7 @@ func (s *pgStore) Write(ctx context.Context, p Provenance, items []Item) (Result
 		}
 	}
 	if len(upsert) > 0 {
-		if err := pgMerge(ctx, tx, p, items, values, upsert, records, &res); err != nil {
+		if err := pgMerge(ctx, conn, tx, p, items, values, upsert, records, &res); err != nil {
 			return Result{}, fmt.Errorf("write batch: %w", err)
 		}
 	}
@@ -196,40 +203,61 @@ func pgSeen(ctx context.Context, tx *sql.Tx, p Provenance, sourceKeys []string) 
 	return err
 }
 
-// pgValues converts the values of the items to write to their columns'
-// types, in each item's kind's column order. An item with a value its
-// column cannot hold is kept back as Rejected, with the field and the
-// reason, and left out of what is written.
-func pgValues(items []Item, write []int, res *Result) ([][]any, []int, error) {
-	values := make([][]any, len(items))
-	kept := write[:0:0]
+// pgFields encodes the field columns of the items to write, each item's
+// in its kind's column order, as COPY text (fields[i] for item i). An item
+// with a value its column cannot hold is kept back as Rejected, with the
+// field and the reason, and left out of what is written.
+func pgFields(items []Item, write []int, res *Result) (fields [][]byte, kept []int, err error) {
+	// The columns' text is about as long as the canonical JSON less the
+	// field names.
+	size := 0
+	for _, i := range write {
+		size += len(items[i].Data)
+	}
+	buf := make([]byte, 0, size)
+	ends := make([]int, len(items))
+	starts := make([]int, len(items))
+	kept = write[:0:0]
 	for _, i := range write {
 		it := &items[i]
 		idx, err := kindOf(it.Kind)
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s %q: %w", it.Kind, it.NaturalKey, err)
 		}
-		fields, err := fieldsOf(it)
+		values, err := fieldsOf(it)
 		if err != nil {
 			return nil, nil, err
 		}
-		row, col, err := rowValues(make([]any, 0, len(idx)), idx, fields)
-		if err != nil {
+		start := len(buf)
+		var bad error
+		var at column
+		for _, c := range idx {
+			if buf, bad = appendField(buf, fieldColumns[c], values[fieldColumns[c].name]); bad != nil {
+				at = fieldColumns[c]
+				break
+			}
+		}
+		if bad != nil {
+			buf = buf[:start]
 			code := schema.ReasonBadValue
-			if col.sqlType == sqlDate {
+			if at.sqlType == sqlDate {
 				code = schema.ReasonBadDate
 			}
 			res.Outcomes[i] = Rejected
 			if res.Rejections == nil {
 				res.Rejections = make(map[int]Rejection)
 			}
-			res.Rejections[i] = Rejection{Code: code, Field: col.name, Message: col.name + ": " + err.Error()}
+			res.Rejections[i] = Rejection{Code: code, Field: at.name, Message: at.name + ": " + bad.Error()}
 			continue
 		}
-		values[i] = row
+		starts[i], ends[i] = start, len(buf)
 		kept = append(kept, i)
 	}
-	return values, kept, nil
+	fields = make([][]byte, len(items))
+	for _, i := range kept {
+		fields[i] = buf[starts[i]:ends[i]:ends[i]]
+	}
+	return fields, kept, nil
 }
 
 // pgCopyRecords copies new records of one kind; first_synced_at and
@@ -247,23 +275,27 @@ func pgCopyRecords(kind string) string {
 // with a unique violation: the copy is undone to the savepoint Write set
 // and pgInsert reports raced, so that the caller merges those records
 // instead.
-func pgInsert(ctx context.Context, tx *sql.Tx, p Provenance, items []Item, values [][]any, insert []int) (raced bool, err error) {
+func pgInsert(ctx context.Context, conn *sql.Conn, tx *sql.Tx, p Provenance, items []Item, fields [][]byte, insert []int) (raced bool, err error) {
 	sortByKey(items, insert)
+	rows := newCopyRows(fields, insert)
 	for _, group := range byKind(items, insert) {
-		kind := items[group[0]].Kind
-		err = pgCopy(ctx, tx, pgCopyRecords(kind), func(stmt *sql.Stmt) error {
-			args := make([]any, 0, 10+len(kindColumns[kind]))
-			for _, i := range group {
-				it := &items[i]
-				args = append(args[:0], it.Kind, it.NaturalKey, it.Hash[:], p.Department, p.Source, p.Stream,
-					it.SourceKey, p.MappingVersion, p.RunID, p.Generation)
-				if _, err := stmt.ExecContext(ctx, append(args, values[i]...)...); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
+		rows = copyRows{buf: rows.buf[:0]}
+		for _, i := range group {
+			it := &items[i]
+			rows.row()
+			rows.text(true, it.Kind)
+			rows.text(false, it.NaturalKey)
+			rows.hash(&it.Hash)
+			rows.text(false, p.Department)
+			rows.text(false, p.Source)
+			rows.text(false, p.Stream)
+			rows.text(false, it.SourceKey)
+			rows.text(false, p.MappingVersion)
+			rows.int(p.RunID)
+			rows.int(p.Generation)
+			rows.fields(fields[i])
+		}
+		if err = pgCopy(ctx, conn, pgCopyRecords(items[group[0]].Kind), &rows); err != nil {
 			break
 		}
 	}
@@ -299,22 +331,6 @@ func byKind(items []Item, sorted []int) [][]int {
 		start = end
 	}
 	return groups
-}
-
-// pgCopy runs a COPY FROM STDIN, fed row by row by rows.
-func pgCopy(ctx context.Context, tx *sql.Tx, query string, rows func(*sql.Stmt) error) error {
-	stmt, err := tx.PrepareContext(ctx, query)
-	if err != nil {
-		return err
-	}
-	defer stmt.Close()
-	if err := rows(stmt); err != nil {
-		return err
-	}
-	if _, err := stmt.ExecContext(ctx); err != nil {
-		return err
-	}
-	return stmt.Close()
 }
 
 // pgStoredQuery looks keys up with = ANY on the primary key, which the
@@ -433,9 +449,9 @@ func pgStoredKind(ctx context.Context, tx *sql.Tx, query string, args []any, rec
 // pgMerge writes the items at indexes upsert and sets their outcomes in res.
 // An item that lost its key to a concurrent writer is a Conflict, and the
 // caller leaves its source record's old record live, as a conflict must.
-func pgMerge(ctx context.Context, tx *sql.Tx, p Provenance, items []Item, values [][]any, upsert []int,
+func pgMerge(ctx context.Context, conn *sql.Conn, tx *sql.Tx, p Provenance, items []Item, fields [][]byte, upsert []int,
 	records map[recordKey]stored, res *Result) error {
-	if err := pgStage(ctx, tx, items, values, upsert); err != nil {
+	if err := pgStage(ctx, conn, tx, items, fields, upsert); err != nil {
 		return fmt.Errorf("stage: %w", err)
 	}
 	written, err := pgUpsert(ctx, tx, p)
@@ -493,26 +509,25 @@ func pgCopyStage(kind string) string {
 	return `COPY national_stage (kind, natural_key, source_key, content_hash, ` + columnList(kindColumns[kind], "") + `) FROM STDIN`
 }
 
-func pgStage(ctx context.Context, tx *sql.Tx, items []Item, values [][]any, upsert []int) error {
+func pgStage(ctx context.Context, conn *sql.Conn, tx *sql.Tx, items []Item, fields [][]byte, upsert []int) error {
 	if _, err := tx.ExecContext(ctx, pgCreateStage); err != nil {
 		return err
 	}
 	sorted := slices.Clone(upsert)
 	sortByKey(items, sorted)
+	rows := newCopyRows(fields, sorted)
 	for _, group := range byKind(items, sorted) {
-		kind := items[group[0]].Kind
-		err := pgCopy(ctx, tx, pgCopyStage(kind), func(stmt *sql.Stmt) error {
-			args := make([]any, 0, 4+len(kindColumns[kind]))
-			for _, i := range group {
-				it := &items[i]
-				args = append(args[:0], it.Kind, it.NaturalKey, it.SourceKey, it.Hash[:])
-				if _, err := stmt.ExecContext(ctx, append(args, values[i]...)...); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
+		rows = copyRows{buf: rows.buf[:0]}
+		for _, i := range group {
+			it := &items[i]
+			rows.row()
+			rows.text(true, it.Kind)
+			rows.text(false, it.NaturalKey)
+			rows.text(false, it.SourceKey)
+			rows.hash(&it.Hash)
+			rows.fields(fields[i])
+		}
+		if err := pgCopy(ctx, conn, pgCopyStage(items[group[0]].Kind), &rows); err != nil {
 			return err
 		}
 	}
