@@ -94,6 +94,10 @@ type Result struct {
 	// records" is checked against, free of timing noise.
 	NationalInserted int64 `json:"national_inserted"`
 	NationalUpdated  int64 `json:"national_updated"`
+	// NationalMB is the size of national_records after the path, its
+	// indexes included (pg_total_relation_size of its partitions): what
+	// the store's physical design costs on disk, whatever the load.
+	NationalMB float64 `json:"national_mb"`
 	// Counts are the run's counts, for lienthong's paths.
 	Counts *state.Counts `json:"counts,omitempty"`
 	// Note says what the path is.
@@ -522,23 +526,39 @@ func (b *bencher) sync(ctx context.Context, bin, nat, stream, path string, extra
 		return Result{}, err
 	}
 	r.NationalInserted, r.NationalUpdated = ins1-ins0, upd1-upd0
+	if r.NationalMB, err = nationalSize(ctx, nat); err != nil {
+		return Result{}, err
+	}
 	return r, nil
+}
+
+// nationalStats runs a query of national_records' partitions' statistics.
+func nationalStats(ctx context.Context, dsn, query string, dest ...any) error {
+	db, err := sql.Open("postgres", dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.QueryRowContext(ctx, query).Scan(dest...); err != nil {
+		return fmt.Errorf("read national_records' statistics: %w", err)
+	}
+	return nil
 }
 
 // nationalWrites reads how many row versions national_records' partitions
 // have had inserted and updated, from the server's statistics.
 func nationalWrites(ctx context.Context, dsn string) (ins, upd int64, err error) {
-	db, err := sql.Open("postgres", dsn)
-	if err != nil {
-		return 0, 0, err
-	}
-	defer db.Close()
-	err = db.QueryRowContext(ctx, `SELECT COALESCE(sum(n_tup_ins), 0), COALESCE(sum(n_tup_upd), 0)
-		FROM pg_stat_user_tables WHERE relname LIKE 'national\_records%'`).Scan(&ins, &upd)
-	if err != nil {
-		return 0, 0, fmt.Errorf("read national write statistics: %w", err)
-	}
-	return ins, upd, nil
+	err = nationalStats(ctx, dsn, `SELECT COALESCE(sum(n_tup_ins), 0), COALESCE(sum(n_tup_upd), 0)
+		FROM pg_stat_user_tables WHERE relname LIKE 'national\_records%'`, &ins, &upd)
+	return ins, upd, err
+}
+
+// nationalSize reads the size of national_records' partitions and their
+// indexes, in MB.
+func nationalSize(ctx context.Context, dsn string) (mb float64, err error) {
+	err = nationalStats(ctx, dsn, `SELECT COALESCE(sum(pg_total_relation_size(relid)), 0) / 1048576.0
+		FROM pg_stat_user_tables WHERE relname LIKE 'national\_records%'`, &mb)
+	return mb, err
 }
 
 func tvSeconds(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
@@ -598,8 +618,8 @@ func (r Report) WriteTable(w io.Writer) error {
 		if x.Counts != nil {
 			rss, cpu = fmt.Sprintf("%.0f", x.PeakRSSMB), fmt.Sprintf("%.2f", x.CPUSeconds)
 			c := x.Counts
-			counts = fmt.Sprintf("%d ins, %d upd, %d same, %d rej, %d skip; national rows +%d ins, +%d upd",
-				c.Inserted, c.Updated, c.Unchanged, c.Rejected, c.Skipped, x.NationalInserted, x.NationalUpdated)
+			counts = fmt.Sprintf("%d ins, %d upd, %d same, %d rej, %d skip; national rows +%d ins, +%d upd; %.0f MB",
+				c.Inserted, c.Updated, c.Unchanged, c.Rejected, c.Skipped, x.NationalInserted, x.NationalUpdated, x.NationalMB)
 		}
 		fmt.Fprintf(tw, "| %s\t| %d\t| %.2f\t| %.0f\t| %.2f\t| %s\t| %s\t| %s\t|\n", x.Path, x.Rows, x.Seconds, x.RowsPerSecond, x.Ratio, rss, cpu, counts)
 	}

@@ -67,6 +67,9 @@ func TestRun(t *testing.T) {
 	if fr := got[PathFullRefresh]; fr.NationalInserted+fr.NationalUpdated != 0 {
 		t.Errorf("full refresh with nothing changed wrote %d and updated %d national rows, want none", fr.NationalInserted, fr.NationalUpdated)
 	}
+	if fs := got[PathFirstSync]; fs.NationalMB <= 0 {
+		t.Errorf("first sync: national_records is %.2f MB, want its size", fs.NationalMB)
+	}
 	if fs := got[PathFirstSync]; fs.NationalInserted != first.Inserted {
 		t.Errorf("first sync: %d national rows inserted, the run counted %d", fs.NationalInserted, first.Inserted)
 	}
