@@ -35,6 +35,9 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/lienthong/lienthong/examples"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
 	"github.com/lienthong/lienthong/internal/database"
 	"github.com/lienthong/lienthong/sync/state"
 )
@@ -98,6 +101,13 @@ type Result struct {
 	// indexes included (pg_total_relation_size of its partitions): what
 	// the store's physical design costs on disk, whatever the load.
 	NationalMB float64 `json:"national_mb"`
+	// WriteSeconds is how long the child's writer spent writing batches
+	// (national store and state store), SourceWaitSeconds how long it
+	// waited on its source, from its metrics (lienthong_batch_write_
+	// duration_seconds and lienthong_source_read_duration_seconds): a run
+	// whose WriteSeconds is most of Seconds is bound by the stores.
+	WriteSeconds      float64 `json:"write_seconds,omitempty"`
+	SourceWaitSeconds float64 `json:"source_wait_seconds,omitempty"`
 	// Counts are the run's counts, for lienthong's paths.
 	Counts *state.Counts `json:"counts,omitempty"`
 	// Note says what the path is.
@@ -478,10 +488,12 @@ func (b *bencher) change(ctx context.Context) error {
 // sync runs lienthong sync in a child process against the national
 // database nat, and measures it.
 func (b *bencher) sync(ctx context.Context, bin, nat, stream, path string, extra []string) (Result, error) {
-	args := []string{"sync", "--config", filepath.Join(b.dir, "lienthong.yaml"), "--stream", stream, "--json"}
+	name := strings.NewReplacer(" ", "-", ",", "", "%", "pct", ".", "", "(", "", ")", "").Replace(path)
+	metricsFile := filepath.Join(b.dir, name+".prom")
+	args := []string{"sync", "--config", filepath.Join(b.dir, "lienthong.yaml"), "--stream", stream, "--json",
+		"--metrics-file", metricsFile}
 	args = append(args, extra...)
 	if b.o.ProfileDir != "" && bin == b.o.Binary {
-		name := strings.NewReplacer(" ", "-", ",", "", "%", "pct", ".", "").Replace(path)
 		args = append([]string{"bench", "child",
 			"--cpuprofile", filepath.Join(b.o.ProfileDir, name+".cpu.pprof"),
 			"--memprofile", filepath.Join(b.o.ProfileDir, name+".alloc.pprof")}, args...)
@@ -529,7 +541,35 @@ func (b *bencher) sync(ctx context.Context, bin, nat, stream, path string, extra
 	if r.NationalMB, err = nationalSize(ctx, nat); err != nil {
 		return Result{}, err
 	}
+	if r.WriteSeconds, r.SourceWaitSeconds, err = childTimes(metricsFile); err != nil {
+		return Result{}, err
+	}
 	return r, nil
+}
+
+// childTimes reads from a sync's metrics file how long it spent writing
+// batches and waiting on its source, over all its streams.
+func childTimes(path string) (write, wait float64, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, 0, fmt.Errorf("the sync's metrics: %w", err)
+	}
+	defer f.Close()
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(f)
+	if err != nil {
+		return 0, 0, fmt.Errorf("the sync's metrics %s: %w", path, err)
+	}
+	sum := func(name string) float64 {
+		var total float64
+		if mf, ok := families[name]; ok {
+			for _, m := range mf.GetMetric() {
+				total += m.GetHistogram().GetSampleSum()
+			}
+		}
+		return total
+	}
+	return sum("lienthong_batch_write_duration_seconds"), sum("lienthong_source_read_duration_seconds"), nil
 }
 
 // nationalStats runs a query of national_records' partitions' statistics.
@@ -608,20 +648,22 @@ func (r Report) WriteTable(w io.Writer) error {
 	fmt.Fprintf(w, "N = %d rows, seed %d, batch %s, %d round(s) (medians), %d CPUs, load average %s → %s, %s\n\n",
 		r.N, r.Seed, batchName(r.Batch), r.Rounds, r.CPUs, r.LoadBefore, r.LoadAfter, r.Started.Format("2006-01-02 15:04 UTC"))
 	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', 0)
-	fmt.Fprintln(tw, "| path\t| rows\t| seconds\t| rows/s\t| ratio to typed SQL\t| client peak RSS MB\t| client CPU s\t| counts\t|")
-	fmt.Fprintln(tw, "| ---\t| ---:\t| ---:\t| ---:\t| ---:\t| ---:\t| ---:\t| ---\t|")
+	fmt.Fprintln(tw, "| path\t| rows\t| seconds\t| rows/s\t| ratio to typed SQL\t| client peak RSS MB\t| client CPU s\t| writing s\t| source wait s\t| counts\t|")
+	fmt.Fprintln(tw, "| ---\t| ---:\t| ---:\t| ---:\t| ---:\t| ---:\t| ---:\t| ---:\t| ---:\t| ---\t|")
 	for _, x := range r.Results {
-		rss, cpu, counts := "", "", ""
+		rss, cpu, write, wait, counts := "", "", "", "", ""
 		if x.Written > 0 {
 			counts = fmt.Sprintf("%d written", x.Written)
 		}
 		if x.Counts != nil {
 			rss, cpu = fmt.Sprintf("%.0f", x.PeakRSSMB), fmt.Sprintf("%.2f", x.CPUSeconds)
+			write, wait = fmt.Sprintf("%.2f", x.WriteSeconds), fmt.Sprintf("%.2f", x.SourceWaitSeconds)
 			c := x.Counts
 			counts = fmt.Sprintf("%d ins, %d upd, %d same, %d rej, %d skip; national rows +%d ins, +%d upd; %.0f MB",
 				c.Inserted, c.Updated, c.Unchanged, c.Rejected, c.Skipped, x.NationalInserted, x.NationalUpdated, x.NationalMB)
 		}
-		fmt.Fprintf(tw, "| %s\t| %d\t| %.2f\t| %.0f\t| %.2f\t| %s\t| %s\t| %s\t|\n", x.Path, x.Rows, x.Seconds, x.RowsPerSecond, x.Ratio, rss, cpu, counts)
+		fmt.Fprintf(tw, "| %s\t| %d\t| %.2f\t| %.0f\t| %.2f\t| %s\t| %s\t| %s\t| %s\t| %s\t|\n",
+			x.Path, x.Rows, x.Seconds, x.RowsPerSecond, x.Ratio, rss, cpu, write, wait, counts)
 	}
 	return tw.Flush()
 }

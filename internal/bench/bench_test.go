@@ -67,6 +67,9 @@ func TestRun(t *testing.T) {
 	if fr := got[PathFullRefresh]; fr.NationalInserted+fr.NationalUpdated != 0 {
 		t.Errorf("full refresh with nothing changed wrote %d and updated %d national rows, want none", fr.NationalInserted, fr.NationalUpdated)
 	}
+	if fs := got[PathFirstSync]; fs.WriteSeconds <= 0 || fs.WriteSeconds > fs.Seconds || fs.SourceWaitSeconds <= 0 {
+		t.Errorf("first sync: writing %.3f s, source wait %.3f s of %.3f s; want both from its metrics", fs.WriteSeconds, fs.SourceWaitSeconds, fs.Seconds)
+	}
 	if fs := got[PathFirstSync]; fs.NationalMB <= 0 {
 		t.Errorf("first sync: national_records is %.2f MB, want its size", fs.NationalMB)
 	}
