@@ -28,6 +28,15 @@ const (
 	analyzeGrowth  = 4
 )
 
+// pgAnalyze gathers statistics for the columns the store's own statements
+// select on, not for every field's column: with the fields as columns a
+// whole-table ANALYZE samples some ninety columns and took 0.7 s on 30,000
+// records, several times the jsonb table's; the fields' statistics matter
+// only to the national database's own readers, and autovacuum gathers
+// them.
+const pgAnalyze = `ANALYZE national_records (kind, natural_key, department, source, stream, source_key,
+    seen_generation, deleted_at, deleted_generation, anonymised_at, id_number)`
+
 const pgReltuples = `
 SELECT COALESCE(SUM(GREATEST(c.reltuples, 0)), 0)
 FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
@@ -51,7 +60,7 @@ func (k *statsKeeper) inserted(ctx context.Context, s *pgStore, n int) error {
 	if float64(k.since) < max(k.known*(analyzeGrowth-1), minAnalyzeRows) {
 		return nil
 	}
-	if _, err := s.db.ExecContext(ctx, `ANALYZE national_records`); err != nil {
+	if _, err := s.db.ExecContext(ctx, pgAnalyze); err != nil {
 		return fmt.Errorf("analyze national_records: %w", err)
 	}
 	k.known += float64(k.since)
