@@ -124,3 +124,25 @@ func BenchmarkWriteUnchangedPostgres(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkPrefillPostgres reads one citizen's records by ID number (the
+// portal's read) from 20,000 birth registrations: each answer's documents
+// are rebuilt from their columns.
+func BenchmarkPrefillPostgres(b *testing.B) {
+	s := openStore(b, testdb.Postgres(b))
+	const n = 20000
+	for first := 0; first < n; first += benchBatch {
+		if _, err := s.Write(b.Context(), hotich, birthBatch(b, first, benchBatch)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	i := 0
+	for b.Loop() {
+		id := fmt.Sprintf("001%d24%06d", 2+i%2, i%n)
+		docs, err := s.Prefill(b.Context(), id)
+		if err != nil || len(docs) != 1 {
+			b.Fatalf("prefill %s: %d documents, %v", id, len(docs), err)
+		}
+		i += 7919
+	}
+}
