@@ -144,9 +144,11 @@ func kindOf(kind string) ([]int, error) {
 // national_records lacks, and refuses a column whose type no longer holds
 // its field.
 func ensureColumns(ctx context.Context, db *database.DB) error {
+	// The catalog, not information_schema.columns: the view took 20 ms,
+	// on every command's start.
 	rows, err := db.QueryContext(ctx, `
-SELECT column_name, data_type FROM information_schema.columns
-WHERE table_schema = current_schema() AND table_name = 'national_records'`)
+SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute
+WHERE attrelid = 'national_records'::regclass AND attnum > 0 AND NOT attisdropped`)
 	if err != nil {
 		return fmt.Errorf("read the columns of national_records: %w", err)
 	}
