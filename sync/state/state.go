@@ -214,6 +214,17 @@ func (s *Store) StartRun(ctx context.Context, ref Ref, mode string) (Run, error)
 		}
 		return Run{}, fmt.Errorf("start run of %s: %w", ref, err)
 	}
+	if s.db.Dialect == database.Postgres {
+		// The insert waited for a run that was finishing to commit (the
+		// one running run per stream is a unique index), and now() is the
+		// time the transaction began: the run starts when it holds the
+		// stream, which is after the one before it ended.
+		if err := tx.QueryRowxContext(ctx, `UPDATE runs SET started_at = clock_timestamp(), heartbeat_at = clock_timestamp()
+			WHERE id = $1 RETURNING started_at`, run.ID).Scan(&run.StartedAt); err != nil {
+			return Run{}, fmt.Errorf("start run of %s: %w", ref, err)
+		}
+		run.StartedAt = run.StartedAt.UTC()
+	}
 	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO stream_state (department, source, stream, updated_at) VALUES (?, ?, ?, ?)
 		ON CONFLICT (department, source, stream) DO NOTHING`), ref.Department, ref.Source, ref.Stream, now); err != nil {
 		return Run{}, fmt.Errorf("start run of %s: %w", ref, err)
