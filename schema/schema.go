@@ -104,7 +104,10 @@ type Kind struct {
 	Fields []Field
 
 	byName map[string]int
-	checks []*node // checks[i] validates Fields[i]
+	// canonical are the fields in the order of the canonical JSON, each
+	// with its key as written there (Kind.Canonical).
+	canonical []canonicalKey
+	checks    []*node // checks[i] validates Fields[i]
 	rules  []rule
 	source []byte
 }

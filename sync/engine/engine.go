@@ -453,7 +453,7 @@ func mapRecord(m *mapping.Mapper, rec connectors.Record) (item, error) {
 		return item{rec: rec, reject: newReject(m.Kind.Name, rec, res.Violations), norm: noteNormalised(res)}, nil
 	}
 	out := res.Record
-	data, hash, err := schema.Canonical(out.Data)
+	data, hash, err := m.Kind.Canonical(out.Data)
 	if err != nil {
 		return item{}, fmt.Errorf("record %s: encode: %w", rec.Key, err)
 	}

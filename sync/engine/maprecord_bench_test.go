@@ -84,6 +84,7 @@ func BenchmarkMapRecord(b *testing.B) {
 	recs := benchSource(4096)
 	var delivered, rejected, skipped int
 	b.ReportAllocs()
+	cpu := cpuTime()
 	for i := 0; b.Loop(); i++ {
 		it, err := mapRecord(m, recs[i%len(recs)])
 		if err != nil {
@@ -98,6 +99,7 @@ func BenchmarkMapRecord(b *testing.B) {
 			delivered++
 		}
 	}
+	b.ReportMetric(float64((cpuTime() - cpu).Nanoseconds())/float64(b.N), "cpu-ns/op")
 	if delivered == 0 || (b.N > len(recs) && (rejected == 0 || skipped == 0)) {
 		b.Fatalf("%d delivered, %d rejected, %d skipped: the records do not reach every outcome", delivered, rejected, skipped)
 	}
