@@ -108,8 +108,8 @@ type Kind struct {
 	// with its key as written there (Kind.Canonical).
 	canonical []canonicalKey
 	checks    []*node // checks[i] validates Fields[i]
-	rules  []rule
-	source []byte
+	rules     []rule
+	source    []byte
 }
 
 // Field returns the named field, or nil.

@@ -99,7 +99,7 @@ func BenchmarkMapRecord(b *testing.B) {
 			delivered++
 		}
 	}
-	b.ReportMetric(float64((cpuTime() - cpu).Nanoseconds())/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64((cpuTime()-cpu).Nanoseconds())/float64(b.N), "cpu-ns/op")
 	if delivered == 0 || (b.N > len(recs) && (rejected == 0 || skipped == 0)) {
 		b.Fatalf("%d delivered, %d rejected, %d skipped: the records do not reach every outcome", delivered, rejected, skipped)
 	}
