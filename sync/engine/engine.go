@@ -274,6 +274,9 @@ func (e *Engine) run(ctx context.Context, run state.Run, job Job, p *patience, l
 	return fin, nil
 }
 
+// readAhead bounds the records read but not yet mapped.
+const readAhead = 128
+
 // pipeline reads the stream from a checkpoint to its end through the map
 // stage and the writer, and returns the reader's final checkpoint.
 func (e *Engine) pipeline(ctx context.Context, job Job, from connectors.Checkpoint, w *writer) (connectors.Checkpoint, error) {
@@ -284,7 +287,12 @@ func (e *Engine) pipeline(ctx context.Context, job Job, from connectors.Checkpoi
 	defer reader.Close()
 	reader = e.timeReads(reader, job)
 	g, gctx := errgroup.WithContext(ctx)
-	records := make(chan connectors.Record, job.Batch.Size)
+	// The map stage is the slow one, so records waits full: each record
+	// in it holds its source row's map (about 2 KB) for nothing. A short
+	// queue is enough to smooth the reader, which holds a page of rows
+	// already. mapped holds a whole batch, so that mapping goes on while
+	// the writer waits for the national store.
+	records := make(chan connectors.Record, min(job.Batch.Size, readAhead))
 	mapped := make(chan item, job.Batch.Size)
 	g.Go(func() error {
 		defer close(records)
