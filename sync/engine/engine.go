@@ -315,7 +315,7 @@ func (e *Engine) pipeline(ctx context.Context, job Job, from connectors.Checkpoi
 	g.Go(func() error {
 		defer close(mapped)
 		for rec := range records {
-			it, err := mapRecord(job.Mapper, rec)
+			it, err := mapRecord(job.Mapper, rec, &w.maps)
 			if err != nil {
 				return err
 			}
@@ -447,17 +447,21 @@ func (e *Engine) heartbeat(ctx context.Context, runID int64, lost context.Cancel
 // mapRecord maps and validates one record. Only an encoding failure of the
 // record itself is an error; every data problem is a reject, and a record
 // the mapping skips on purpose is neither delivered nor rejected.
-func mapRecord(m *mapping.Mapper, rec connectors.Record) (item, error) {
+func mapRecord(m *mapping.Mapper, rec connectors.Record, maps *dataMaps) (item, error) {
 	if p := rec.Problem; p != nil {
 		r := newReject(m.Kind.Name, rec, []schema.Violation{{Field: p.Field, Code: p.Code, Message: p.Message}})
 		r.Stage = state.StageRead
 		return item{rec: rec, reject: r}, nil
 	}
-	res := m.MapAt(rec.Fields, time.Now())
+	fields := maps.get()
+	res := m.MapInto(fields, rec.Fields, time.Now())
 	if res.Skipped != "" {
+		maps.put(fields)
 		return item{rec: rec, skip: res.Skipped}, nil
 	}
 	if len(res.Violations) > 0 {
+		// A reject keeps its source record, not what it mapped to.
+		maps.put(res.Record.Data)
 		return item{rec: rec, reject: newReject(m.Kind.Name, rec, res.Violations), norm: noteNormalised(res)}, nil
 	}
 	out := res.Record

@@ -83,13 +83,17 @@ func BenchmarkMapRecord(b *testing.B) {
 	}
 	recs := benchSource(4096)
 	var delivered, rejected, skipped int
+	var maps dataMaps
 	b.ReportAllocs()
 	cpu := cpuTime()
 	for i := 0; b.Loop(); i++ {
-		it, err := mapRecord(m, recs[i%len(recs)])
+		it, err := mapRecord(m, recs[i%len(recs)], &maps)
 		if err != nil {
 			b.Fatal(err)
 		}
+		// The writer hands a delivered record's map back once its batch
+		// is committed.
+		maps.put(it.out.Fields)
 		switch {
 		case it.reject != nil:
 			rejected++
