@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/jmoiron/sqlx"
 
@@ -56,6 +57,8 @@ type reader struct {
 	// cols are the names of the page's data columns, which its rows'
 	// vals follow.
 	cols []string
+	// maps are records' Fields maps the caller gave back (Recycle).
+	maps sync.Pool
 
 	// pos is the pass-1 position: the incoming checkpoint, then the last
 	// pass-1 row read after it.
@@ -240,7 +243,10 @@ func (r *reader) advance() {
 // pipeline holds a few batches, and a map of a row's columns costs about
 // three times its values.
 func (r *reader) emit(w row) connectors.Record {
-	fields := make(map[string]any, len(r.cols))
+	fields, _ := r.maps.Get().(map[string]any)
+	if fields == nil {
+		fields = make(map[string]any, len(r.cols))
+	}
 	for i, c := range r.cols {
 		fields[c] = w.vals[i]
 	}
@@ -270,6 +276,15 @@ func (r *reader) emit(w row) connectors.Record {
 	}
 	rec.PositionFunc = c.encode
 	return rec
+}
+
+// Recycle takes back the Fields map of a record the caller is done with,
+// for a later record: the engine gives back the maps of every batch it
+// commits (its fieldsRecycler). It is safe to call from another goroutine
+// than Next's, even after Close.
+func (r *reader) Recycle(fields map[string]any) {
+	clear(fields)
+	r.maps.Put(fields)
 }
 
 func (r *reader) finish() {

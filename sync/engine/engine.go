@@ -274,6 +274,15 @@ func (e *Engine) run(ctx context.Context, run state.Run, job Job, p *patience, l
 	return fin, nil
 }
 
+// fieldsRecycler is implemented by a connectors.Reader that reuses the
+// Fields maps of the records it handed out, once the engine is done with
+// them: a map per record is most of what reading a row allocates.
+type fieldsRecycler interface {
+	// Recycle takes back a record's Fields map; the caller no longer
+	// reads or keeps it.
+	Recycle(fields map[string]any)
+}
+
 // readAhead bounds the records read but not yet mapped.
 const readAhead = 128
 
@@ -285,6 +294,9 @@ func (e *Engine) pipeline(ctx context.Context, job Job, from connectors.Checkpoi
 		return nil, err // connectors name the stream and the operation
 	}
 	defer reader.Close()
+	// A reader that takes back its records' maps gets them once their
+	// batch is committed.
+	w.recycle, _ = reader.(fieldsRecycler)
 	reader = e.timeReads(reader, job)
 	g, gctx := errgroup.WithContext(ctx)
 	// The map stage is the slow one, so records waits full: each record

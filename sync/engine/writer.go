@@ -26,6 +26,9 @@ type writer struct {
 	// maps are the data maps of delivered records, back from committed
 	// batches, for the map stage to fill again.
 	maps dataMaps
+	// recycle, when the pipeline's reader offers it, takes back the
+	// source maps of committed batches.
+	recycle fieldsRecycler
 	// committed counts the batches committed, across the run's attempts.
 	committed int
 	// judged is set once a batch holding a record the mapping did not skip
@@ -199,9 +202,13 @@ func (w *writer) flush(ctx context.Context) error {
 	w.e.Metrics.BatchDuration.WithLabelValues(w.labels()...).Observe(time.Since(start).Seconds())
 	// The national store is done with the items' maps (national.Item.Fields
 	// must only hold still while Write runs): the map stage may fill them
-	// again. A batch that failed leaves its maps to the garbage collector.
+	// again. The source records' maps are done with too, their rejects
+	// made. A batch that failed leaves its maps to the garbage collector.
 	for i := range w.batch {
 		w.maps.put(w.batch[i].out.Fields)
+		if w.recycle != nil && w.batch[i].rec.Fields != nil {
+			w.recycle.Recycle(w.batch[i].rec.Fields)
+		}
 		w.batch[i] = item{}
 	}
 	w.batch = w.batch[:0]
