@@ -226,7 +226,10 @@ func (e *Engine) run(ctx context.Context, run state.Run, job Job, p *patience, l
 	defer stopHeartbeat()
 	go e.heartbeat(hbCtx, run.ID, lost)
 
-	w := &writer{e: e, run: run, job: job, prov: prov, full: full}
+	w := &writer{e: e, run: run, job: job, prov: prov, full: full,
+		// As many as the pipeline holds: the mapped queue's, one being
+		// filled and one being emptied.
+		chunks: newChunks[item](max(job.Batch.Size/handOff, 1) + 2)}
 	var final connectors.Checkpoint
 	for {
 		committed := w.committed
@@ -286,6 +289,10 @@ type fieldsRecycler interface {
 // readAhead bounds the records read but not yet mapped.
 const readAhead = 128
 
+// handOff is how many mapped records the map stage hands the writer at
+// once, at most.
+const handOff = 64
+
 // pipeline reads the stream from a checkpoint to its end through the map
 // stage and the writer, and returns the reader's final checkpoint.
 func (e *Engine) pipeline(ctx context.Context, job Job, from connectors.Checkpoint, w *writer) (connectors.Checkpoint, error) {
@@ -304,40 +311,94 @@ func (e *Engine) pipeline(ctx context.Context, job Job, from connectors.Checkpoi
 	// queue is enough to smooth the reader, which holds a page of rows
 	// already. mapped holds a whole batch, so that mapping goes on while
 	// the writer waits for the national store.
-	records := make(chan connectors.Record, min(job.Batch.Size, readAhead))
-	mapped := make(chan item, job.Batch.Size)
+	records := make(chan []connectors.Record, max(min(job.Batch.Size, readAhead)/handOff, 1))
+	mapped := make(chan []item, max(job.Batch.Size/handOff, 1))
+	recChunks := newChunks[connectors.Record](cap(records) + 2)
 	g.Go(func() error {
 		defer close(records)
+		// Records go to the map stage handOff at a time, or at once when
+		// it has nothing queued: it is the slow stage, and waking the
+		// reader for each record it takes cost more than reading it. A
+		// record is held back only while the map stage has others to map,
+		// for at most one Next.
+		chunk := recChunks.get()
+		send := func() error {
+			select {
+			case records <- chunk:
+				chunk = recChunks.get()
+				return nil
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+		}
 		for read := int64(1); ; read++ {
 			rec, err := reader.Next(gctx)
 			if errors.Is(err, connectors.ErrEndOfStream) {
+				if len(chunk) > 0 {
+					return send()
+				}
 				return nil
 			}
 			if err != nil {
 				return err
 			}
 			job.progress(read)
-			select {
-			case records <- rec:
-			case <-gctx.Done():
-				return gctx.Err()
+			if chunk = append(chunk, rec); len(chunk) == handOff || len(records) == 0 {
+				if err := send(); err != nil {
+					return err
+				}
 			}
 		}
 	})
 	g.Go(func() error {
 		defer close(mapped)
-		for rec := range records {
-			it, err := mapRecord(job.Mapper, rec, &w.maps)
-			if err != nil {
-				return err
-			}
+		// Mapped records go to the writer handOff at a time: the writer
+		// waits for the map stage, and waking it for each record cost
+		// more than its work on it. Nothing is held back while the stage
+		// waits for records, so a slow source's records reach the writer
+		// (and its Period) as soon as they are mapped.
+		chunk := w.chunks.get()
+		send := func() error {
 			select {
-			case mapped <- it:
+			case mapped <- chunk:
+				chunk = w.chunks.get()
+				return nil
 			case <-gctx.Done():
 				return gctx.Err()
 			}
 		}
-		return nil
+		for {
+			var recs []connectors.Record
+			var ok bool
+			select {
+			case recs, ok = <-records:
+			default:
+				if len(chunk) > 0 {
+					if err := send(); err != nil {
+						return err
+					}
+				}
+				recs, ok = <-records
+			}
+			if !ok {
+				if len(chunk) > 0 {
+					return send()
+				}
+				return nil
+			}
+			for _, rec := range recs {
+				it, err := mapRecord(job.Mapper, rec, &w.maps)
+				if err != nil {
+					return err
+				}
+				if chunk = append(chunk, it); len(chunk) == handOff {
+					if err := send(); err != nil {
+						return err
+					}
+				}
+			}
+			recChunks.put(recs)
+		}
 	})
 	g.Go(func() error { return w.loop(gctx, mapped) })
 	if err := g.Wait(); err != nil {

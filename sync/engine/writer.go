@@ -29,6 +29,8 @@ type writer struct {
 	// recycle, when the pipeline's reader offers it, takes back the
 	// source maps of committed batches.
 	recycle fieldsRecycler
+	// chunks are the map stage's hand-offs, back for it to fill again.
+	chunks chunks[item]
 	// committed counts the batches committed, across the run's attempts.
 	committed int
 	// judged is set once a batch holding a record the mapping did not skip
@@ -70,7 +72,7 @@ func mappingMismatch(b state.Batch) error {
 		ErrMappingMismatch, b.Counts.Read, b.Counts.Skipped, b.Rejects[0].Message)
 }
 
-func (w *writer) loop(ctx context.Context, in <-chan item) error {
+func (w *writer) loop(ctx context.Context, in <-chan []item) error {
 	// A new attempt after a fault starts with an empty batch: the records
 	// of the one that failed are read again.
 	w.batch = make([]item, 0, w.job.Batch.Size)
@@ -78,20 +80,23 @@ func (w *writer) loop(ctx context.Context, in <-chan item) error {
 	timer.Stop()
 	for {
 		select {
-		case it, ok := <-in:
+		case chunk, ok := <-in:
 			if !ok {
 				return w.flush(ctx)
 			}
-			w.batch = append(w.batch, it)
-			if len(w.batch) == 1 {
-				timer.Reset(w.job.Batch.Period)
-			}
-			if len(w.batch) >= w.job.Batch.Size {
-				timer.Stop()
-				if err := w.flush(ctx); err != nil {
-					return err
+			for _, it := range chunk {
+				w.batch = append(w.batch, it)
+				if len(w.batch) == 1 {
+					timer.Reset(w.job.Batch.Period)
+				}
+				if len(w.batch) >= w.job.Batch.Size {
+					timer.Stop()
+					if err := w.flush(ctx); err != nil {
+						return err
+					}
 				}
 			}
+			w.chunks.put(chunk)
 		case <-timer.C:
 			if err := w.flush(ctx); err != nil {
 				return err
@@ -213,6 +218,29 @@ func (w *writer) flush(ctx context.Context) error {
 	}
 	w.batch = w.batch[:0]
 	return nil
+}
+
+// chunks recycles the slices the pipeline's stages hand their records
+// over in; a nil free keeps none.
+type chunks[T any] struct{ free chan []T }
+
+func newChunks[T any](n int) chunks[T] { return chunks[T]{free: make(chan []T, n)} }
+
+func (c *chunks[T]) get() []T {
+	select {
+	case x := <-c.free:
+		return x
+	default:
+		return make([]T, 0, handOff)
+	}
+}
+
+func (c *chunks[T]) put(x []T) {
+	clear(x)
+	select {
+	case c.free <- x[:0]:
+	default:
+	}
 }
 
 // dataMaps recycles the data maps of mapped records (mapping.Mapper.MapInto).
