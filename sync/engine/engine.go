@@ -229,7 +229,7 @@ func (e *Engine) run(ctx context.Context, run state.Run, job Job, p *patience, l
 	w := &writer{e: e, run: run, job: job, prov: prov, full: full,
 		// As many as the pipeline holds: the mapped queue's, one being
 		// filled and one being emptied.
-		chunks: newChunks[item](max(job.Batch.Size/handOff, 1) + 2)}
+		chunks: newChunks(job.Batch.Size/min(handOff, job.Batch.Size) + 1)}
 	var final connectors.Checkpoint
 	for {
 		committed := w.committed
@@ -290,7 +290,7 @@ type fieldsRecycler interface {
 const readAhead = 128
 
 // handOff is how many mapped records the map stage hands the writer at
-// once, at most.
+// once, at most (and at most a batch).
 const handOff = 64
 
 // pipeline reads the stream from a checkpoint to its end through the map
@@ -309,58 +309,46 @@ func (e *Engine) pipeline(ctx context.Context, job Job, from connectors.Checkpoi
 	// The map stage is the slow one, so records waits full: each record
 	// in it holds its source row's map (about 2 KB) for nothing. A short
 	// queue is enough to smooth the reader, which holds a page of rows
-	// already. mapped holds a whole batch, so that mapping goes on while
-	// the writer waits for the national store.
-	records := make(chan []connectors.Record, max(min(job.Batch.Size, readAhead)/handOff, 1))
-	mapped := make(chan []item, max(job.Batch.Size/handOff, 1))
-	recChunks := newChunks[connectors.Record](cap(records) + 2)
+	// already. Between the map stage and the writer a whole batch waits,
+	// so that mapping goes on while the writer waits for the national
+	// store: in chunks of n (see below), one being filled and the rest
+	// queued.
+	records := make(chan connectors.Record, min(job.Batch.Size, readAhead))
+	n := min(handOff, job.Batch.Size)
+	mapped := make(chan []item, max(job.Batch.Size/n-1, 0))
 	g.Go(func() error {
 		defer close(records)
-		// Records go to the map stage handOff at a time, or at once when
-		// it has nothing queued: it is the slow stage, and waking the
-		// reader for each record it takes cost more than reading it. A
-		// record is held back only while the map stage has others to map,
-		// for at most one Next.
-		chunk := recChunks.get()
-		send := func() error {
-			select {
-			case records <- chunk:
-				chunk = recChunks.get()
-				return nil
-			case <-gctx.Done():
-				return gctx.Err()
-			}
-		}
 		for read := int64(1); ; read++ {
 			rec, err := reader.Next(gctx)
 			if errors.Is(err, connectors.ErrEndOfStream) {
-				if len(chunk) > 0 {
-					return send()
-				}
 				return nil
 			}
 			if err != nil {
 				return err
 			}
 			job.progress(read)
-			if chunk = append(chunk, rec); len(chunk) == handOff || len(records) == 0 {
-				if err := send(); err != nil {
-					return err
-				}
+			select {
+			case records <- rec:
+			case <-gctx.Done():
+				return gctx.Err()
 			}
 		}
 	})
 	g.Go(func() error {
 		defer close(mapped)
-		// Mapped records go to the writer handOff at a time: the writer
-		// waits for the map stage, and waking it for each record cost
-		// more than its work on it. Nothing is held back while the stage
-		// waits for records, so a slow source's records reach the writer
-		// (and its Period) as soon as they are mapped.
+		// Mapped records go to the writer n at a time: the writer waits
+		// for the map stage, and waking it for each record cost more than
+		// its work on it. Nothing is held back while the stage waits for
+		// records, so a slow source's records reach the writer (and its
+		// Period) as soon as they are mapped. A chunk ends where the
+		// writer's batch does (inBatch counts what the batch holds), so
+		// the writer holds no records past the batch it is writing.
 		chunk := w.chunks.get()
+		inBatch := 0
 		send := func() error {
 			select {
 			case mapped <- chunk:
+				inBatch = (inBatch + len(chunk)) % job.Batch.Size
 				chunk = w.chunks.get()
 				return nil
 			case <-gctx.Done():
@@ -368,17 +356,17 @@ func (e *Engine) pipeline(ctx context.Context, job Job, from connectors.Checkpoi
 			}
 		}
 		for {
-			var recs []connectors.Record
+			var rec connectors.Record
 			var ok bool
 			select {
-			case recs, ok = <-records:
+			case rec, ok = <-records:
 			default:
 				if len(chunk) > 0 {
 					if err := send(); err != nil {
 						return err
 					}
 				}
-				recs, ok = <-records
+				rec, ok = <-records
 			}
 			if !ok {
 				if len(chunk) > 0 {
@@ -386,18 +374,15 @@ func (e *Engine) pipeline(ctx context.Context, job Job, from connectors.Checkpoi
 				}
 				return nil
 			}
-			for _, rec := range recs {
-				it, err := mapRecord(job.Mapper, rec, &w.maps)
-				if err != nil {
+			it, err := mapRecord(job.Mapper, rec, &w.maps)
+			if err != nil {
+				return err
+			}
+			if chunk = append(chunk, it); len(chunk) == min(n, job.Batch.Size-inBatch) {
+				if err := send(); err != nil {
 					return err
 				}
-				if chunk = append(chunk, it); len(chunk) == handOff {
-					if err := send(); err != nil {
-						return err
-					}
-				}
 			}
-			recChunks.put(recs)
 		}
 	})
 	g.Go(func() error { return w.loop(gctx, mapped) })

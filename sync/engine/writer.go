@@ -30,7 +30,7 @@ type writer struct {
 	// source maps of committed batches.
 	recycle fieldsRecycler
 	// chunks are the map stage's hand-offs, back for it to fill again.
-	chunks chunks[item]
+	chunks chunks
 	// committed counts the batches committed, across the run's attempts.
 	committed int
 	// judged is set once a batch holding a record the mapping did not skip
@@ -220,22 +220,22 @@ func (w *writer) flush(ctx context.Context) error {
 	return nil
 }
 
-// chunks recycles the slices the pipeline's stages hand their records
-// over in; a nil free keeps none.
-type chunks[T any] struct{ free chan []T }
+// chunks recycles the slices the map stage hands its records over in;
+// a nil free keeps none.
+type chunks struct{ free chan []item }
 
-func newChunks[T any](n int) chunks[T] { return chunks[T]{free: make(chan []T, n)} }
+func newChunks(n int) chunks { return chunks{free: make(chan []item, n)} }
 
-func (c *chunks[T]) get() []T {
+func (c *chunks) get() []item {
 	select {
 	case x := <-c.free:
 		return x
 	default:
-		return make([]T, 0, handOff)
+		return make([]item, 0, handOff)
 	}
 }
 
-func (c *chunks[T]) put(x []T) {
+func (c *chunks) put(x []item) {
 	clear(x)
 	select {
 	case c.free <- x[:0]:
