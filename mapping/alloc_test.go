@@ -1,7 +1,9 @@
 package mapping_test
 
 import (
+	"reflect"
 	"testing"
+	"time"
 
 	"github.com/lienthong/lienthong/mapping"
 )
@@ -32,5 +34,48 @@ func TestMapAllocs(t *testing.T) {
 	})
 	if n := testing.AllocsPerRun(100, func() { m.Map(rec) }); n > data {
 		t.Errorf("Map allocates %v times per record; its data map takes %v", n, data)
+	}
+}
+
+// TestMapInto proves a reused map makes the same result as a new one: the
+// engine hands MapInto the emptied maps of delivered records, so a record's
+// data must not depend on the map it is written into, whether the record
+// before it was clean, rejected or skipped.
+func TestMapInto(t *testing.T) {
+	m, err := mapping.Parse("bench.yaml", []byte(benchBirth))
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := benchRecords(200)
+	skipped := benchRecords(1)[0]
+	skipped["so_dang_ky"] = "test-1"
+	recs = append(recs, skipped, recs[0], skipped, recs[11])
+	now := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
+	var reused map[string]any
+	outcomes := map[string]int{}
+	for i, rec := range recs {
+		want := m.MapAt(rec, now)
+		if reused == nil {
+			reused = map[string]any{}
+		}
+		got := m.MapInto(reused, rec, now)
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("record %d: MapInto a reused map\n got %+v\nwant %+v", i, got, want)
+		}
+		switch {
+		case got.Skipped != "":
+			outcomes["skipped"]++
+		case len(got.Violations) > 0:
+			outcomes["rejected"]++
+		default:
+			outcomes["clean"]++
+		}
+		if got.Skipped == "" && reflect.ValueOf(got.Record.Data).UnsafePointer() != reflect.ValueOf(reused).UnsafePointer() {
+			t.Fatalf("record %d: Record.Data is not the map handed over", i)
+		}
+		clear(reused)
+	}
+	if outcomes["skipped"] == 0 || outcomes["rejected"] == 0 || outcomes["clean"] == 0 {
+		t.Fatalf("outcomes %v: want clean, rejected and skipped records", outcomes)
 	}
 }

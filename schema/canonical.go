@@ -33,6 +33,72 @@ func Canonical(data map[string]any) ([]byte, [32]byte, error) {
 	return b, sha256.Sum256(b), nil
 }
 
+// Canonical is the package's Canonical of a record of the kind, written
+// without sorting the record's keys: the kind knows them, in canonical
+// order, and their JSON. A record with a key that is not a field of the
+// kind is written by Canonical, so the bytes are the same whatever the
+// record holds.
+func (k *Kind) Canonical(data map[string]any) ([]byte, [32]byte, error) {
+	var vals [maxFields]any
+	found, size := 0, 2
+	for i := range k.canonical {
+		c := &k.canonical[i]
+		v, ok := data[c.name]
+		if !ok {
+			continue
+		}
+		found++
+		if absent(v) {
+			continue
+		}
+		vals[i] = v
+		size += len(c.json) + 1
+		if s, ok := v.(string); ok {
+			size += len(s) + 2
+		} else {
+			size += 24
+		}
+	}
+	if found != len(data) {
+		return Canonical(data)
+	}
+	b := make([]byte, 0, size+size/8)
+	b = append(b, '{')
+	for i, v := range vals[:len(k.canonical)] {
+		if v == nil {
+			continue
+		}
+		if len(b) > 1 {
+			b = append(b, ',')
+		}
+		b = append(b, k.canonical[i].json...)
+		var err error
+		if b, err = appendValue(b, v); err != nil {
+			return nil, [32]byte{}, fmt.Errorf("canonical JSON of %s: %w", k.canonical[i].name, err)
+		}
+	}
+	b = append(b, '}')
+	return b, sha256.Sum256(b), nil
+}
+
+// canonicalKey is a field's name and its key in the canonical JSON:
+// the name as a JSON string, then ':'.
+type canonicalKey struct {
+	name string
+	json []byte
+}
+
+// canonicalOrder lists the fields by name in bytes, the canonical JSON's
+// order.
+func canonicalOrder(fields []Field) []canonicalKey {
+	out := make([]canonicalKey, len(fields))
+	for i, f := range fields {
+		out[i] = canonicalKey{name: f.Name, json: append(appendString(nil, f.Name), ':')}
+	}
+	slices.SortFunc(out, func(a, b canonicalKey) int { return strings.Compare(a.name, b.name) })
+	return out
+}
+
 func appendCanonical(dst []byte, data map[string]any) ([]byte, error) {
 	type entry struct {
 		key   string

@@ -146,8 +146,98 @@ func mustKind(t testing.TB, name string) *Kind {
 	return k
 }
 
+// pinnedRecords are representative records whose canonical JSON is pinned
+// byte for byte, with the hash the national store keeps: text with every
+// escape, a partial record, numbers of every Go type a record holds, and a
+// key the kind does not have (written all the same, sorted).
+var pinnedRecords = []struct {
+	name, kind string
+	data       map[string]any
+	json       string
+}{
+	{"escapes and absent values", "birth_registration", map[string]any{
+		"certificate_number": "7/2025", "full_name": "Đặng Thị <Hạnh> & \"Mai\"", "date_of_birth": "2025-01-31", "sex": "F",
+		"registering_agency": "UBND xã\tKỳ Anh\u2028", "registration_date": "2025-02-03", "place_of_birth": "x\xffy",
+		"nationality": "  ", "ethnicity": nil, "mother_full_name": "",
+	}, `{"certificate_number":"7/2025","date_of_birth":"2025-01-31","full_name":"Đặng Thị \u003cHạnh\u003e \u0026 \"Mai\"","place_of_birth":"x\ufffdy","registering_agency":"UBND xã\tKỳ Anh\u2028","registration_date":"2025-02-03","sex":"F"}`},
+	{"numbers", "social_assistance_beneficiary", map[string]any{
+		"id_number": "042195000456", "full_name": "Trần Thị Bình", "monthly_allowance": int64(750000), "x_int": 3, "x_float": 1.5,
+		"x_big": 1e21, "x_small": 1e-7, "x_number": json.Number("7.5e5"), "x_f32": float32(0.1),
+	}, `{"full_name":"Trần Thị Bình","id_number":"042195000456","monthly_allowance":750000,"x_big":1e+21,"x_f32":0.1,"x_float":1.5,"x_int":3,"x_number":750000,"x_small":1e-7}`},
+	{"golden", "birth_registration", goldenRecord(), goldenJSON},
+}
+
+// TestCanonicalPinned holds the canonical JSON of representative records to
+// the bytes it had when the national store first kept them, through both
+// Canonical and Kind.Canonical.
+func TestCanonicalPinned(t *testing.T) {
+	for _, tt := range pinnedRecords {
+		t.Run(tt.name, func(t *testing.T) {
+			k := mustKind(t, tt.kind)
+			for name, canon := range map[string]func(map[string]any) ([]byte, [32]byte, error){
+				"Canonical": Canonical, "Kind.Canonical": k.Canonical,
+			} {
+				b, h, err := canon(tt.data)
+				if err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
+				if string(b) != tt.json || h != sha256.Sum256([]byte(tt.json)) {
+					t.Errorf("%s:\n got %s\nwant %s", name, b, tt.json)
+				}
+			}
+		})
+	}
+}
+
+// TestKindCanonical proves Kind.Canonical writes what Canonical writes, for
+// every kind, with every subset of fields a rotation of the kind's fields
+// makes present, absent or blank, and with a key the kind lacks.
+func TestKindCanonical(t *testing.T) {
+	values := []any{"Nguyễn Văn An", "2024-03-01", "<&>", int64(42), 2.5, "", "  ", nil, json.Number("12"), "\u2029x"}
+	for _, k := range Kinds() {
+		for shift := range len(values) {
+			data := map[string]any{}
+			for i, f := range k.Fields {
+				if (i+shift)%4 == 3 {
+					continue // not in the map at all
+				}
+				data[f.Name] = values[(i+shift)%len(values)]
+			}
+			for _, extra := range []bool{false, true} {
+				if extra {
+					data["zz_not_a_field"], data["a_not_a_field"] = "x", nil
+				}
+				want, wantHash, err := Canonical(data)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, h, err := k.Canonical(data)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(got, want) || h != wantHash {
+					t.Errorf("%s, shift %d, extra key %v:\n got %s\nwant %s", k.Name, shift, extra, got, want)
+				}
+			}
+		}
+	}
+	k := mustKind(t, "birth_registration")
+	if _, _, err := k.Canonical(map[string]any{"full_name": math.NaN()}); err == nil {
+		t.Error("NaN: want an error")
+	}
+}
+
 func BenchmarkCanonical(b *testing.B) {
 	rec := goldenRecord()
+	k := mustKind(b, "birth_registration")
+	b.Run("kind", func(b *testing.B) {
+		b.ReportAllocs()
+		reportCPU(b, func() {
+			if _, _, err := k.Canonical(rec); err != nil {
+				b.Fatal(err)
+			}
+		})
+	})
 	b.Run("hand-written", func(b *testing.B) {
 		b.ReportAllocs()
 		reportCPU(b, func() {

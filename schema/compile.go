@@ -179,6 +179,12 @@ func (c *compiler) compile(obj map[string]any) (*node, error) {
 			return nil, err
 		}
 	}
+	if n.date {
+		// isDate holds every date to the date pattern: matching it too
+		// would only cost a regexp per date (it has alternatives, which
+		// the fast matcher does not take).
+		n.patterns = slices.DeleteFunc(n.patterns, func(p *pattern) bool { return p.src == datePattern })
+	}
 	return n, nil
 }
 

@@ -1,8 +1,11 @@
 package schema
 
-// isDate reports whether s is a calendar date written YYYY-MM-DD, exactly as
+// isDate reports whether s is a calendar date written YYYY-MM-DD, as
 // time.Parse(time.DateOnly, s) accepts it (the reference validator's "date"
-// format), without its cost: this runs on every date of every record.
+// format) but for the year 0000, without its cost: this runs on every date
+// of every record. The Gregorian calendar has no year 0 (1 BC is followed
+// by AD 1) and PostgreSQL's date type refuses it; the kinds' date patterns
+// refuse it too (datePattern), so that the published schema says so.
 func isDate(s string) bool {
 	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
 		return false
@@ -15,8 +18,13 @@ func isDate(s string) bool {
 	year := int(s[0]-'0')*1000 + int(s[1]-'0')*100 + int(s[2]-'0')*10 + int(s[3]-'0')
 	month := int(s[5]-'0')*10 + int(s[6]-'0')
 	day := int(s[8]-'0')*10 + int(s[9]-'0')
-	return month >= 1 && month <= 12 && day >= 1 && day <= daysIn(month, year)
+	return year >= 1 && month >= 1 && month <= 12 && day >= 1 && day <= daysIn(month, year)
 }
+
+// datePattern is the pattern of the kinds' date definition: YYYY-MM-DD
+// with a year from 0001. isDate implies it, so a node with format date
+// does not match it again (node.check).
+const datePattern = `^(000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-[0-9]{2}-[0-9]{2}$`
 
 func daysIn(month, year int) int {
 	switch month {

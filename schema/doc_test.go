@@ -52,7 +52,7 @@ Rules that hold for every kind:
 - A field that is absent, null or only spaces has no value: a required field then fails with
   ` + "`required_missing`" + `, an optional one is left out of the delivered record.
 - Text is Unicode NFC and trimmed (mappings normalise it); lengths count characters, not bytes.
-- Dates are written ` + "`YYYY-MM-DD`" + ` and must exist (no 30 February). Fields marked *partial* also
+- Dates are written ` + "`YYYY-MM-DD`" + ` and must exist (no 30 February, no year 0000). Fields marked *partial* also
   take ` + "`YYYY-MM`" + ` or ` + "`YYYY`" + `, for registers that hold only part of old dates.
 - Numbers (amounts in đồng, areas) are JSON numbers, not text.
 - The natural key identifies a record nationally: a second source record with the same key is
@@ -87,7 +87,8 @@ Changes: 1.0, the eight kinds. 1.1, ` + "`person`" + ` gains ` + "`mobile_phone`
 numbered as since 2017 and 2018: the mapping's ` + "`phone(s, as_of)`" + ` converts older numbers by the
 record's date) and ` + "`email`" + `; the careful clerk's rules (` + "`date_in_future`" + `, ` + "`implausible_age`" + `,
 ` + "`under_legal_age`" + `, ` + "`benefit_level_mismatch`" + `, ` + "`category_age_mismatch`" + `, and a health-insurance card
-valid from before its holder's birth as ` + "`date_order`" + `).
+valid from before its holder's birth as ` + "`date_order`" + `). 1.2, a date's year is 0001 or later, full
+or partial: the Gregorian calendar has no year 0000, and PostgreSQL's ` + "`date`" + ` refuses it.
 
 `)
 	p("## Kinds\n\n| kind | Vietnamese | kept by | natural key |\n| --- | --- | --- | --- |\n")

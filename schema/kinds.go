@@ -128,6 +128,7 @@ func parseKind(name string, src []byte) (*Kind, error) {
 		k.Fields = append(k.Fields, f)
 		k.checks = append(k.checks, n)
 	}
+	k.canonical = canonicalOrder(k.Fields)
 	required, err := stringList(doc["required"])
 	if err != nil {
 		return nil, fmt.Errorf("required: %w", err)

@@ -41,7 +41,7 @@ func schemaPatterns() []*pattern {
 func TestFastPatterns(t *testing.T) {
 	// Every schema pattern but the partial date's alternation and the
 	// e-mail address's repeated domain labels runs without package regexp.
-	slow := []string{`^[0-9]{4}(-(0[1-9]|1[0-2]))?$`, `^[A-Za-z0-9._%+-]+@[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}$`}
+	slow := []string{`^(000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})(-(0[1-9]|1[0-2]))?$`, `^[A-Za-z0-9._%+-]+@[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}$`}
 	for _, p := range schemaPatterns() {
 		if p.re != nil && !slices.Contains(slow, p.src) {
 			t.Errorf("pattern %s falls back to regexp", p.src)
@@ -76,17 +76,58 @@ func FuzzPattern(f *testing.F) {
 }
 
 // FuzzDate proves isDate accepts what time.Parse(time.DateOnly) accepts,
-// the reference validator's "date" format.
+// the reference validator's "date" format, and the kinds' date pattern
+// (datePattern), which refuses the year 0000.
 func FuzzDate(f *testing.F) {
-	for _, s := range []string{"2024-02-29", "2023-02-29", "1900-02-29", "2000-02-29", "0000-01-01", "2024-04-31", "2024-1-01", "+024-01-01", "2024-01-01 ", "9999-12-31"} {
+	for _, s := range []string{"2024-02-29", "2023-02-29", "1900-02-29", "2000-02-29", "0000-01-01", "0000-02-29", "0001-01-01",
+		"0010-12-31", "0100-02-28", "2024-04-31", "2024-1-01", "+024-01-01", "2024-01-01 ", "9999-12-31"} {
 		f.Add(s)
 	}
+	re := regexp.MustCompile(datePattern)
 	f.Fuzz(func(t *testing.T, s string) {
 		_, err := time.Parse(time.DateOnly, s)
-		if got, want := isDate(s), err == nil; got != want {
-			t.Fatalf("isDate(%q) = %v, time.Parse says %v (%v)", s, got, want, err)
+		if got, want := isDate(s), err == nil && re.MatchString(s); got != want {
+			t.Fatalf("isDate(%q) = %v, time.Parse says %v (%v), the pattern %v", s, got, err == nil, err, re.MatchString(s))
 		}
 	})
+}
+
+// TestYearZero refuses the year 0000 in every date, full or partial: the
+// Gregorian calendar has none, and PostgreSQL's date type refuses it.
+func TestYearZero(t *testing.T) {
+	tests := []struct {
+		kind, field, value string
+		valid              bool
+	}{
+		{"birth_registration", "date_of_birth", "0000-01-01", false},
+		{"birth_registration", "date_of_birth", "0000-02-29", false},
+		{"birth_registration", "date_of_birth", "0001-01-01", true},
+		{"death_registration", "date_of_birth", "0000-03-01", false},
+		{"death_registration", "date_of_birth", "0000-03", false},
+		{"death_registration", "date_of_birth", "0000", false},
+		{"death_registration", "date_of_birth", "0001", true},
+		{"death_registration", "date_of_birth", "0010-12", true},
+		{"death_registration", "date_of_birth", "1945-09", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.kind+"/"+tt.value, func(t *testing.T) {
+			k := mustKind(t, tt.kind)
+			ours := k.checks[k.byName[tt.field]].check(tt.value)
+			if (ours == pass) != tt.valid {
+				t.Errorf("%s %q: compiled validator says %v, want valid %v", tt.field, tt.value, ours, tt.valid)
+			}
+			data := example(t, k)
+			data[tt.field] = tt.value
+			agree(t, k, data)
+			faulted := false
+			for _, v := range k.validate(data, "") {
+				faulted = faulted || v.Field == tt.field
+			}
+			if faulted == tt.valid {
+				t.Errorf("%s %q: violations %v, want valid %v", tt.field, tt.value, k.validate(data, ""), tt.valid)
+			}
+		})
+	}
 }
 
 func TestCompareDates(t *testing.T) {

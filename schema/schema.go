@@ -30,8 +30,8 @@ const Version = 1
 // Minor is the minor version: it grows with additive changes, which a
 // consumer of the same major version can ignore (a new optional field, a
 // new kind, a new reason code). 1.1 gave person its phone numbers and
-// e-mail address.
-const Minor = 1
+// e-mail address; 1.2 refused the year 0000 in dates.
+const Minor = 2
 
 // Type is the type of a field's value after mapping.
 type Type string
@@ -104,9 +104,12 @@ type Kind struct {
 	Fields []Field
 
 	byName map[string]int
-	checks []*node // checks[i] validates Fields[i]
-	rules  []rule
-	source []byte
+	// canonical are the fields in the order of the canonical JSON, each
+	// with its key as written there (Kind.Canonical).
+	canonical []canonicalKey
+	checks    []*node // checks[i] validates Fields[i]
+	rules     []rule
+	source    []byte
 }
 
 // Field returns the named field, or nil.

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"sync"
 
 	"github.com/lienthong/lienthong/connectors"
 )
@@ -35,6 +36,8 @@ type reader struct {
 
 	final  connectors.Checkpoint
 	closed bool
+	// maps are records' Fields maps the caller gave back (Recycle).
+	maps sync.Pool
 }
 
 // current is the file being read.
@@ -340,6 +343,7 @@ func (r *reader) open(ctx context.Context, d dropped, sha string, skip int64) er
 		return fmt.Errorf("open %s: %w", d.path, err)
 	default:
 		c.o = o
+		o.maps = &r.maps
 		if o.format == formatCSV {
 			r.log.Info("reading file", "file", d.name, "encoding", o.enc.enc, "encoding_by", o.enc.by,
 				"confidence", o.enc.confidence, "delimiter", string(o.delim))
@@ -390,6 +394,15 @@ func (r *reader) finish() {
 // Final returns the checkpoint the next read starts from: the history, with
 // no file half read.
 func (r *reader) Final() connectors.Checkpoint { return r.final }
+
+// Recycle takes back the Fields map of a record the caller is done with,
+// for a later record: the engine gives back the maps of every batch it
+// commits (its fieldsRecycler). It is safe to call from another goroutine
+// than Next's, even after Close.
+func (r *reader) Recycle(fields map[string]any) {
+	clear(fields)
+	r.maps.Put(fields)
+}
 
 // Close closes the file being read, if any, and the folder.
 func (r *reader) Close() error {

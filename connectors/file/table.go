@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/lienthong/lienthong/connectors"
 )
@@ -69,6 +70,8 @@ type table struct {
 	// csv rows must have exactly as many fields as the header; a
 	// spreadsheet row leaves out its empty trailing cells.
 	strict bool
+	// maps, when set, holds empty Fields maps to fill (reader.Recycle).
+	maps *sync.Pool
 }
 
 // newTable reads the header and checks that it names the stream's key (and
@@ -171,7 +174,13 @@ func (t *table) record(r row) (connectors.Record, bool) {
 			return malformed(fmt.Sprintf("%s %d: %d fields, the header has %d", t.src.what(), r.line, n, len(t.columns)))
 		}
 	}
-	fields := make(map[string]any, len(t.columns))
+	var fields map[string]any
+	if t.maps != nil {
+		fields, _ = t.maps.Get().(map[string]any)
+	}
+	if fields == nil {
+		fields = make(map[string]any, len(t.columns))
+	}
 	for i, name := range t.columns {
 		var v string
 		if i < len(r.fields) {

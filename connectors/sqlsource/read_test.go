@@ -37,7 +37,7 @@ func readInChunks(t *testing.T, src connectors.Source, req connectors.ReadReques
 			return got
 		}
 		if len(recs) > 0 {
-			req.From = recs[len(recs)-1].Position
+			req.From = recs[len(recs)-1].Checkpoint()
 		}
 	}
 }
@@ -203,7 +203,7 @@ func TestNullCursor(t *testing.T) {
 
 		// Kill a run after the first two NULL-cursor records.
 		recs, _ = readN(t, src, incremental(items, nil, 2), len(wantPass1)+2)
-		resume := recs[len(recs)-1].Position
+		resume := recs[len(recs)-1].Checkpoint()
 		if d := decode(t, resume); len(d.NullKey) != 1 || d.NullKey[0] != "5" || d.Cursor == nil {
 			t.Fatalf("position in pass 2 %s: want null_key [5] and the pass-1 cursor", resume)
 		}
@@ -325,7 +325,7 @@ func TestFullRefresh(t *testing.T) {
 
 		// Kill a full read after 4 records; then row 2, already read, changes.
 		recs, _ = readN(t, src, fullRefresh(items, nil, 3), 4)
-		resume := recs[3].Position
+		resume := recs[3].Checkpoint()
 		b.exec(t, `UPDATE items SET upd = ? WHERE id = 2`, b.at(500))
 		recs, resumedFinal := readAll(t, src, fullRefresh(items, resume, 3))
 		sameKeys(t, "resumed full read", keysOf(recs), ids(5, 6, 7, 8, 9, 10))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/jmoiron/sqlx"
 
@@ -28,9 +29,10 @@ const (
 	phaseDone
 )
 
-// row is one scanned row: its fields and the text of its cursor and key.
+// row is one scanned row: its fields' values, in the order of the page's
+// columns, and the text of its cursor and key.
 type row struct {
-	fields map[string]any
+	vals   []any
 	cursor *string
 	key    []string
 }
@@ -52,6 +54,11 @@ type reader struct {
 	exhausted bool
 	page      []row
 	next      int
+	// cols are the names of the page's data columns, which its rows'
+	// vals follow.
+	cols []string
+	// maps are records' Fields maps the caller gave back (Recycle).
+	maps sync.Pool
 
 	// pos is the pass-1 position: the incoming checkpoint, then the last
 	// pass-1 row read after it.
@@ -196,7 +203,9 @@ func (r *reader) Next(ctx context.Context) (connectors.Record, error) {
 	for {
 		if r.next < len(r.page) {
 			rec := r.emit(r.page[r.next])
-			r.page[r.next] = row{} // let the page's fields go as soon as they are handed out
+			// Let the page's values go as soon as they are handed out.
+			clear(r.page[r.next].vals)
+			r.page[r.next] = row{}
 			r.next++
 			return rec, nil
 		}
@@ -229,26 +238,53 @@ func (r *reader) advance() {
 	}
 }
 
+// emit makes a row's record. Its map is made only now, not when the page
+// is scanned: a page holds pageSize rows (5,000 by default) while the
+// pipeline holds a few batches, and a map of a row's columns costs about
+// three times its values.
 func (r *reader) emit(w row) connectors.Record {
+	fields, _ := r.maps.Get().(map[string]any)
+	if fields == nil {
+		fields = make(map[string]any, len(r.cols))
+	}
+	for i, c := range r.cols {
+		fields[c] = w.vals[i]
+	}
 	rec := connectors.Record{
 		Key:        strings.Join(w.key, "|"),
-		Fields:     w.fields,
+		Fields:     fields,
 		NullCursor: r.p.cursor != nil && w.cursor == nil,
 	}
 	pos := w.position()
 	r.after = &pos
+	// Positions are encoded on demand: the engine needs one per batch, not
+	// per record, and encoding one is JSON.
+	var c checkpoint
 	switch r.phase {
 	case phaseWindow:
 		rec.Position = r.windowPos
+		return rec
 	case phaseNew:
 		r.pos = pos
-		rec.Position = checkpoint{Cursor: pos.cursor, Key: pos.key}.encode()
+		c = checkpoint{Cursor: pos.cursor, Key: pos.key}
 	case phaseNull:
-		rec.Position = checkpoint{Cursor: r.pos.cursor, Key: r.pos.key, NullKey: w.key}.encode()
+		c = checkpoint{Cursor: r.pos.cursor, Key: r.pos.key, NullKey: w.key}
 	case phaseFull:
-		rec.Position = checkpoint{Cursor: r.fullMax.cursor, Key: r.fullMax.key, Full: true, FullKey: w.key}.encode()
+		c = checkpoint{Cursor: r.fullMax.cursor, Key: r.fullMax.key, Full: true, FullKey: w.key}
+	default:
+		return rec
 	}
+	rec.PositionFunc = c.encode
 	return rec
+}
+
+// Recycle takes back the Fields map of a record the caller is done with,
+// for a later record: the engine gives back the maps of every batch it
+// commits (its fieldsRecycler). It is safe to call from another goroutine
+// than Next's, even after Close.
+func (r *reader) Recycle(fields map[string]any) {
+	clear(fields)
+	r.maps.Put(fields)
 }
 
 func (r *reader) finish() {
@@ -342,6 +378,15 @@ func (r *reader) scanPage(ctx context.Context, tx *sqlx.Tx, q string, args []any
 	for i := range vals {
 		ptrs[i] = &vals[i]
 	}
+	dbTypes := make([]string, nData)
+	for i := range dbTypes {
+		dbTypes[i] = types[i].DatabaseTypeName()
+	}
+	r.cols = cols[:nData]
+	// The rows' values share one array, grown a chunk at a time: one
+	// allocation per chunk rather than one per row.
+	const chunk = 256
+	var flat []any
 	page := make([]row, 0, r.pageSize)
 	for rows.Next() {
 		clear(vals)
@@ -352,9 +397,12 @@ func (r *reader) scanPage(ctx context.Context, tx *sqlx.Tx, q string, args []any
 		if err != nil {
 			return nil, err
 		}
-		w.fields = make(map[string]any, nData)
+		if len(flat) < nData {
+			flat = make([]any, nData*chunk)
+		}
+		w.vals, flat = flat[:nData:nData], flat[nData:]
 		for i := range nData {
-			w.fields[cols[i]] = fieldValue(r.src.d, types[i].DatabaseTypeName(), vals[i])
+			w.vals[i] = fieldValue(r.src.d, dbTypes[i], vals[i])
 		}
 		page = append(page, w)
 	}

@@ -226,7 +226,10 @@ func (e *Engine) run(ctx context.Context, run state.Run, job Job, p *patience, l
 	defer stopHeartbeat()
 	go e.heartbeat(hbCtx, run.ID, lost)
 
-	w := &writer{e: e, run: run, job: job, prov: prov, full: full}
+	w := &writer{e: e, run: run, job: job, prov: prov, full: full,
+		// As many as the pipeline holds: the mapped queue's, one being
+		// filled and one being emptied.
+		chunks: newChunks(job.Batch.Size/min(handOff, job.Batch.Size) + 1)}
 	var final connectors.Checkpoint
 	for {
 		committed := w.committed
@@ -274,6 +277,22 @@ func (e *Engine) run(ctx context.Context, run state.Run, job Job, p *patience, l
 	return fin, nil
 }
 
+// fieldsRecycler is implemented by a connectors.Reader that reuses the
+// Fields maps of the records it handed out, once the engine is done with
+// them: a map per record is most of what reading a row allocates.
+type fieldsRecycler interface {
+	// Recycle takes back a record's Fields map; the caller no longer
+	// reads or keeps it.
+	Recycle(fields map[string]any)
+}
+
+// readAhead bounds the records read but not yet mapped.
+const readAhead = 128
+
+// handOff is how many mapped records the map stage hands the writer at
+// once, at most (and at most a batch).
+const handOff = 64
+
 // pipeline reads the stream from a checkpoint to its end through the map
 // stage and the writer, and returns the reader's final checkpoint.
 func (e *Engine) pipeline(ctx context.Context, job Job, from connectors.Checkpoint, w *writer) (connectors.Checkpoint, error) {
@@ -282,23 +301,69 @@ func (e *Engine) pipeline(ctx context.Context, job Job, from connectors.Checkpoi
 		return nil, err // connectors name the stream and the operation
 	}
 	defer reader.Close()
+	// A reader that takes back its records' maps gets them once their
+	// batch is committed.
+	w.recycle, _ = reader.(fieldsRecycler)
 	reader = e.timeReads(reader, job)
 	g, gctx := errgroup.WithContext(ctx)
-	records := make(chan connectors.Record, job.Batch.Size)
-	mapped := make(chan item, job.Batch.Size)
+	// The map stage is the slow one, so what waits before it waits full:
+	// each record there holds its source row's map (about 2 KB) for
+	// nothing. A short read-ahead is enough to smooth the reader, which
+	// holds a page of rows already: the reader hands records over in
+	// chunks of nr, through a queue without room, so its chunk and the
+	// one being mapped are the read-ahead. Between the map stage and the
+	// writer a whole batch waits, so that mapping goes on while the writer
+	// waits for the national store: in chunks of n (see below), one being
+	// filled and the rest queued.
+	ahead := min(job.Batch.Size, readAhead)
+	nr := max(ahead/2, 1)
+	records := make(chan []connectors.Record)
+	n := min(handOff, job.Batch.Size)
+	mapped := make(chan []item, max(job.Batch.Size/n-1, 0))
+	recChunks := make(chan []connectors.Record, 2)
 	g.Go(func() error {
 		defer close(records)
+		// Waking the reader for each record the map stage took cost more
+		// than reading it. The chunk goes as soon as the map stage waits
+		// for records, so a record is held back only while the map stage
+		// has others to map, for at most one Next.
+		var chunk []connectors.Record
 		for read := int64(1); ; read++ {
 			rec, err := reader.Next(gctx)
 			if errors.Is(err, connectors.ErrEndOfStream) {
-				return nil
+				if len(chunk) == 0 {
+					return nil
+				}
+				select {
+				case records <- chunk:
+					return nil
+				case <-gctx.Done():
+					return gctx.Err()
+				}
 			}
 			if err != nil {
 				return err
 			}
 			job.progress(read)
+			if chunk == nil {
+				select {
+				case chunk = <-recChunks:
+				default:
+					chunk = make([]connectors.Record, 0, nr)
+				}
+			}
+			chunk = append(chunk, rec)
+			if len(chunk) < nr {
+				select {
+				case records <- chunk:
+					chunk = nil
+				default:
+				}
+				continue
+			}
 			select {
-			case records <- rec:
+			case records <- chunk:
+				chunk = nil
 			case <-gctx.Done():
 				return gctx.Err()
 			}
@@ -306,18 +371,61 @@ func (e *Engine) pipeline(ctx context.Context, job Job, from connectors.Checkpoi
 	})
 	g.Go(func() error {
 		defer close(mapped)
-		for rec := range records {
-			it, err := mapRecord(job.Mapper, rec)
-			if err != nil {
-				return err
-			}
+		// Mapped records go to the writer n at a time: the writer waits
+		// for the map stage, and waking it for each record cost more than
+		// its work on it. Nothing is held back while the stage waits for
+		// records, so a slow source's records reach the writer (and its
+		// Period) as soon as they are mapped. A chunk ends where the
+		// writer's batch does (inBatch counts what the batch holds), so
+		// the writer holds no records past the batch it is writing.
+		chunk := w.chunks.get()
+		inBatch := 0
+		send := func() error {
 			select {
-			case mapped <- it:
+			case mapped <- chunk:
+				inBatch = (inBatch + len(chunk)) % job.Batch.Size
+				chunk = w.chunks.get()
+				return nil
 			case <-gctx.Done():
 				return gctx.Err()
 			}
 		}
-		return nil
+		for {
+			var recs []connectors.Record
+			var ok bool
+			select {
+			case recs, ok = <-records:
+			default:
+				if len(chunk) > 0 {
+					if err := send(); err != nil {
+						return err
+					}
+				}
+				recs, ok = <-records
+			}
+			if !ok {
+				if len(chunk) > 0 {
+					return send()
+				}
+				return nil
+			}
+			for _, rec := range recs {
+				it, err := mapRecord(job.Mapper, rec, &w.maps)
+				if err != nil {
+					return err
+				}
+				if chunk = append(chunk, it); len(chunk) == min(n, job.Batch.Size-inBatch) {
+					if err := send(); err != nil {
+						return err
+					}
+				}
+			}
+			clear(recs)
+			select {
+			case recChunks <- recs[:0]:
+			default:
+			}
+		}
 	})
 	g.Go(func() error { return w.loop(gctx, mapped) })
 	if err := g.Wait(); err != nil {
@@ -439,21 +547,25 @@ func (e *Engine) heartbeat(ctx context.Context, runID int64, lost context.Cancel
 // mapRecord maps and validates one record. Only an encoding failure of the
 // record itself is an error; every data problem is a reject, and a record
 // the mapping skips on purpose is neither delivered nor rejected.
-func mapRecord(m *mapping.Mapper, rec connectors.Record) (item, error) {
+func mapRecord(m *mapping.Mapper, rec connectors.Record, maps *dataMaps) (item, error) {
 	if p := rec.Problem; p != nil {
 		r := newReject(m.Kind.Name, rec, []schema.Violation{{Field: p.Field, Code: p.Code, Message: p.Message}})
 		r.Stage = state.StageRead
 		return item{rec: rec, reject: r}, nil
 	}
-	res := m.MapAt(rec.Fields, time.Now())
+	fields := maps.get()
+	res := m.MapInto(fields, rec.Fields, time.Now())
 	if res.Skipped != "" {
+		maps.put(fields)
 		return item{rec: rec, skip: res.Skipped}, nil
 	}
 	if len(res.Violations) > 0 {
+		// A reject keeps its source record, not what it mapped to.
+		maps.put(res.Record.Data)
 		return item{rec: rec, reject: newReject(m.Kind.Name, rec, res.Violations), norm: noteNormalised(res)}, nil
 	}
 	out := res.Record
-	data, hash, err := schema.Canonical(out.Data)
+	data, hash, err := m.Kind.Canonical(out.Data)
 	if err != nil {
 		return item{}, fmt.Errorf("record %s: encode: %w", rec.Key, err)
 	}
