@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/lienthong/lienthong/schema"
 )
 
 // The PostgreSQL store writes its COPY streams as text it encodes itself
@@ -138,7 +140,7 @@ func appendField(dst []byte, c column, v any) ([]byte, error) {
 		switch {
 		case ok && s == "":
 			return append(dst, '\\', 'N'), nil
-		case ok && storableDate(s):
+		case ok && schema.IsDate(s):
 			return append(dst, s...), nil
 		}
 		return dst, fmt.Errorf("%q is not a calendar date the national store can hold", fmt.Sprint(v))
@@ -154,36 +156,6 @@ func appendField(dst []byte, c column, v any) ([]byte, error) {
 		return dst, fmt.Errorf("%v is not a number the national store can hold", v)
 	}
 	return dst, fmt.Errorf("a %T cannot be stored as %s", v, c.sqlType)
-}
-
-// storableDate reports whether s is a date written YYYY-MM-DD that
-// PostgreSQL's date takes: a real day of a year from 1 on (there is no year
-// zero; the schema's check allows it).
-func storableDate(s string) bool {
-	return isDateText(s) && s[:4] != "0000"
-}
-
-// isDateText checks the form and the day of the month.
-func isDateText(s string) bool {
-	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
-		return false
-	}
-	for _, i := range [...]int{0, 1, 2, 3, 5, 6, 8, 9} {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	year := int(s[0]-'0')*1000 + int(s[1]-'0')*100 + int(s[2]-'0')*10 + int(s[3]-'0')
-	month := int(s[5]-'0')*10 + int(s[6]-'0')
-	day := int(s[8]-'0')*10 + int(s[9]-'0')
-	if month < 1 || month > 12 || day < 1 {
-		return false
-	}
-	days := [...]int{31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}[month-1]
-	if month == 2 && year%4 == 0 && (year%100 != 0 || year%400 == 0) {
-		days = 29
-	}
-	return day <= days
 }
 
 func wholeNumber(v any) (int64, bool) {

@@ -180,7 +180,7 @@ func (c *compiler) compile(obj map[string]any) (*node, error) {
 		}
 	}
 	if n.date {
-		// isDate holds every date to the date pattern: matching it too
+		// IsDate holds every date to the date pattern: matching it too
 		// would only cost a regexp per date (it has alternatives, which
 		// the fast matcher does not take).
 		n.patterns = slices.DeleteFunc(n.patterns, func(p *pattern) bool { return p.src == datePattern })
@@ -322,7 +322,7 @@ func (n *node) check(v any) failure {
 		return failEnum
 	}
 	if isStr {
-		if n.date && !isDate(s) {
+		if n.date && !IsDate(s) {
 			return failForm
 		}
 		if n.minLen >= 0 || n.maxLen >= 0 {

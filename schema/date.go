@@ -1,12 +1,13 @@
 package schema
 
-// isDate reports whether s is a calendar date written YYYY-MM-DD, as
+// IsDate reports whether s is a calendar date written YYYY-MM-DD, as
 // time.Parse(time.DateOnly, s) accepts it (the reference validator's "date"
 // format) but for the year 0000, without its cost: this runs on every date
 // of every record. The Gregorian calendar has no year 0 (1 BC is followed
 // by AD 1) and PostgreSQL's date type refuses it; the kinds' date patterns
 // refuse it too (datePattern), so that the published schema says so.
-func isDate(s string) bool {
+// The national store checks a date column's value with it.
+func IsDate(s string) bool {
 	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
 		return false
 	}
@@ -22,7 +23,7 @@ func isDate(s string) bool {
 }
 
 // datePattern is the pattern of the kinds' date definition: YYYY-MM-DD
-// with a year from 0001. isDate implies it, so a node with format date
+// with a year from 0001. IsDate implies it, so a node with format date
 // does not match it again (node.check).
 const datePattern = `^(000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})-[0-9]{2}-[0-9]{2}$`
 

@@ -75,7 +75,7 @@ func FuzzPattern(f *testing.F) {
 	})
 }
 
-// FuzzDate proves isDate accepts what time.Parse(time.DateOnly) accepts,
+// FuzzDate proves IsDate accepts what time.Parse(time.DateOnly) accepts,
 // the reference validator's "date" format, and the kinds' date pattern
 // (datePattern), which refuses the year 0000.
 func FuzzDate(f *testing.F) {
@@ -86,8 +86,8 @@ func FuzzDate(f *testing.F) {
 	re := regexp.MustCompile(datePattern)
 	f.Fuzz(func(t *testing.T, s string) {
 		_, err := time.Parse(time.DateOnly, s)
-		if got, want := isDate(s), err == nil && re.MatchString(s); got != want {
-			t.Fatalf("isDate(%q) = %v, time.Parse says %v (%v), the pattern %v", s, got, err == nil, err, re.MatchString(s))
+		if got, want := IsDate(s), err == nil && re.MatchString(s); got != want {
+			t.Fatalf("IsDate(%q) = %v, time.Parse says %v (%v), the pattern %v", s, got, err == nil, err, re.MatchString(s))
 		}
 	})
 }
