@@ -133,6 +133,12 @@ type Problem struct {
 }
 
 // Reader yields the records of one read, in checkpoint order.
+//
+// A Reader may also have a method Recycle(fields map[string]any): the
+// engine then hands back each record's Fields map once the record's batch
+// is committed, and the reader may clear and fill it again for a later
+// record (sqlsource and file do, to spare the garbage collector a map per
+// row). Until then the map must not change.
 type Reader interface {
 	// Next returns the next record, or ErrEndOfStream when there is none.
 	Next(ctx context.Context) (Record, error)
