@@ -306,64 +306,29 @@ func (e *Engine) pipeline(ctx context.Context, job Job, from connectors.Checkpoi
 	w.recycle, _ = reader.(fieldsRecycler)
 	reader = e.timeReads(reader, job)
 	g, gctx := errgroup.WithContext(ctx)
-	// The map stage is the slow one, so what waits before it waits full:
-	// each record there holds its source row's map (about 2 KB) for
-	// nothing. A short read-ahead is enough to smooth the reader, which
-	// holds a page of rows already: the reader hands records over in
-	// chunks of nr, through a queue without room, so its chunk and the
-	// one being mapped are the read-ahead. Between the map stage and the
-	// writer a whole batch waits, so that mapping goes on while the writer
-	// waits for the national store: in chunks of n (see below), one being
-	// filled and the rest queued.
-	ahead := min(job.Batch.Size, readAhead)
-	nr := max(ahead/2, 1)
-	records := make(chan []connectors.Record)
+	// The map stage is the slow one, so records waits full: each record
+	// in it holds its source row's map (about 2 KB) for nothing. A short
+	// queue is enough to smooth the reader, which holds a page of rows
+	// already. Between the map stage and the writer a whole batch waits,
+	// so that mapping goes on while the writer waits for the national
+	// store: in chunks of n (see below), one being filled and the rest
+	// queued.
+	records := make(chan connectors.Record, min(job.Batch.Size, readAhead))
 	n := min(handOff, job.Batch.Size)
 	mapped := make(chan []item, max(job.Batch.Size/n-1, 0))
-	recChunks := make(chan []connectors.Record, 2)
 	g.Go(func() error {
 		defer close(records)
-		// Waking the reader for each record the map stage took cost more
-		// than reading it. The chunk goes as soon as the map stage waits
-		// for records, so a record is held back only while the map stage
-		// has others to map, for at most one Next.
-		var chunk []connectors.Record
 		for read := int64(1); ; read++ {
 			rec, err := reader.Next(gctx)
 			if errors.Is(err, connectors.ErrEndOfStream) {
-				if len(chunk) == 0 {
-					return nil
-				}
-				select {
-				case records <- chunk:
-					return nil
-				case <-gctx.Done():
-					return gctx.Err()
-				}
+				return nil
 			}
 			if err != nil {
 				return err
 			}
 			job.progress(read)
-			if chunk == nil {
-				select {
-				case chunk = <-recChunks:
-				default:
-					chunk = make([]connectors.Record, 0, nr)
-				}
-			}
-			chunk = append(chunk, rec)
-			if len(chunk) < nr {
-				select {
-				case records <- chunk:
-					chunk = nil
-				default:
-				}
-				continue
-			}
 			select {
-			case records <- chunk:
-				chunk = nil
+			case records <- rec:
 			case <-gctx.Done():
 				return gctx.Err()
 			}
@@ -391,17 +356,17 @@ func (e *Engine) pipeline(ctx context.Context, job Job, from connectors.Checkpoi
 			}
 		}
 		for {
-			var recs []connectors.Record
+			var rec connectors.Record
 			var ok bool
 			select {
-			case recs, ok = <-records:
+			case rec, ok = <-records:
 			default:
 				if len(chunk) > 0 {
 					if err := send(); err != nil {
 						return err
 					}
 				}
-				recs, ok = <-records
+				rec, ok = <-records
 			}
 			if !ok {
 				if len(chunk) > 0 {
@@ -409,21 +374,14 @@ func (e *Engine) pipeline(ctx context.Context, job Job, from connectors.Checkpoi
 				}
 				return nil
 			}
-			for _, rec := range recs {
-				it, err := mapRecord(job.Mapper, rec, &w.maps)
-				if err != nil {
+			it, err := mapRecord(job.Mapper, rec, &w.maps)
+			if err != nil {
+				return err
+			}
+			if chunk = append(chunk, it); len(chunk) == min(n, job.Batch.Size-inBatch) {
+				if err := send(); err != nil {
 					return err
 				}
-				if chunk = append(chunk, it); len(chunk) == min(n, job.Batch.Size-inBatch) {
-					if err := send(); err != nil {
-						return err
-					}
-				}
-			}
-			clear(recs)
-			select {
-			case recChunks <- recs[:0]:
-			default:
 			}
 		}
 	})
