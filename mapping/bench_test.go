@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lienthong/lienthong/internal/testio"
 	"github.com/lienthong/lienthong/mapping"
 )
 
@@ -95,14 +96,14 @@ func BenchmarkMapBirthRegistration(b *testing.B) {
 	var cpu time.Duration
 	for i := 0; b.Loop(); i++ {
 		if i == 0 {
-			cpu = cpuTime()
+			cpu = testio.CPUTime()
 		}
 		if res := m.Map(recs[i%len(recs)]); len(res.Violations) > 0 {
 			rejected++
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
-	if cpu := cpuTime() - cpu; cpu > 0 {
+	if cpu := testio.CPUTime() - cpu; cpu > 0 {
 		b.ReportMetric(float64(b.N)/cpu.Seconds(), "records/cpu-s")
 	}
 	if rejected == 0 {

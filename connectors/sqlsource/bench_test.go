@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/lienthong/lienthong/connectors"
+	"github.com/lienthong/lienthong/internal/testio"
 )
 
 // BenchmarkReadPostgres reads 100,000 rows incrementally in pages of 5,000,
@@ -58,7 +59,7 @@ func benchRead(b *testing.B, src connectors.Source, st connectors.Stream, rows i
 	ctx := b.Context()
 	total := 0
 	b.ReportAllocs()
-	cpu := cpuTime()
+	cpu := testio.CPUTime()
 	for b.Loop() {
 		r, err := src.Read(ctx, connectors.ReadRequest{Stream: st, Mode: connectors.Incremental, PageSize: 5000})
 		if err != nil {
@@ -89,7 +90,7 @@ func benchRead(b *testing.B, src connectors.Source, st connectors.Stream, rows i
 		total += n
 	}
 	b.ReportMetric(float64(total)/b.Elapsed().Seconds(), "rows/s")
-	if cpu := cpuTime() - cpu; cpu > 0 {
+	if cpu := testio.CPUTime() - cpu; cpu > 0 {
 		b.ReportMetric(float64(cpu.Nanoseconds())/float64(total), "cpu-ns/row")
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/lienthong/lienthong/connectors"
 	"github.com/lienthong/lienthong/examples"
+	"github.com/lienthong/lienthong/internal/testio"
 	"github.com/lienthong/lienthong/mapping"
 )
 
@@ -85,7 +86,7 @@ func BenchmarkMapRecord(b *testing.B) {
 	var delivered, rejected, skipped int
 	var maps dataMaps
 	b.ReportAllocs()
-	cpu := cpuTime()
+	cpu := testio.CPUTime()
 	for i := 0; b.Loop(); i++ {
 		it, err := mapRecord(m, recs[i%len(recs)], &maps)
 		if err != nil {
@@ -103,7 +104,7 @@ func BenchmarkMapRecord(b *testing.B) {
 			delivered++
 		}
 	}
-	b.ReportMetric(float64((cpuTime()-cpu).Nanoseconds())/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64((testio.CPUTime()-cpu).Nanoseconds())/float64(b.N), "cpu-ns/op")
 	if delivered == 0 || (b.N > len(recs) && (rejected == 0 || skipped == 0)) {
 		b.Fatalf("%d delivered, %d rejected, %d skipped: the records do not reach every outcome", delivered, rejected, skipped)
 	}
