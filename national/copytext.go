@@ -86,7 +86,7 @@ func appendCopyText(dst []byte, s string) []byte {
 		case '\\':
 			esc = '\\'
 		case '\t':
-			esc = 't'
+			esc = 'x'
 		case '\n':
 			esc = 'n'
 		case '\r':

@@ -277,28 +277,18 @@ func pgCopyRecords(kind string) string {
 // instead.
 func pgInsert(ctx context.Context, conn *sql.Conn, tx *sql.Tx, p Provenance, items []Item, fields [][]byte, insert []int) (raced bool, err error) {
 	sortByKey(items, insert)
-	rows := newCopyRows(fields, insert)
-	for _, group := range byKind(items, insert) {
-		rows = copyRows{buf: rows.buf[:0]}
-		for _, i := range group {
-			it := &items[i]
-			rows.row()
-			rows.text(true, it.Kind)
-			rows.text(false, it.NaturalKey)
-			rows.hash(&it.Hash)
-			rows.text(false, p.Department)
-			rows.text(false, p.Source)
-			rows.text(false, p.Stream)
-			rows.text(false, it.SourceKey)
-			rows.text(false, p.MappingVersion)
-			rows.int(p.RunID)
-			rows.int(p.Generation)
-			rows.fields(fields[i])
-		}
-		if err = pgCopy(ctx, conn, pgCopyRecords(items[group[0]].Kind), &rows); err != nil {
-			break
-		}
-	}
+	err = pgCopyByKind(ctx, conn, items, fields, insert, pgCopyRecords, func(rows *copyRows, it *Item) {
+		rows.text(true, it.Kind)
+		rows.text(false, it.NaturalKey)
+		rows.hash(&it.Hash)
+		rows.text(false, p.Department)
+		rows.text(false, p.Source)
+		rows.text(false, p.Stream)
+		rows.text(false, it.SourceKey)
+		rows.text(false, p.MappingVersion)
+		rows.int(p.RunID)
+		rows.int(p.Generation)
+	})
 	var pqErr *pq.Error
 	if errors.As(err, &pqErr) && pqErr.Code == "23505" {
 		if _, err := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT national_insert`); err != nil {
@@ -515,19 +505,28 @@ func pgStage(ctx context.Context, conn *sql.Conn, tx *sql.Tx, items []Item, fiel
 	}
 	sorted := slices.Clone(upsert)
 	sortByKey(items, sorted)
+	return pgCopyByKind(ctx, conn, items, fields, sorted, pgCopyStage, func(rows *copyRows, it *Item) {
+		rows.text(true, it.Kind)
+		rows.text(false, it.NaturalKey)
+		rows.text(false, it.SourceKey)
+		rows.hash(&it.Hash)
+	})
+}
+
+// pgCopyByKind copies the items at sorted (in kind order) with one COPY per
+// kind, query(kind) naming its columns: each row is what head writes, then
+// the item's encoded field columns.
+func pgCopyByKind(ctx context.Context, conn *sql.Conn, items []Item, fields [][]byte, sorted []int,
+	query func(kind string) string, head func(*copyRows, *Item)) error {
 	rows := newCopyRows(fields, sorted)
 	for _, group := range byKind(items, sorted) {
 		rows = copyRows{buf: rows.buf[:0]}
 		for _, i := range group {
-			it := &items[i]
 			rows.row()
-			rows.text(true, it.Kind)
-			rows.text(false, it.NaturalKey)
-			rows.text(false, it.SourceKey)
-			rows.hash(&it.Hash)
+			head(&rows, &items[i])
 			rows.fields(fields[i])
 		}
-		if err := pgCopy(ctx, conn, pgCopyStage(items[group[0]].Kind), &rows); err != nil {
+		if err := pgCopy(ctx, conn, query(items[group[0]].Kind), &rows); err != nil {
 			return err
 		}
 	}
