@@ -86,7 +86,7 @@ func appendCopyText(dst []byte, s string) []byte {
 		case '\\':
 			esc = '\\'
 		case '\t':
-			esc = 'x'
+			esc = 't'
 		case '\n':
 			esc = 'n'
 		case '\r':
