@@ -24,6 +24,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/lienthong/lienthong/internal/database"
@@ -62,6 +63,22 @@ type Item struct {
 	// kind's typed columns, and decodes Data when Fields is nil. Fields must
 	// not change while the write is under way.
 	Fields map[string]any
+}
+
+// Batch is what a writer commits for one batch of a stream: the records
+// to write, and the source records the batch read but does not write.
+type Batch struct {
+	Items []Item
+	// Unwritten are the source keys of records the batch read but could
+	// not deliver (rejected before they reached the store). On a full
+	// refresh (Provenance.Generation > 0) they count as seen, as Touch
+	// does, with the items the store itself refuses (Conflict, Rejected):
+	// their records' last good version must not be marked deleted.
+	Unwritten []string
+	// Skipped are the source keys the mapping now skips on purpose: their
+	// live records are retired, as Retire does, after the items are
+	// written.
+	Skipped []string
 }
 
 // Outcome is what a write did with one item.
@@ -108,6 +125,42 @@ type Result struct {
 	// Rejections holds, for each item with a Rejected outcome, the
 	// national side's reason.
 	Rejections map[int]Rejection
+	// Retired counts the records WriteBatch retired for Batch.Skipped.
+	Retired int64
+}
+
+// refused returns the source keys of the items the store did not write
+// because it refused them (Conflict, Rejected).
+func (r Result) refused(items []Item) []string {
+	var keys []string
+	for i, o := range r.Outcomes {
+		if o == Conflict || o == Rejected {
+			keys = append(keys, items[i].SourceKey)
+		}
+	}
+	return keys
+}
+
+// WriteInSteps is WriteBatch made of Write, Touch and Retire, each
+// committed on its own, for a store that cannot do the three in one
+// transaction. A failure after Write leaves the batch to be written again,
+// which changes nothing already written.
+func WriteInSteps(ctx context.Context, s Store, p Provenance, b Batch) (Result, error) {
+	res, err := s.Write(ctx, p, b.Items)
+	if err != nil {
+		return Result{}, err
+	}
+	if seen := append(slices.Clip(b.Unwritten), res.refused(b.Items)...); p.Generation > 0 && len(seen) > 0 {
+		if err := s.Touch(ctx, p, seen); err != nil {
+			return Result{}, err
+		}
+	}
+	if len(b.Skipped) > 0 {
+		if res.Retired, err = s.Retire(ctx, p, b.Skipped); err != nil {
+			return Result{}, err
+		}
+	}
+	return res, nil
 }
 
 // Rejection is why a national store refused an item: a reason code (the
@@ -142,6 +195,11 @@ type Store interface {
 	// Write upserts a batch in one transaction. Items that share a natural
 	// key within the batch are resolved as if written in order.
 	Write(ctx context.Context, p Provenance, items []Item) (Result, error)
+	// WriteBatch writes a batch's items, then, on a full refresh, marks
+	// its unwritten and refused records seen (Touch), then retires its
+	// skipped records (Retire): in one transaction where the store can
+	// (PostgreSQL), so that a batch costs one commit (see WriteInSteps).
+	WriteBatch(ctx context.Context, p Provenance, b Batch) (Result, error)
 	// MarkDeleted marks as deleted every live record of the stream whose
 	// generation stamp is not generation, and returns how many records the
 	// generation has marked deleted, over all its attempts (a refresh

@@ -659,3 +659,64 @@ func TestRetire(t *testing.T) {
 		}
 	})
 }
+
+// WriteBatch settles a whole batch of a full refresh: the rows rejected
+// before the store and the items it refuses keep their last good version
+// from deletion, the skipped rows' records are retired, and what the
+// generation saw nowhere is what MarkDeleted marks.
+func TestWriteBatch(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, s national.Store) {
+		ctx := context.Background()
+		const idDung, idGiang = "001190000004", "001190000005"
+		write(t, s, hotich, person(t, "h1", idGiang, "Giang"))
+		write(t, s, withGeneration(dancu, 1), person(t, "c1", idAn, "An"), person(t, "c2", idBinh, "Bình"),
+			person(t, "c3", idChi, "Chi"), person(t, "c4", idDung, "Dũng"), person(t, "c5", "001190000006", "Hà"))
+		gen2 := withGeneration(dancu, 2)
+		// c1 unchanged; c5 now names Giang's ID, which another stream
+		// holds: a conflict, its old record stays; c2 was rejected by the
+		// mapping; c3 is skipped on purpose; c4 is not read at all.
+		items := []national.Item{person(t, "c1", idAn, "An"), person(t, "c5", idGiang, "Hà")}
+		res, err := s.WriteBatch(ctx, gen2, national.Batch{Items: items, Unwritten: []string{"c2"}, Skipped: []string{"c3"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := []national.Outcome{national.Unchanged, national.Conflict}; !slices.Equal(res.Outcomes, want) {
+			t.Fatalf("outcomes %v, want %v", res.Outcomes, want)
+		}
+		if res.Retired != 1 || !get(t, s, "person", idChi).Deleted {
+			t.Fatalf("retired %d, Chi deleted %v; want c3's record retired", res.Retired, get(t, s, "person", idChi).Deleted)
+		}
+		n, err := s.MarkDeleted(ctx, gen2)
+		if err != nil || n != 1 {
+			t.Fatalf("MarkDeleted: %d, %v; want only c4's record", n, err)
+		}
+		for id, deleted := range map[string]bool{idAn: false, idBinh: false, idDung: true, "001190000006": false, idGiang: false} {
+			if got := get(t, s, "person", id).Deleted; got != deleted {
+				t.Errorf("record %s deleted = %v, want %v", id, got, deleted)
+			}
+		}
+	})
+}
+
+// On PostgreSQL a batch is one transaction: when its last step fails,
+// none of it stays.
+func TestWriteBatchIsOneTransaction(t *testing.T) {
+	db, s := openDB(t, testdb.Postgres(t))
+	ctx := context.Background()
+	write(t, s, dancu, person(t, "c1", idAn, "An"))
+	if _, err := db.ExecContext(ctx, `CREATE FUNCTION refuse_retire() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN RAISE EXCEPTION 'retire refused'; END $$`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `CREATE TRIGGER refuse_retire BEFORE UPDATE ON national_records_person FOR EACH ROW
+		WHEN (NEW.deleted_at IS NOT NULL) EXECUTE FUNCTION refuse_retire()`); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.WriteBatch(ctx, dancu, national.Batch{Items: []national.Item{person(t, "c2", idBinh, "Bình")}, Skipped: []string{"c1"}})
+	if err == nil {
+		t.Fatal("WriteBatch succeeded although its retire was refused")
+	}
+	if _, ok, err := s.Get(ctx, "person", idBinh); err != nil || ok {
+		t.Fatalf("the batch's item is stored (%v, %v) although its retire failed", ok, err)
+	}
+}

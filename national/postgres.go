@@ -76,7 +76,16 @@ func (s *pgStore) Migrate(ctx context.Context) (int, error) {
 // system column from a partitioned table. Whether a record existed comes from
 // the read instead.
 func (s *pgStore) Write(ctx context.Context, p Provenance, items []Item) (Result, error) {
-	if len(items) == 0 {
+	return s.WriteBatch(ctx, p, Batch{Items: items})
+}
+
+// WriteBatch is Write, with the batch's unwritten records recorded as seen
+// (on a full refresh) in the same national_seen row as its unchanged ones,
+// and its skipped records retired, in the write's transaction: a batch
+// costs one commit.
+func (s *pgStore) WriteBatch(ctx context.Context, p Provenance, b Batch) (Result, error) {
+	items := b.Items
+	if len(items) == 0 && (p.Generation <= 0 || len(b.Unwritten) == 0) && len(b.Skipped) == 0 {
 		return Result{Outcomes: []Outcome{}}, nil
 	}
 	// The transaction is opened on a connection of its own, so that the
@@ -109,20 +118,26 @@ func (s *pgStore) Write(ctx context.Context, p Provenance, items []Item) (Result
 		return Result{}, fmt.Errorf("write batch: read stored records: %w", err)
 	}
 	res, write := resolve(p, items, liveOwners(records))
-	values, write, err := pgFields(items, write, &res)
+	// Only the records to write are encoded: an unchanged record's values
+	// are the ones stored.
+	change := write[:0:0]
+	for _, i := range write {
+		if r, ok := records[recordKey{items[i].Kind, items[i].NaturalKey}]; ok && r.unchanged(p, &items[i]) {
+			res.Outcomes[i] = Unchanged
+			continue
+		}
+		change = append(change, i)
+	}
+	values, change, err := pgFields(items, change, &res)
 	if err != nil {
 		return Result{}, fmt.Errorf("write batch: %w", err)
 	}
 	var insert, upsert []int
-	for _, i := range write {
-		r, ok := records[recordKey{items[i].Kind, items[i].NaturalKey}]
-		switch {
-		case !ok:
-			insert = append(insert, i)
-		case !r.unchanged(p, &items[i]):
+	for _, i := range change {
+		if _, ok := records[recordKey{items[i].Kind, items[i].NaturalKey}]; ok {
 			upsert = append(upsert, i)
-		default:
-			res.Outcomes[i] = Unchanged
+		} else {
+			insert = append(insert, i)
 		}
 	}
 	if len(insert) > 0 {
@@ -162,14 +177,19 @@ func (s *pgStore) Write(ctx context.Context, p Provenance, items []Item) (Result
 		}
 	}
 	if p.Generation > 0 {
-		var seen []string
+		seen := slices.Clip(b.Unwritten)
 		for i, o := range res.Outcomes {
-			if o == Unchanged {
+			if o == Unchanged || o == Conflict || o == Rejected {
 				seen = append(seen, items[i].SourceKey)
 			}
 		}
 		if err := pgSeen(ctx, tx, p, seen); err != nil {
 			return Result{}, fmt.Errorf("write batch: record the records seen: %w", err)
+		}
+	}
+	if len(b.Skipped) > 0 {
+		if res.Retired, err = pgRetireKeys(ctx, tx, p, b.Skipped); err != nil {
+			return Result{}, fmt.Errorf("write batch: %w", err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
@@ -848,7 +868,13 @@ func (s *pgStore) Retire(ctx context.Context, p Provenance, sourceKeys []string)
 	if len(sourceKeys) == 0 {
 		return 0, nil
 	}
-	res, err := s.db.ExecContext(ctx, pgRetire, p.Department, p.Source, p.Stream, pq.Array(sourceKeys))
+	return pgRetireKeys(ctx, s.db, p, sourceKeys)
+}
+
+func pgRetireKeys(ctx context.Context, db interface {
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+}, p Provenance, sourceKeys []string) (int64, error) {
+	res, err := db.ExecContext(ctx, pgRetire, p.Department, p.Source, p.Stream, pq.Array(sourceKeys))
 	if err != nil {
 		return 0, fmt.Errorf("retire skipped records of %s/%s/%s: %w", p.Department, p.Source, p.Stream, err)
 	}

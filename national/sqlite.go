@@ -68,6 +68,12 @@ type sqliteWriter struct {
 	state, insert, update, stamp, supersede *sql.Stmt
 }
 
+// WriteBatch commits Write, Touch and Retire one by one: on SQLite a
+// commit costs little, and the three stay as simple as they are.
+func (s *sqliteStore) WriteBatch(ctx context.Context, p Provenance, b Batch) (Result, error) {
+	return WriteInSteps(ctx, s, p, b)
+}
+
 func (s *sqliteStore) Write(ctx context.Context, p Provenance, items []Item) (Result, error) {
 	if len(items) == 0 {
 		return Result{Outcomes: []Outcome{}}, nil

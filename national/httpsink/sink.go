@@ -231,6 +231,13 @@ func (s *Sink) negotiate(ctx context.Context) (*ingest.Info, error) {
 	return s.info, nil
 }
 
+// WriteBatch sends the items, then the unwritten and refused keys (on a
+// full refresh) and the skipped keys, each request applied at the national
+// side on its own.
+func (s *Sink) WriteBatch(ctx context.Context, p national.Provenance, b national.Batch) (national.Result, error) {
+	return national.WriteInSteps(ctx, s, p, b)
+}
+
 // Write sends the items in requests within the national side's limits and
 // returns each item's outcome. A request that fails after its retries
 // fails the write: the engine then replays the batch, which the national

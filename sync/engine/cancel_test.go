@@ -22,9 +22,9 @@ type cancelOnWrite struct {
 	err   error
 }
 
-func (c *cancelOnWrite) Write(ctx context.Context, p national.Provenance, items []national.Item) (national.Result, error) {
+func (c *cancelOnWrite) WriteBatch(ctx context.Context, p national.Provenance, b national.Batch) (national.Result, error) {
 	if c.calls++; c.calls != c.n {
-		return c.Store.Write(ctx, p, items)
+		return c.Store.WriteBatch(ctx, p, b)
 	}
 	c.err = c.st.RequestCancel(context.WithoutCancel(ctx), p.RunID, "tester")
 	// A broken cancel would leave the write waiting forever: give up after
@@ -33,7 +33,7 @@ func (c *cancelOnWrite) Write(ctx context.Context, p national.Provenance, items 
 	case <-ctx.Done():
 		return national.Result{}, ctx.Err()
 	case <-time.After(time.Minute):
-		return c.Store.Write(ctx, p, items)
+		return c.Store.WriteBatch(ctx, p, b)
 	}
 }
 

@@ -28,9 +28,9 @@ type failingWrite struct {
 
 var errRefused = errors.New("national store refuses the batch")
 
-func (f *failingWrite) Write(ctx context.Context, p national.Provenance, items []national.Item) (national.Result, error) {
+func (f *failingWrite) WriteBatch(ctx context.Context, p national.Provenance, b national.Batch) (national.Result, error) {
 	if f.calls++; f.calls != f.n {
-		return f.Store.Write(ctx, p, items)
+		return f.Store.WriteBatch(ctx, p, b)
 	}
 	st, err := f.h.st.State(ctx, f.h.ref)
 	if err != nil {
@@ -40,7 +40,7 @@ func (f *failingWrite) Write(ctx context.Context, p national.Provenance, items [
 	if !f.afterCommit {
 		return national.Result{}, errRefused
 	}
-	res, err := f.Store.Write(ctx, p, items)
+	res, err := f.Store.WriteBatch(ctx, p, b)
 	f.h.refuseStateCommits(true)
 	return res, err
 }

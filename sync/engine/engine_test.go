@@ -272,8 +272,8 @@ type cancelAfter struct {
 	cancel context.CancelFunc
 }
 
-func (c *cancelAfter) Write(ctx context.Context, p national.Provenance, items []national.Item) (national.Result, error) {
-	res, err := c.Store.Write(ctx, p, items)
+func (c *cancelAfter) WriteBatch(ctx context.Context, p national.Provenance, b national.Batch) (national.Result, error) {
+	res, err := c.Store.WriteBatch(ctx, p, b)
 	if c.n--; c.n == 0 {
 		c.cancel()
 	}

@@ -233,8 +233,8 @@ type failingAfter struct {
 	fail func()
 }
 
-func (f *failingAfter) Write(ctx context.Context, p national.Provenance, items []national.Item) (national.Result, error) {
-	res, err := f.Store.Write(ctx, p, items)
+func (f *failingAfter) WriteBatch(ctx context.Context, p national.Provenance, b national.Batch) (national.Result, error) {
+	res, err := f.Store.WriteBatch(ctx, p, b)
 	if f.n--; f.n == 0 {
 		f.fail()
 	}

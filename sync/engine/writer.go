@@ -119,8 +119,8 @@ func (w *writer) flush(ctx context.Context) error {
 	pos := make([]int, 0, len(w.batch)) // index in batch of each national item
 	b := state.Batch{Full: w.full, Generation: w.prov.Generation, Checkpoint: w.batch[len(w.batch)-1].rec.Checkpoint()}
 	b.Retry = w.job.Mode == Retry
-	var seen []string    // source keys read but not delivered: still at the source
-	var skipped []string // source keys the mapping skips on purpose
+	var unwritten []string // source keys read but not delivered: still at the source
+	var skipped []string   // source keys the mapping skips on purpose
 	for i, it := range w.batch {
 		b.Counts.Read++
 		if it.rec.NullCursor {
@@ -129,7 +129,7 @@ func (w *writer) flush(ctx context.Context) error {
 		switch {
 		case it.reject != nil:
 			b.Rejects = append(b.Rejects, *it.reject)
-			seen = append(seen, it.rec.Key)
+			unwritten = append(unwritten, it.rec.Key)
 		case it.skip != "":
 			b.Counts.Skipped++
 			// Skipped on purpose: an old reject of the record is moot, and
@@ -149,7 +149,11 @@ func (w *writer) flush(ctx context.Context) error {
 		}
 	}
 
-	res, err := w.e.National.Write(ctx, w.prov, items)
+	// One national transaction writes the items, keeps the unwritten
+	// records' last good version from a full refresh's deletion (their
+	// rows are still at the source, only rejected now), and retires what
+	// the skipped rows delivered before.
+	res, err := w.e.National.WriteBatch(ctx, w.prov, national.Batch{Items: items, Unwritten: unwritten, Skipped: skipped})
 	if err != nil {
 		return fmt.Errorf("write batch to national store: %w", err)
 	}
@@ -168,37 +172,22 @@ func (w *writer) flush(ctx context.Context) error {
 			r := newReject(it.out.Kind, it.rec, []schema.Violation{v})
 			r.Stage = state.StageWrite
 			b.Rejects = append(b.Rejects, *r)
-			seen = append(seen, it.rec.Key)
 			continue
 		case national.Rejected:
 			rj := res.Rejections[j]
 			r := newReject(it.out.Kind, it.rec, []schema.Violation{{Field: rj.Field, Code: rj.Code, Message: "the national store refused it: " + rj.Message}})
 			r.Stage = state.StageWrite
 			b.Rejects = append(b.Rejects, *r)
-			seen = append(seen, it.rec.Key)
 			continue
 		}
 		b.Delivered = append(b.Delivered, it.rec.Key)
 	}
 	b.Counts.Rejected = int64(len(b.Rejects))
+	b.Counts.Deleted += res.Retired
 	b.Normalised = w.normalised()
 	// The national store has committed: finish the batch even if the run is
 	// being interrupted, so it is not replayed and counted twice.
 	done := context.WithoutCancel(ctx)
-	if w.prov.Generation > 0 && len(seen) > 0 {
-		// A full refresh must not mark deleted the last good version of a
-		// row that is still at the source, only rejected now.
-		if err := w.e.National.Touch(done, w.prov, seen); err != nil {
-			return err
-		}
-	}
-	if len(skipped) > 0 {
-		n, err := w.e.National.Retire(done, w.prov, skipped)
-		if err != nil {
-			return err
-		}
-		b.Counts.Deleted += n
-	}
 	if err := w.e.State.CommitBatch(done, w.run.ID, w.job.Ref, b); err != nil {
 		return err
 	}
