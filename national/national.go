@@ -240,7 +240,7 @@ type Store interface {
 func New(db *database.DB) Store {
 	switch db.Dialect {
 	case database.Postgres:
-		return &pgStore{db: db, stats: &statsKeeper{known: -1}}
+		return &pgStore{db: db, stats: newAnalyzer()}
 	case database.SQLite:
 		return &sqliteStore{db: db}
 	}

@@ -19,7 +19,7 @@ import (
 // pgStore is the national store on PostgreSQL.
 type pgStore struct {
 	db    *database.DB
-	stats *statsKeeper
+	stats *database.Analyzer
 
 	prefillMu sync.Mutex
 	prefill   *sql.Stmt
@@ -204,7 +204,7 @@ func (s *pgStore) WriteBatch(ctx context.Context, p Provenance, b Batch) (Result
 	}
 	// The batch is committed; stale statistics only slow later batches, so
 	// failing to refresh them does not fail this one.
-	_ = s.stats.inserted(ctx, s, inserted)
+	_ = s.stats.Added(ctx, s.db, inserted)
 	return res, nil
 }
 

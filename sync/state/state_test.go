@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lib/pq"
+
 	"github.com/lienthong/lienthong/internal/database"
 	"github.com/lienthong/lienthong/internal/testdb"
 	"github.com/lienthong/lienthong/sync/state"
@@ -949,4 +951,49 @@ func TestEachReject(t *testing.T) {
 			t.Fatalf("%d rejects after a stopped iteration, want 3", len(rs))
 		}
 	})
+}
+
+// A first load that saves thousands of rejects keeps the planner's
+// statistics of the rejects table in step, so a batch clears its delivered
+// records' rejects by primary key, not by scanning every reject of the
+// stream (what it did while the table had never been analyzed).
+func TestRejectsStatisticsFollowLoad(t *testing.T) {
+	db, st := open(t, testdb.Postgres(t))
+	ctx := context.Background()
+	if _, err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e := env{db: db, st: st}
+	ref := state.Ref{Department: "tu-phap", Source: "ho-tich", Stream: "khai_sinh"}
+	run := e.start(t, ref)
+	// A reject keeps its raw record: about 1.5 KB.
+	raw := cp(`{"ghi_chu":"` + strings.Repeat("x", 1500) + `"}`)
+	var keys []string
+	for b := range 5 {
+		batch := state.Batch{Counts: state.Counts{Read: 600, Rejected: 600}}
+		for i := range 600 {
+			k := strconv.Itoa(b*600 + i)
+			keys = append(keys, k)
+			batch.Rejects = append(batch.Rejects, state.Reject{SourceKey: k, Kind: "birth_registration", Raw: raw,
+				Field: "birth_date", Reason: "bad_date", Message: "bad date", Violations: cp(`[]`)})
+		}
+		e.commit(t, run, batch)
+	}
+	// Planned as CommitBatch plans it: in a transaction with its settings.
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, state.PgClearSettings); err != nil {
+		t.Fatal(err)
+	}
+	var plan string
+	if err := tx.QueryRowContext(ctx, `EXPLAIN (FORMAT JSON) `+state.PgClearDelivered, ref.Department, ref.Source, ref.Stream,
+		pq.Array(keys[:1000])).Scan(&plan); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(plan, `"Index Name": "rejects_pkey"`) {
+		t.Fatalf("clearing delivered rejects is not planned on the primary key after 3,000 rejects:\n%s", plan)
+	}
 }
