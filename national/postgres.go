@@ -23,29 +23,6 @@ type pgStore struct {
 
 	prefillMu sync.Mutex
 	prefill   *sql.Stmt
-
-	// quiet holds the streams whose last batch wrote nothing (a full
-	// refresh or look-back finding records unchanged): their next read
-	// skips the lookup of superseded records, which would probe every
-	// source key and find each record again, and makes it only for the
-	// records the batch then writes.
-	quietMu sync.Mutex
-	quiet   map[owner]bool
-}
-
-func (s *pgStore) isQuiet(p Provenance) bool {
-	s.quietMu.Lock()
-	defer s.quietMu.Unlock()
-	return s.quiet[ownerOf(p, "")]
-}
-
-func (s *pgStore) setQuiet(p Provenance, quiet bool) {
-	s.quietMu.Lock()
-	defer s.quietMu.Unlock()
-	if s.quiet == nil {
-		s.quiet = make(map[owner]bool)
-	}
-	s.quiet[ownerOf(p, "")] = quiet
 }
 
 var _ Store = (*pgStore)(nil)
@@ -112,10 +89,12 @@ func (s *pgStore) WriteBatch(ctx context.Context, p Provenance, b Batch) (Result
 		return Result{}, fmt.Errorf("write batch: %w", err)
 	}
 
-	quiet := s.isQuiet(p)
-	records, err := pgStored(ctx, tx, p, items, !quiet)
+	records, err := pgStored(ctx, tx, items)
 	if err != nil {
 		return Result{}, fmt.Errorf("write batch: read stored records: %w", err)
+	}
+	if err := pgHeld(ctx, tx, p, items, records); err != nil {
+		return Result{}, fmt.Errorf("write batch: find superseded records: %w", err)
 	}
 	res, write := resolve(p, items, liveOwners(records))
 	// Only the records to write are encoded: an unchanged record's values
@@ -166,11 +145,6 @@ func (s *pgStore) WriteBatch(ctx context.Context, p Provenance, b Batch) (Result
 			done = append(done, i)
 		}
 	}
-	if len(done) > 0 && quiet {
-		if err := pgHeld(ctx, tx, p, items, done, records); err != nil {
-			return Result{}, fmt.Errorf("write batch: find superseded records: %w", err)
-		}
-	}
 	if len(done) > 0 {
 		if err := pgSupersede(ctx, tx, p, items, done, records); err != nil {
 			return Result{}, fmt.Errorf("write batch: retire superseded records: %w", err)
@@ -195,7 +169,6 @@ func (s *pgStore) WriteBatch(ctx context.Context, p Provenance, b Batch) (Result
 	if err := tx.Commit(); err != nil {
 		return Result{}, fmt.Errorf("write batch: commit: %w", err)
 	}
-	s.setQuiet(p, len(done) == 0)
 	inserted := 0
 	for _, o := range res.Outcomes {
 		if o == Inserted {
@@ -352,32 +325,12 @@ SELECT r.kind, r.natural_key, r.department, r.source, r.stream, r.source_key,
 FROM national_records r
 WHERE r.kind = $1 AND r.natural_key = ANY($2::text[])`
 
-// pgHeldQuery, sent with the first kind's lookup, adds the live records
-// that the batch's source records hold under natural keys not in the batch:
-// the records a written item supersedes. A source record's key rarely
-// changes, so it usually returns nothing; it never returns the records the
-// batch's own keys name.
-const pgHeldQuery = `
-UNION ALL
-SELECT r.kind, r.natural_key, r.department, r.source, r.stream, r.source_key,
-       true, r.content_hash
-FROM national_records r
-WHERE r.department = $3 AND r.source = $4 AND r.stream = $5 AND r.source_key = ANY($6::text[])
-  AND r.deleted_at IS NULL
-  AND NOT EXISTS (SELECT 1 FROM unnest($7::text[], $8::text[]) AS b (kind, natural_key)
-                  WHERE b.kind = r.kind AND b.natural_key = r.natural_key)`
-
 // pgStored reads the records stored under the items' natural keys, deleted
-// or not, in one round trip per kind; with held, the first also returns the
-// live records of the stream that the items' source keys hold under other
-// natural keys.
-func pgStored(ctx context.Context, tx *sql.Tx, p Provenance, items []Item, held bool) (map[recordKey]stored, error) {
+// or not, in one round trip per kind.
+func pgStored(ctx context.Context, tx *sql.Tx, items []Item) (map[recordKey]stored, error) {
 	seen := make(map[recordKey]bool, len(items))
 	byKind := map[string][]string{}
 	var kinds []string
-	allKinds := make([]string, 0, len(items))
-	allKeys := make([]string, 0, len(items))
-	sourceKeys := make([]string, 0, len(items))
 	for _, it := range items {
 		k := recordKey{it.Kind, it.NaturalKey}
 		if !seen[k] {
@@ -386,28 +339,22 @@ func pgStored(ctx context.Context, tx *sql.Tx, p Provenance, items []Item, held 
 				kinds = append(kinds, it.Kind)
 			}
 			byKind[it.Kind] = append(byKind[it.Kind], it.NaturalKey)
-			allKinds = append(allKinds, it.Kind)
-			allKeys = append(allKeys, it.NaturalKey)
 		}
-		sourceKeys = append(sourceKeys, it.SourceKey)
 	}
 	records := make(map[recordKey]stored)
-	for n, kind := range kinds {
-		query, args := pgStoredQuery, []any{kind, pq.Array(byKind[kind])}
-		if n == 0 && held {
-			query += pgHeldQuery
-			args = append(args, p.Department, p.Source, p.Stream, pq.Array(sourceKeys), pq.Array(allKinds), pq.Array(allKeys))
-		}
-		if err := pgStoredKind(ctx, tx, query, args, records); err != nil {
+	for _, kind := range kinds {
+		if err := pgStoredKind(ctx, tx, pgStoredQuery, []any{kind, pq.Array(byKind[kind])}, records); err != nil {
 			return nil, err
 		}
 	}
 	return records, nil
 }
 
-// pgHeldOnly is pgHeldQuery on its own, for the written items of a batch
-// whose read left it out.
-const pgHeldOnly = `
+// pgHeldQuery finds the live records that the given source records of the
+// stream hold under natural keys not in the batch: the records a written
+// item supersedes. A source record's key rarely changes, so it usually
+// returns nothing; it never returns the records the batch's own keys name.
+const pgHeldQuery = `
 SELECT r.kind, r.natural_key, r.department, r.source, r.stream, r.source_key,
        true, r.content_hash
 FROM national_records r
@@ -416,19 +363,31 @@ WHERE r.department = $1 AND r.source = $2 AND r.stream = $3 AND r.source_key = A
   AND NOT EXISTS (SELECT 1 FROM unnest($5::text[], $6::text[]) AS b (kind, natural_key)
                   WHERE b.kind = r.kind AND b.natural_key = r.natural_key)`
 
-// pgHeld adds to records the live records the written items' source keys
-// hold under other natural keys than the batch's.
-func pgHeld(ctx context.Context, tx *sql.Tx, p Provenance, items []Item, written []int, records map[recordKey]stored) error {
-	sourceKeys := make([]string, len(written))
-	for j, i := range written {
-		sourceKeys[j] = items[i].SourceKey
+// pgHeld adds to records the live records the items' source records hold
+// under other natural keys than the batch's. It asks only about the items
+// whose own natural key is not already their source record's live record:
+// a source record holds at most one live record, so one found live under
+// the item's key can hold no other. A refresh or an incremental update of
+// records whose keys did not change asks nothing; a first load asks about
+// every item (the probe of the source-key index that finds nothing).
+func pgHeld(ctx context.Context, tx *sql.Tx, p Provenance, items []Item, records map[recordKey]stored) error {
+	var sourceKeys []string
+	for i := range items {
+		r, ok := records[recordKey{items[i].Kind, items[i].NaturalKey}]
+		if ok && r.live && r.owner == ownerOf(p, items[i].SourceKey) {
+			continue
+		}
+		sourceKeys = append(sourceKeys, items[i].SourceKey)
+	}
+	if len(sourceKeys) == 0 {
+		return nil
 	}
 	kinds := make([]string, len(items))
 	keys := make([]string, len(items))
 	for i := range items {
 		kinds[i], keys[i] = items[i].Kind, items[i].NaturalKey
 	}
-	return pgStoredKind(ctx, tx, pgHeldOnly, []any{p.Department, p.Source, p.Stream,
+	return pgStoredKind(ctx, tx, pgHeldQuery, []any{p.Department, p.Source, p.Stream,
 		pq.Array(sourceKeys), pq.Array(kinds), pq.Array(keys)}, records)
 }
 

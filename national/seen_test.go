@@ -84,8 +84,9 @@ func TestFullRefreshDoesNotRewriteUnchanged(t *testing.T) {
 
 // TestSupersedeAfterQuietBatch checks that a source record whose natural
 // key changes retires its old record also when the stream's previous batch
-// wrote nothing, which is when the write looks the old record up on its
-// own rather than with the read.
+// wrote nothing and the other records of its batch are unchanged (the
+// write then asks only about the moved record's source key), and when it
+// moves back to a key it held before, deleted since.
 func TestSupersedeAfterQuietBatch(t *testing.T) {
 	ctx := t.Context()
 	s := openStore(t, testdb.Postgres(t))
@@ -108,6 +109,20 @@ func TestSupersedeAfterQuietBatch(t *testing.T) {
 	d, ok, err := s.Get(ctx, old.Kind, old.NaturalKey)
 	if err != nil || !ok || !d.Deleted {
 		t.Errorf("old record of b1: found %v, deleted %v (%v); want it marked deleted", ok, d.Deleted, err)
+	}
+	if n, err := s.Count(ctx, hotich.Department, hotich.Source, hotich.Stream); err != nil || n != 2 {
+		t.Errorf("Count = %d, %v; want 2 live records", n, err)
+	}
+	// The correction is undone: b1 takes its old, deleted key back.
+	res, err = s.Write(ctx, hotich, []national.Item{other, old})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Outcomes[1] != national.Updated {
+		t.Fatalf("record back under its old key: %v, want updated", res.Outcomes[1])
+	}
+	if d, _, err := s.Get(ctx, moved.Kind, moved.NaturalKey); err != nil || !d.Deleted {
+		t.Errorf("b1's corrected record: deleted %v (%v); want it marked deleted", d.Deleted, err)
 	}
 	if n, err := s.Count(ctx, hotich.Department, hotich.Source, hotich.Stream); err != nil || n != 2 {
 		t.Errorf("Count = %d, %v; want 2 live records", n, err)
