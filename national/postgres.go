@@ -654,20 +654,24 @@ func pgSupersede(ctx context.Context, tx *sql.Tx, p Provenance, items []Item, wr
 
 // pgUnseenWhere selects the live records of the stream that the
 // generation neither wrote (seen_generation) nor found unchanged or
-// touched (national_seen).
+// touched (national_seen). The seen keys are not made distinct first: the
+// anti-join's hash takes them as they are, and a DISTINCT over a million
+// keys cost as much as the join (415 ms against 213 ms at 200,000).
 const pgUnseenWhere = `
 WHERE r.department = $1 AND r.source = $2 AND r.stream = $3
   AND r.deleted_at IS NULL AND r.seen_generation <> $4::bigint
-  AND NOT EXISTS (SELECT 1 FROM seen WHERE seen.source_key = r.source_key)`
+  AND NOT EXISTS (SELECT 1 FROM national_seen s, unnest(s.source_keys) AS k (source_key)
+                  WHERE s.department = $1 AND s.source = $2 AND s.stream = $3 AND s.generation = $4::bigint
+                    AND k.source_key = r.source_key)`
 
-// pgSeenKeys is the generation's seen source keys, read once.
-const pgSeenKeys = `
-WITH seen AS MATERIALIZED (
-    SELECT DISTINCT k.source_key
-    FROM national_seen s, unnest(s.source_keys) AS k (source_key)
-    WHERE s.department = $1 AND s.source = $2 AND s.stream = $3 AND s.generation = $4::bigint)`
+// pgUnseenSettings lets the anti-join hold the generation's seen keys in
+// memory rather than spill them to disk in batches (at 200,000 records:
+// 213 ms with the default 4 MB, 119 ms): up to 64 MB per process, twice
+// that for a hash (hash_mem_multiplier); a larger stream still spills,
+// correctly.
+const pgUnseenSettings = `SET LOCAL work_mem = '64MB'`
 
-const pgMarkDeleted = pgSeenKeys + `
+const pgMarkDeleted = `
 UPDATE national_records r SET deleted_at = now(), deleted_generation = $4::bigint` + pgUnseenWhere
 
 // pgForgetSeen drops the seen keys of the stream's earlier generations: a
@@ -682,25 +686,33 @@ SELECT count(*) FROM national_records
 WHERE department = $1 AND source = $2 AND stream = $3
   AND deleted_at IS NOT NULL AND deleted_generation = $4::bigint`
 
+// MarkDeleted marks, forgets the earlier generations' seen keys and counts
+// in one transaction.
 func (s *pgStore) MarkDeleted(ctx context.Context, p Provenance) (int64, error) {
 	if err := checkGeneration(p); err != nil {
 		return 0, err
 	}
-	if _, err := s.db.ExecContext(ctx, pgMarkDeleted, p.Department, p.Source, p.Stream, p.Generation); err != nil {
-		return 0, fmt.Errorf("mark deleted in %s/%s/%s: %w", p.Department, p.Source, p.Stream, err)
-	}
-	if _, err := s.db.ExecContext(ctx, pgForgetSeen, p.Department, p.Source, p.Stream, p.Generation); err != nil {
-		return 0, fmt.Errorf("forget the earlier generations seen in %s/%s/%s: %w", p.Department, p.Source, p.Stream, err)
-	}
 	var n int64
-	if err := s.db.QueryRowContext(ctx, pgCountDeleted, p.Department, p.Source, p.Stream, p.Generation).Scan(&n); err != nil {
-		return 0, fmt.Errorf("count deleted in %s/%s/%s: %w", p.Department, p.Source, p.Stream, err)
+	err := s.unseenTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, pgMarkDeleted, p.Department, p.Source, p.Stream, p.Generation); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, pgForgetSeen, p.Department, p.Source, p.Stream, p.Generation); err != nil {
+			return fmt.Errorf("forget the earlier generations seen: %w", err)
+		}
+		if err := tx.QueryRowContext(ctx, pgCountDeleted, p.Department, p.Source, p.Stream, p.Generation).Scan(&n); err != nil {
+			return fmt.Errorf("count deleted: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("mark deleted in %s/%s/%s: %w", p.Department, p.Source, p.Stream, err)
 	}
 	return n, nil
 }
 
 // pgUnseen counts what pgMarkDeleted would mark.
-const pgUnseen = pgSeenKeys + `
+const pgUnseen = `
 SELECT count(*) FROM national_records r` + pgUnseenWhere
 
 func (s *pgStore) Unseen(ctx context.Context, p Provenance) (int64, error) {
@@ -708,10 +720,29 @@ func (s *pgStore) Unseen(ctx context.Context, p Provenance) (int64, error) {
 		return 0, err
 	}
 	var n int64
-	if err := s.db.QueryRowContext(ctx, pgUnseen, p.Department, p.Source, p.Stream, p.Generation).Scan(&n); err != nil {
+	err := s.unseenTx(ctx, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, pgUnseen, p.Department, p.Source, p.Stream, p.Generation).Scan(&n)
+	})
+	if err != nil {
 		return 0, fmt.Errorf("count unseen records in %s/%s/%s: %w", p.Department, p.Source, p.Stream, err)
 	}
 	return n, nil
+}
+
+// unseenTx runs f in a transaction with pgUnseenSettings.
+func (s *pgStore) unseenTx(ctx context.Context, f func(*sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, pgUnseenSettings); err != nil {
+		return err
+	}
+	if err := f(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 var pgDocumentColumns = `kind, natural_key, department, source, stream, source_key,
