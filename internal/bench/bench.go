@@ -138,13 +138,14 @@ const (
 	PathFullRefresh    = "lienthong full refresh, nothing changed"
 	PathIncremental    = "lienthong incremental, 0.1% changed"
 	PathCSVDrop        = "lienthong CSV drop"
+	PathFloor          = "its national rows COPYed into national_records (floor)"
 	mappingVersionName = "2025.2"
 )
 
 // ratioBase says which typed SQL path each path is compared with.
 var ratioBase = map[string]string{
 	PathRawCopy: PathTypedFirst, PathTypedFirst: PathTypedFirst, PathOwnFirst: PathTypedFirst,
-	PathFirstSync: PathTypedFirst, PathCSVDrop: PathTypedFirst,
+	PathFirstSync: PathTypedFirst, PathCSVDrop: PathTypedFirst, PathFloor: PathTypedFirst,
 	PathTypedSame: PathTypedSame, PathOwnSame: PathTypedSame, PathFullRefresh: PathTypedSame,
 	PathIncremental: PathTypedSame,
 }
@@ -457,6 +458,13 @@ func (b *bencher) syncs(ctx context.Context, bin, suffix string) error {
 		return fmt.Errorf("%s: %w", PathCSVDrop+suffix, err)
 	}
 	b.add(r)
+	if suffix != "" {
+		return nil
+	}
+	if r, err = b.floor(ctx, csvNat); err != nil {
+		return fmt.Errorf("%s: %w", PathFloor, err)
+	}
+	b.add(r)
 	return nil
 }
 
@@ -620,6 +628,7 @@ func (b *bencher) medians() []Result {
 		}
 		order = append(order, p)
 	}
+	order = append(order, PathFloor)
 	med := map[string]Result{}
 	for _, p := range order {
 		rs := b.runs[p]

@@ -47,6 +47,9 @@ func TestRun(t *testing.T) {
 			t.Errorf("%s: counts not conserved: %+v", p, *r.Counts)
 		}
 	}
+	if floor := got[PathFloor]; floor.Rows != got[PathCSVDrop].Counts.Inserted || floor.Seconds <= 0 {
+		t.Errorf("the floor copied %d national rows in %v s; the CSV drop inserted %d", floor.Rows, floor.Seconds, got[PathCSVDrop].Counts.Inserted)
+	}
 	typed, first := got[PathTypedFirst], got[PathFirstSync].Counts
 	if first == nil || first.Inserted != typed.Written {
 		t.Errorf("lienthong's first sync inserted %+v, the typed SQL %d: the two must agree on the valid rows", first, typed.Written)

@@ -174,24 +174,8 @@ func (b *bencher) reference(ctx context.Context, dsn, into, upsert string) (Resu
 		return Result{}, err
 	}
 	t0 := time.Now()
-	out := exec.CommandContext(ctx, "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", b.srcDSN, "-c", `COPY khai_sinh TO STDOUT`)
-	in := exec.CommandContext(ctx, "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", dsn, "-c", `COPY `+into+` FROM STDIN`)
-	pipe, err := out.StdoutPipe()
-	if err != nil {
+	if err := copyPipe(ctx, b.srcDSN, "khai_sinh", dsn, into); err != nil {
 		return Result{}, err
-	}
-	in.Stdin = pipe
-	var outErr, inErr bytes.Buffer
-	out.Stderr, in.Stderr = &outErr, &inErr
-	if err := out.Start(); err != nil {
-		return Result{}, err
-	}
-	if err := in.Run(); err != nil {
-		out.Wait()
-		return Result{}, fmt.Errorf("psql COPY FROM STDIN: %w: %s", err, inErr.String())
-	}
-	if err := out.Wait(); err != nil {
-		return Result{}, fmt.Errorf("psql COPY TO STDOUT: %w: %s", err, outErr.String())
 	}
 	var rows, written int64
 	if upsert != "" {
@@ -208,4 +192,61 @@ func (b *bencher) reference(ctx context.Context, dsn, into, upsert string) (Resu
 		return Result{}, err
 	}
 	return Result{Rows: rows, Seconds: secs, Written: written}, nil
+}
+
+// copyPipe pipes table from through psql's COPY TO STDOUT into table into
+// with COPY FROM STDIN, as a DBA would move rows between servers.
+func copyPipe(ctx context.Context, fromDSN, from, toDSN, into string) error {
+	out := exec.CommandContext(ctx, "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", fromDSN, "-c", `COPY `+from+` TO STDOUT`)
+	in := exec.CommandContext(ctx, "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", toDSN, "-c", `COPY `+into+` FROM STDIN`)
+	pipe, err := out.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	in.Stdin = pipe
+	var outErr, inErr bytes.Buffer
+	out.Stderr, in.Stderr = &outErr, &inErr
+	if err := out.Start(); err != nil {
+		return err
+	}
+	if err := in.Run(); err != nil {
+		out.Wait()
+		return fmt.Errorf("psql COPY FROM STDIN: %w: %s", err, inErr.String())
+	}
+	if err := out.Wait(); err != nil {
+		return fmt.Errorf("psql COPY TO STDOUT: %w: %s", err, outErr.String())
+	}
+	return nil
+}
+
+// floor copies the national rows a lienthong path wrote back into an
+// emptied national_records, with its indexes, and times it: the server's
+// cost of storing those rows with nothing else to do, no client, no
+// lookup, no state store. No path that writes them can be faster on the
+// same server.
+func (b *bencher) floor(ctx context.Context, nat string) (Result, error) {
+	db, err := sql.Open("postgres", nat)
+	if err != nil {
+		return Result{}, err
+	}
+	defer db.Close()
+	for _, q := range []string{
+		`CREATE UNLOGGED TABLE lt_bench_floor AS SELECT * FROM national_records`,
+		`TRUNCATE national_records`,
+		`CHECKPOINT`,
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			return Result{}, fmt.Errorf("%s: %w", q, err)
+		}
+	}
+	t0 := time.Now()
+	if err := copyPipe(ctx, nat, "lt_bench_floor", nat, "national_records"); err != nil {
+		return Result{}, err
+	}
+	secs := time.Since(t0).Seconds()
+	var rows int64
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM national_records`).Scan(&rows); err != nil {
+		return Result{}, err
+	}
+	return Result{Path: PathFloor, Rows: rows, Seconds: secs, Written: rows}, nil
 }
