@@ -79,3 +79,57 @@ func TestMapInto(t *testing.T) {
 		t.Fatalf("outcomes %v: want clean, rejected and skipped records", outcomes)
 	}
 }
+
+// TestMapFields proves MapFields gives MapAt's result with the record's
+// data as values by field index and no map, whatever the values left in
+// the slice by the record before (clean, rejected or skipped), and that
+// a clean record costs no allocation.
+func TestMapFields(t *testing.T) {
+	m, err := mapping.Parse("bench.yaml", []byte(benchBirth))
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := benchRecords(200)
+	skipped := benchRecords(1)[0]
+	skipped["so_dang_ky"] = "test-1"
+	recs = append(recs, skipped, recs[0], skipped, recs[11])
+	now := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
+	fields := make([]any, len(m.Kind.Fields))
+	outcomes := map[string]int{}
+	for i, rec := range recs {
+		want := m.MapAt(rec, now)
+		got := m.MapFields(fields, rec, now)
+		if got.Record.Data != nil {
+			t.Fatalf("record %d: MapFields made a map", i)
+		}
+		data := map[string]any{}
+		for j, v := range fields {
+			if v != nil {
+				data[m.Kind.Fields[j].Name] = v
+			}
+		}
+		switch {
+		case got.Skipped != "":
+			outcomes["skipped"]++
+			data = nil // MapAt makes no map for a skipped record
+		case len(got.Violations) > 0:
+			outcomes["rejected"]++
+		default:
+			outcomes["clean"]++
+		}
+		got.Record.Data = data
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("record %d: MapFields\n got %+v\nwant %+v", i, got, want)
+		}
+	}
+	if outcomes["skipped"] == 0 || outcomes["rejected"] == 0 || outcomes["clean"] == 0 {
+		t.Fatalf("outcomes %v: want clean, rejected and skipped records", outcomes)
+	}
+	if raceEnabled {
+		return // the race detector allocates, and empties sync.Pool
+	}
+	clean := benchRecords(2)[1]
+	if n := testing.AllocsPerRun(100, func() { m.MapFields(fields, clean, now) }); n > 0 {
+		t.Errorf("MapFields allocates %v times for a clean record, want 0", n)
+	}
+}

@@ -110,3 +110,51 @@ func BenchmarkMapBirthRegistration(b *testing.B) {
 		b.Fatal("no record was rejected: the benchmark's mistakes are not reached")
 	}
 }
+
+// BenchmarkMapAndEncode measures the map stage's work on a record up to
+// its canonical JSON and hash, with the record's data in a reused map
+// (MapInto, Kind.Canonical) and as values by field index (MapFields,
+// Kind.CanonicalFields), which makes no map and looks nothing up by name:
+//
+//	go test -run '^$' -bench MapAndEncode -benchmem -cpu 1 ./mapping/
+func BenchmarkMapAndEncode(b *testing.B) {
+	m, err := mapping.Parse("bench.yaml", []byte(benchBirth))
+	if err != nil {
+		b.Fatal(err)
+	}
+	recs := benchRecords(1024)
+	now := time.Now()
+	encode := func(b *testing.B, one func(src map[string]any) (bool, error)) {
+		b.ReportAllocs()
+		cpu := testio.CPUTime()
+		for i := 0; b.Loop(); i++ {
+			if _, err := one(recs[i%len(recs)]); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64((testio.CPUTime()-cpu).Nanoseconds())/float64(b.N), "cpu-ns/op")
+	}
+	b.Run("map", func(b *testing.B) {
+		data := map[string]any{}
+		encode(b, func(src map[string]any) (bool, error) {
+			clear(data)
+			res := m.MapInto(data, src, now)
+			if res.Skipped != "" || len(res.Violations) > 0 {
+				return false, nil
+			}
+			_, _, err := m.Kind.Canonical(res.Record.Data)
+			return true, err
+		})
+	})
+	b.Run("fields", func(b *testing.B) {
+		fields := make([]any, len(m.Kind.Fields))
+		encode(b, func(src map[string]any) (bool, error) {
+			res := m.MapFields(fields, src, now)
+			if res.Skipped != "" || len(res.Violations) > 0 {
+				return false, nil
+			}
+			_, _, err := m.Kind.CanonicalFields(fields)
+			return true, err
+		})
+	})
+}

@@ -6,6 +6,8 @@ import (
 
 	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/vm/runtime"
+
+	"github.com/lienthong/lienthong/schema"
 )
 
 // evaluator runs a record program's lets and elements as Go closures
@@ -181,13 +183,20 @@ func (b *evalBuilder) binary(x *ast.BinaryNode) evalFunc {
 		if err != nil {
 			return nil
 		}
+		// Text is matched by the schema's matcher, a loop over the text
+		// for the usual anchored patterns (^[0-9]+/[0-9]{4}$), several
+		// times cheaper than package regexp, which it falls back to.
+		fast, err := schema.CompilePattern(pat.Value)
+		if err != nil {
+			return nil
+		}
 		return func(f *frame) any {
 			a := l(f)
 			if runtime.IsNil(a) {
 				return false
 			}
 			if s, ok := a.(string); ok {
-				return re.MatchString(s)
+				return fast.MatchString(s)
 			}
 			return re.Match(a.([]byte))
 		}

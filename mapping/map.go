@@ -268,6 +268,32 @@ func (m *Mapper) MapAt(src map[string]any, now time.Time) Result {
 // making a map per record, most of a record's allocation. The result's
 // Record.Data is data unless the record was skipped.
 func (m *Mapper) MapInto(data, src map[string]any, now time.Time) Result {
+	if data == nil {
+		// Sized for the values there are, once they are known: 15 take a
+		// table of 32 slots, 14 one of 16.
+		return m.mapRecord(nil, true, nil, src, now)
+	}
+	return m.mapRecord(data, false, nil, src, now)
+}
+
+// MapFields is MapAt writing the record's fields into fields by their
+// index in Kind.Fields (nil for a field without a value), the form
+// schema.Kind.ValidateFields and CanonicalFields take, and making no map:
+// the result's Record.Data is nil. fields must have len(Kind.Fields)
+// values; they are all overwritten. A caller that passes records on as
+// these values saves the map's writes and every lookup of a field by name
+// after them.
+func (m *Mapper) MapFields(fields []any, src map[string]any, now time.Time) Result {
+	if len(fields) != len(m.Kind.Fields) {
+		panic(fmt.Sprintf("mapping: %d values for the %d fields of %s", len(fields), len(m.Kind.Fields), m.Kind.Name))
+	}
+	clear(fields)
+	return m.mapRecord(nil, false, fields, src, now)
+}
+
+// mapRecord maps src into data, into a new map when newMap, or, when out
+// is not nil, into out by field index without a map.
+func (m *Mapper) mapRecord(data map[string]any, newMap bool, out []any, src map[string]any, now time.Time) Result {
 	f := m.frames.Get().(*frame)
 	f.src, f.fails, f.stack, f.partials = src, f.fails[:0], f.stack[:0], f.partials[:0]
 	f.unmark()
@@ -289,8 +315,8 @@ func (m *Mapper) MapInto(data, src map[string]any, now time.Time) Result {
 	// schema's checks: a local array for kinds of up to 32 fields (all there
 	// are), since writes to it need no write barrier.
 	var local [32]any
-	var wide []any
-	if len(m.Kind.Fields) > len(local) {
+	wide := out
+	if wide == nil && len(m.Kind.Fields) > len(local) {
 		wide = make([]any, len(m.Kind.Fields))
 	}
 	var vs []schema.Violation
@@ -343,14 +369,14 @@ func (m *Mapper) MapInto(data, src map[string]any, now time.Time) Result {
 	if fields == nil {
 		fields = local[:len(m.Kind.Fields)]
 	}
-	if data == nil {
-		// Sized for the values there are: 15 take a table of 32 slots, 14
-		// one of 16.
+	if newMap {
 		data = make(map[string]any, present)
 	}
-	for j, v := range fields {
-		if v != nil {
-			data[m.Kind.Fields[j].Name] = v
+	if data != nil {
+		for j, v := range fields {
+			if v != nil {
+				data[m.Kind.Fields[j].Name] = v
+			}
 		}
 	}
 	for _, i := range m.rejects {

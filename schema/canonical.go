@@ -62,9 +62,48 @@ func (k *Kind) Canonical(data map[string]any) ([]byte, [32]byte, error) {
 	if found != len(data) {
 		return Canonical(data)
 	}
+	return k.encodeCanonical(vals[:len(k.canonical)], size)
+}
+
+// CanonicalFields is Canonical of a record given as its fields' values, as
+// ValidateFields takes them: fields[i] is the value of k.Fields[i], nil for
+// none, and a shorter fields leaves the fields past its end without a
+// value. It writes the bytes Canonical writes for the map of these values
+// without looking a field up by name. It panics if fields is longer than
+// k.Fields.
+func (k *Kind) CanonicalFields(fields []any) ([]byte, [32]byte, error) {
+	if len(fields) > len(k.Fields) {
+		panic(fmt.Sprintf("schema: %d values for the %d fields of %s", len(fields), len(k.Fields), k.Name))
+	}
+	var vals [maxFields]any
+	size := 2
+	for i := range k.canonical {
+		c := &k.canonical[i]
+		if c.index >= len(fields) {
+			continue
+		}
+		v := fields[c.index]
+		if absent(v) {
+			continue
+		}
+		vals[i] = v
+		size += len(c.json) + 1
+		if s, ok := v.(string); ok {
+			size += len(s) + 2
+		} else {
+			size += 24
+		}
+	}
+	return k.encodeCanonical(vals[:len(k.canonical)], size)
+}
+
+// encodeCanonical writes the canonical JSON of vals, the record's values
+// in the order of k.canonical (nil for none), in a buffer of about size
+// bytes.
+func (k *Kind) encodeCanonical(vals []any, size int) ([]byte, [32]byte, error) {
 	b := make([]byte, 0, size+size/8)
 	b = append(b, '{')
-	for i, v := range vals[:len(k.canonical)] {
+	for i, v := range vals {
 		if v == nil {
 			continue
 		}
@@ -81,11 +120,12 @@ func (k *Kind) Canonical(data map[string]any) ([]byte, [32]byte, error) {
 	return b, sha256.Sum256(b), nil
 }
 
-// canonicalKey is a field's name and its key in the canonical JSON:
-// the name as a JSON string, then ':'.
+// canonicalKey is a field's name, its index in the kind's fields, and its
+// key in the canonical JSON: the name as a JSON string, then ':'.
 type canonicalKey struct {
-	name string
-	json []byte
+	name  string
+	index int
+	json  []byte
 }
 
 // canonicalOrder lists the fields by name in bytes, the canonical JSON's
@@ -93,7 +133,7 @@ type canonicalKey struct {
 func canonicalOrder(fields []Field) []canonicalKey {
 	out := make([]canonicalKey, len(fields))
 	for i, f := range fields {
-		out[i] = canonicalKey{name: f.Name, json: append(appendString(nil, f.Name), ':')}
+		out[i] = canonicalKey{name: f.Name, index: i, json: append(appendString(nil, f.Name), ':')}
 	}
 	slices.SortFunc(out, func(a, b canonicalKey) int { return strings.Compare(a.name, b.name) })
 	return out

@@ -93,6 +93,27 @@ func compilePattern(src string) (*pattern, error) {
 	return p, nil
 }
 
+// Pattern is a compiled regular expression, as regexp.Compile reads it,
+// that the schema's fast matcher runs when it is an anchored run of runes
+// and classes with counted repeats (^[0-9]+/[0-9]{4}$), and package regexp
+// otherwise. It is for other packages' patterns, such as a mapping's
+// matches operator.
+type Pattern struct{ p *pattern }
+
+// CompilePattern compiles a regular expression; the error is
+// regexp.Compile's.
+func CompilePattern(src string) (*Pattern, error) {
+	p, err := compilePattern(src)
+	if err != nil {
+		return nil, err
+	}
+	return &Pattern{p}, nil
+}
+
+// MatchString reports whether s contains a match of the pattern, as
+// regexp.MatchString does.
+func (p *Pattern) MatchString(s string) bool { return p.p.match(s) }
+
 // fastItems returns the items of a pattern that is ^, a sequence of single
 // runes or classes each repeated min to max times, then $, and that a greedy
 // scan matches exactly: each item with a variable count must be disjoint from

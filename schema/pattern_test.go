@@ -144,3 +144,43 @@ func TestCompareDates(t *testing.T) {
 		}
 	}
 }
+
+// mappingPatterns are patterns of the kind a mapping's matches operator
+// takes: some the fast matcher runs, some it leaves to package regexp.
+var mappingPatterns = []string{
+	`^[0-9]+/[0-9]{4}$`, `^[0-9]{1,6}/[0-9]{4}$`, `^TEST`, `^[A-Z]{2}[0-9]*$`, `^\d+$`, `^[0-9]*[0-9]$`,
+	`^(Nam|Nữ)$`, `^[a-zà-ỹ ]+$`, `^$`, `^a?b?$`, `[0-9]+`, `^x*y*z$`, `(?i)^test`, `^[^/]+/[0-9]{4}$`, `^.{0,3}$`,
+}
+
+// FuzzCompilePattern proves a compiled Pattern matches what package regexp
+// matches, on patterns of the fast kind and the others.
+func FuzzCompilePattern(f *testing.F) {
+	for _, s := range []string{"12/2024", "12-2024", "/2024", "1234567/2024", "TEST-1", "test-1", "AB12", "Nữ", "nguyễn văn", "", "ab", "xxyz", "z", "a\xffb", "é/2024", "0"} {
+		f.Add(s)
+	}
+	fast := make([]*Pattern, len(mappingPatterns))
+	regexps := make([]*regexp.Regexp, len(mappingPatterns))
+	for i, src := range mappingPatterns {
+		var err error
+		if fast[i], err = CompilePattern(src); err != nil {
+			f.Fatal(err)
+		}
+		regexps[i] = regexp.MustCompile(src)
+	}
+	if fast[0].p.re != nil {
+		f.Fatalf("%s is not matched by the fast matcher", mappingPatterns[0])
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for i, p := range fast {
+			if got, want := p.MatchString(s), regexps[i].MatchString(s); got != want {
+				t.Fatalf("pattern %s on %q: %v, regexp %v", mappingPatterns[i], s, got, want)
+			}
+		}
+	})
+}
+
+func TestCompilePatternError(t *testing.T) {
+	if _, err := CompilePattern(`^[0-9`); err == nil {
+		t.Error("a pattern regexp refuses: want an error")
+	}
+}

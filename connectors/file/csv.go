@@ -57,7 +57,12 @@ func (r *csvReader) line() (line, error) {
 
 // next returns the next record, or io.EOF. Blank lines between records are
 // skipped.
-func (r *csvReader) next() (csvRecord, error) {
+func (r *csvReader) next() (csvRecord, error) { return r.nextInto(nil) }
+
+// nextInto is next appending the record's fields to fields[:0], a slice
+// of a record the caller is done with, or to a new slice when fields is
+// nil.
+func (r *csvReader) nextInto(fields []string) (csvRecord, error) {
 	first, err := r.line()
 	for err == nil && first.text == "" && first.bad == "" {
 		first, err = r.line()
@@ -65,7 +70,10 @@ func (r *csvReader) next() (csvRecord, error) {
 	if err != nil {
 		return csvRecord{}, err
 	}
-	rec := csvRecord{line: first.num, lines: 1, fields: make([]string, 0, r.width)}
+	if fields == nil {
+		fields = make([]string, 0, r.width)
+	}
+	rec := csvRecord{line: first.num, lines: 1, fields: fields[:0]}
 	consumed := []line{first} // only grows past one line inside a quoted field
 	fail := func(l line, format string, args ...any) (csvRecord, error) {
 		// Re-parse the lines after the first: they may be good records that

@@ -142,6 +142,25 @@ func TestReadRows(t *testing.T) {
 			},
 		},
 		{
+			// The reader reuses a row's slice of fields for the next row:
+			// every record must keep its own values.
+			name:     "each record keeps its values",
+			content:  "so_dk,ho_ten,dia_chi\n1,Nguyễn Văn Đức,\"Thạch Hà, Hà Tĩnh\"\n2,Lê Lan,\n3,\"Trần\nAn\",Kỳ Anh\n",
+			wantKeys: []string{"1", "2", "3"},
+			check: func(t *testing.T, recs []connectors.Record) {
+				want := []map[string]any{
+					{"so_dk": "1", "ho_ten": "Nguyễn Văn Đức", "dia_chi": "Thạch Hà, Hà Tĩnh"},
+					{"so_dk": "2", "ho_ten": "Lê Lan", "dia_chi": nil},
+					{"so_dk": "3", "ho_ten": "Trần\nAn", "dia_chi": "Kỳ Anh"},
+				}
+				for i, r := range recs {
+					if !reflect.DeepEqual(r.Fields, want[i]) {
+						t.Errorf("record %s: %#v, want %#v", r.Key, r.Fields, want[i])
+					}
+				}
+			},
+		},
+		{
 			name:     "tab",
 			content:  "so_dk\tho_ten\n1\tNguyễn Văn Đức\n2\tLê Lan\n",
 			wantKeys: []string{"1", "2"},

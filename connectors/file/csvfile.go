@@ -14,6 +14,8 @@ type csvRows struct {
 	r         *csvReader
 	delim     rune
 	headerRow int
+	// fields is the last row's fields, whose slice the next row reuses.
+	fields []string
 }
 
 // openCSV opens a CSV file and decides its encoding and delimiter. It
@@ -81,10 +83,15 @@ func (c *csvRows) header() ([]string, error) {
 	return rec.fields, nil
 }
 
+// next returns the next row; its fields are valid until the next call,
+// which reuses their slice (table.record copies what it keeps).
 func (c *csvRows) next() (row, error) {
-	rec, err := c.r.next()
+	rec, err := c.r.nextInto(c.fields)
 	if err != nil {
 		return row{}, err
+	}
+	if rec.fields != nil {
+		c.fields = rec.fields
 	}
 	return row{line: rec.line, fields: rec.fields, bad: rec.bad, raw: rec.raw}, nil
 }

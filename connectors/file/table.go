@@ -53,6 +53,8 @@ type row struct {
 type rowSource interface {
 	// header returns the header row's cells.
 	header() ([]string, error)
+	// next returns the next row. Its fields are valid until the next
+	// call, which may reuse their slice.
 	next() (row, error)
 	close() error
 	// what names a row's position in messages: "line" or "row".

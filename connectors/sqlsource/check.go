@@ -137,6 +137,6 @@ func textRow(ctx context.Context, tx *sqlx.Tx, p *plan, q string) (row, bool, er
 		}
 		return row{}, false, err
 	}
-	r, err := p.rowTexts(texts)
+	r, err := p.rowTexts(texts, nil)
 	return r, err == nil, err
 }

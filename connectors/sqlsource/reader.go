@@ -49,6 +49,8 @@ type reader struct {
 	phase phase
 	// after is the last row read in the current phase, nil at its start.
 	after *position
+	// afterRow is where after points once a row of the phase is read.
+	afterRow position
 	// exhausted says the current phase's last page was short: no query is
 	// needed to know it has no more rows.
 	exhausted bool
@@ -176,23 +178,45 @@ func (s *Source) maxPosition(ctx context.Context, p *plan) (position, error) {
 }
 
 // rowTexts reads the reserved text columns: the cursor's if the stream has
-// one, then each key's.
-func (p *plan) rowTexts(texts []any) (row, error) {
+// one, then each key's. Their strings are taken from chunk, nil for a
+// slice of the row's own.
+func (p *plan) rowTexts(texts []any, chunk *textChunk) (row, error) {
 	var r row
+	out := chunk.take(len(texts))
 	if p.cursor != nil {
-		r.cursor = textValue(texts[0])
-		texts = texts[1:]
+		if t, ok := textOf(texts[0]); ok {
+			out[0] = t
+			r.cursor = &out[0]
+		}
+		texts, out = texts[1:], out[1:]
 	}
-	r.key = make([]string, len(texts))
 	for i, v := range texts {
-		t := textValue(v)
-		if t == nil {
+		t, ok := textOf(v)
+		if !ok {
 			return r, fmt.Errorf("%w: primary key column %q is NULL in a row: a primary key must identify every row; choose other key columns",
 				ErrInvalidStream, p.keys[i].name)
 		}
-		r.key[i] = *t
+		out[i] = t
 	}
+	r.key = out
 	return r, nil
+}
+
+// textChunk hands out the strings of rows' cursors and keys from one array
+// grown a chunk at a time: one allocation per chunk of rows, not three per
+// row. A row's cursor and key keep their chunk alive, which is a few KB.
+type textChunk struct{ free []string }
+
+func (c *textChunk) take(n int) []string {
+	if c == nil {
+		return make([]string, n)
+	}
+	if len(c.free) < n {
+		c.free = make([]string, n*256)
+	}
+	s := c.free[:n:n]
+	c.free = c.free[n:]
+	return s
 }
 
 // Next returns the next record, or connectors.ErrEndOfStream.
@@ -255,8 +279,11 @@ func (r *reader) emit(w row) connectors.Record {
 		Fields:     fields,
 		NullCursor: r.p.cursor != nil && w.cursor == nil,
 	}
-	pos := w.position()
-	r.after = &pos
+	// The reader's own position, not one allocated per record: r.after is
+	// read only to build the next page's query.
+	r.afterRow = w.position()
+	r.after = &r.afterRow
+	pos := r.afterRow
 	// Positions are encoded on demand: the engine needs one per batch, not
 	// per record, and encoding one is JSON.
 	var c checkpoint
@@ -387,13 +414,14 @@ func (r *reader) scanPage(ctx context.Context, tx *sqlx.Tx, q string, args []any
 	// allocation per chunk rather than one per row.
 	const chunk = 256
 	var flat []any
+	var texts textChunk
 	page := make([]row, 0, r.pageSize)
 	for rows.Next() {
 		clear(vals)
 		if err := rows.Scan(ptrs...); err != nil {
 			return nil, err
 		}
-		w, err := r.p.rowTexts(vals[nData:])
+		w, err := r.p.rowTexts(vals[nData:], &texts)
 		if err != nil {
 			return nil, err
 		}

@@ -27,14 +27,13 @@ func fieldValue(d dialect, dbType string, v any) any {
 	return v
 }
 
-// textValue reads one of the reserved text columns; nil is SQL NULL.
-func textValue(v any) *string {
+// textOf reads one of the reserved text columns; false is SQL NULL.
+func textOf(v any) (string, bool) {
 	switch x := v.(type) {
 	case string:
-		return &x
+		return x, true
 	case []byte:
-		s := string(x)
-		return &s
+		return string(x), true
 	}
-	return nil
+	return "", false
 }

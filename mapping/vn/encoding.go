@@ -123,6 +123,9 @@ func decodeUTF8(b []byte) (string, error) {
 
 // invalidUTF8 returns the offset of the first byte that is not UTF-8, or -1.
 func invalidUTF8(b []byte) int {
+	if utf8.Valid(b) {
+		return -1 // most text: utf8.Valid reads eight ASCII bytes at a time
+	}
 	for i := 0; i < len(b); {
 		if b[i] < utf8.RuneSelf {
 			i++

@@ -324,3 +324,29 @@ func TestDecodeComposesByTable(t *testing.T) {
 		}
 	}
 }
+
+// TestInvalidUTF8 checks the offset of the first byte that is not UTF-8,
+// on valid text (taken by the fast path) and on text with a bad byte
+// after valid ASCII and letters.
+func TestInvalidUTF8(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		in   string
+		want int
+	}{
+		{"empty", "", -1},
+		{"ascii", "Nguyen Van An, 12/2024", -1},
+		{"vietnamese", "Nguyễn Văn Ánh, xã Thạch Kênh", -1},
+		{"replacement character", "a\uFFFDb", -1},
+		{"bad lead byte after ascii", "Nguyen Van An\xff", 13},
+		{"truncated letter", "Nguy\xe1\xbb", 4},
+		{"surrogate", "ab\xed\xa0\x80", 2},
+		{"overlong", "\xc0\xafabcdefgh", 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := invalidUTF8([]byte(c.in)); got != c.want {
+				t.Errorf("invalidUTF8(%q) = %d, want %d", c.in, got, c.want)
+			}
+		})
+	}
+}
