@@ -44,7 +44,7 @@ func birthBatch(b *testing.B, first, n int) []national.Item {
 		}
 		items[j] = item(b, "birth_registration", fmt.Sprintf("KS-%d", i), data)
 		// The engine gives the store the record's values beside its JSON.
-		items[j].Fields = data
+		items[j].Values = national.ValuesOf("birth_registration", data)
 	}
 	return items
 }

@@ -188,11 +188,31 @@ func pqIdent(name string) string {
 	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
 }
 
-// fieldsOf returns an item's values by field name: Fields when the writer
-// gave them, else Data decoded.
-func fieldsOf(it *Item) (map[string]any, error) {
-	if it.Fields != nil {
-		return it.Fields, nil
+// ValuesOf returns a record's values by the index of their field in its
+// kind (schema.Kind.Fields), as Item.Values holds them; nil for a kind
+// the schema does not have.
+func ValuesOf(kind string, data map[string]any) []any {
+	k, ok := schema.Lookup(kind)
+	if !ok {
+		return nil
+	}
+	vals := make([]any, len(k.Fields))
+	for name, v := range data {
+		if i := k.FieldIndex(name); i >= 0 {
+			vals[i] = v
+		}
+	}
+	return vals
+}
+
+// valuesOf returns an item's values by the index of their field in its
+// kind: Values when the writer gave them, else Data decoded.
+func valuesOf(it *Item, k *schema.Kind) ([]any, error) {
+	if it.Values != nil {
+		if len(it.Values) != len(k.Fields) {
+			return nil, fmt.Errorf("%s %q: %d values for the kind's %d fields", it.Kind, it.NaturalKey, len(it.Values), len(k.Fields))
+		}
+		return it.Values, nil
 	}
 	dec := json.NewDecoder(bytes.NewReader(it.Data))
 	dec.UseNumber()
@@ -200,7 +220,7 @@ func fieldsOf(it *Item) (map[string]any, error) {
 	if err := dec.Decode(&m); err != nil {
 		return nil, fmt.Errorf("%s %q: data is not a JSON object: %w", it.Kind, it.NaturalKey, err)
 	}
-	return m, nil
+	return ValuesOf(it.Kind, m), nil
 }
 
 // documentData rebuilds a record's canonical JSON from the columns of its

@@ -24,7 +24,7 @@ func BenchmarkFields(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		items[i] = Item{Kind: "birth_registration", NaturalKey: fmt.Sprint(i), SourceKey: fmt.Sprint(i), Data: d, Hash: h, Fields: data}
+		items[i] = Item{Kind: "birth_registration", NaturalKey: fmt.Sprint(i), SourceKey: fmt.Sprint(i), Data: d, Hash: h, Values: ValuesOf("birth_registration", data)}
 		write[i] = i
 	}
 	b.ReportAllocs()

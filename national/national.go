@@ -58,11 +58,12 @@ type Item struct {
 	Data []byte
 	// Hash is the SHA-256 of Data.
 	Hash [32]byte
-	// Fields holds the values Data encodes, by field name, when the writer
-	// has them (the engine does); the PostgreSQL store writes them to the
-	// kind's typed columns, and decodes Data when Fields is nil. Fields must
-	// not change while the write is under way.
-	Fields map[string]any
+	// Values holds the values Data encodes, by the index of their field in
+	// the kind's schema.Kind.Fields (nil where a field has none), when the
+	// writer has them (the engine does); the PostgreSQL store writes them
+	// to the kind's typed columns, and decodes Data when Values is nil.
+	// Values must not change while the write is under way.
+	Values []any
 }
 
 // Batch is what a writer commits for one batch of a stream: the records

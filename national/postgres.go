@@ -217,15 +217,17 @@ func pgFields(items []Item, write []int, res *Result) (fields [][]byte, kept []i
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s %q: %w", it.Kind, it.NaturalKey, err)
 		}
-		values, err := fieldsOf(it)
+		k, _ := schema.Lookup(it.Kind)
+		values, err := valuesOf(it, k)
 		if err != nil {
 			return nil, nil, err
 		}
 		start := len(buf)
 		var bad error
 		var at column
-		for _, c := range idx {
-			if buf, bad = appendField(buf, fieldColumns[c], values[fieldColumns[c].name]); bad != nil {
+		// idx is in the kind's field order, as values are.
+		for j, c := range idx {
+			if buf, bad = appendField(buf, fieldColumns[c], values[j]); bad != nil {
 				at = fieldColumns[c]
 				break
 			}

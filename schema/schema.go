@@ -169,6 +169,42 @@ func Kinds() []*Kind {
 	return out
 }
 
+// FieldIndex returns the index of the named field in Fields, or -1.
+func (k *Kind) FieldIndex(name string) int {
+	if i, ok := k.byName[name]; ok {
+		return i
+	}
+	return -1
+}
+
+// NaturalKeyFields is NaturalKey of a record given as its values by field
+// index (as ValidateFields takes them).
+func (k *Kind) NaturalKeyFields(fields []any) string {
+	at := func(name string) string {
+		if i, ok := k.byName[name]; ok && i < len(fields) {
+			s, _ := fields[i].(string)
+			return s
+		}
+		return ""
+	}
+	if len(k.Key) == 1 {
+		return at(k.Key[0])
+	}
+	n := len(k.Key) - 1
+	for _, name := range k.Key {
+		n += len(at(name))
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for i, name := range k.Key {
+		if i > 0 {
+			b.WriteByte('|')
+		}
+		b.WriteString(at(name))
+	}
+	return b.String()
+}
+
 // NaturalKey joins the record's key fields with "|". It assumes the record
 // passed Validate, so every key field is present.
 func (k *Kind) NaturalKey(data map[string]any) string {

@@ -291,9 +291,20 @@ func TestNaturalKey(t *testing.T) {
 	}
 	for _, tt := range tests {
 		k := mustKind(t, tt.kind)
-		if got := k.NaturalKey(example(t, k)); got != tt.want {
+		rec := example(t, k)
+		if got := k.NaturalKey(rec); got != tt.want {
 			t.Errorf("%s: NaturalKey = %q, want %q", tt.kind, got, tt.want)
 		}
+		fields := make([]any, len(k.Fields))
+		for name, v := range rec {
+			fields[k.FieldIndex(name)] = v
+		}
+		if got := k.NaturalKeyFields(fields); got != tt.want {
+			t.Errorf("%s: NaturalKeyFields = %q, want %q", tt.kind, got, tt.want)
+		}
+	}
+	if k := mustKind(t, "person"); k.FieldIndex("no_such_field") != -1 {
+		t.Error("FieldIndex of an unknown field is not -1")
 	}
 }
 

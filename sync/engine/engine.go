@@ -229,7 +229,9 @@ func (e *Engine) run(ctx context.Context, run state.Run, job Job, p *patience, l
 	w := &writer{e: e, run: run, job: job, prov: prov, full: full,
 		// As many as the pipeline holds: the mapped queue's, one being
 		// filled and one being emptied.
-		chunks: newChunks(job.Batch.Size/min(handOff, job.Batch.Size) + 1)}
+		chunks: newChunks(job.Batch.Size/min(handOff, job.Batch.Size) + 1),
+		// A batch's records, those mapped ahead of it, and a chunk.
+		values: newValueSlices(job.Batch.Size + readAhead + handOff)}
 	var final connectors.Checkpoint
 	for {
 		committed := w.committed
@@ -374,7 +376,7 @@ func (e *Engine) pipeline(ctx context.Context, job Job, from connectors.Checkpoi
 				}
 				return nil
 			}
-			it, err := mapRecord(job.Mapper, rec, &w.maps)
+			it, err := mapRecord(job.Mapper, rec, &w.values)
 			if err != nil {
 				return err
 			}
@@ -505,30 +507,29 @@ func (e *Engine) heartbeat(ctx context.Context, runID int64, lost context.Cancel
 // mapRecord maps and validates one record. Only an encoding failure of the
 // record itself is an error; every data problem is a reject, and a record
 // the mapping skips on purpose is neither delivered nor rejected.
-func mapRecord(m *mapping.Mapper, rec connectors.Record, maps *dataMaps) (item, error) {
+func mapRecord(m *mapping.Mapper, rec connectors.Record, vals *valueSlices) (item, error) {
 	if p := rec.Problem; p != nil {
 		r := newReject(m.Kind.Name, rec, []schema.Violation{{Field: p.Field, Code: p.Code, Message: p.Message}})
 		r.Stage = state.StageRead
 		return item{rec: rec, reject: r}, nil
 	}
-	fields := maps.get()
-	res := m.MapInto(fields, rec.Fields, time.Now())
+	fields := vals.get(len(m.Kind.Fields))
+	res := m.MapFields(fields, rec.Fields, time.Now())
 	if res.Skipped != "" {
-		maps.put(fields)
+		vals.put(fields)
 		return item{rec: rec, skip: res.Skipped}, nil
 	}
 	if len(res.Violations) > 0 {
 		// A reject keeps its source record, not what it mapped to.
-		maps.put(res.Record.Data)
+		vals.put(fields)
 		return item{rec: rec, reject: newReject(m.Kind.Name, rec, res.Violations), norm: noteNormalised(res)}, nil
 	}
-	out := res.Record
-	data, hash, err := m.Kind.Canonical(out.Data)
+	data, hash, err := m.Kind.CanonicalFields(fields)
 	if err != nil {
 		return item{}, fmt.Errorf("record %s: encode: %w", rec.Key, err)
 	}
-	return item{rec: rec, out: national.Item{Kind: out.Kind, NaturalKey: m.Kind.NaturalKey(out.Data),
-		SourceKey: rec.Key, Data: data, Hash: hash, Fields: out.Data}, norm: noteNormalised(res)}, nil
+	return item{rec: rec, out: national.Item{Kind: m.Kind.Name, NaturalKey: m.Kind.NaturalKeyFields(fields),
+		SourceKey: rec.Key, Data: data, Hash: hash, Values: fields}, norm: noteNormalised(res)}, nil
 }
 
 func newReject(kind string, rec connectors.Record, vs []schema.Violation) *state.Reject {

@@ -84,17 +84,17 @@ func BenchmarkMapRecord(b *testing.B) {
 	}
 	recs := benchSource(4096)
 	var delivered, rejected, skipped int
-	var maps dataMaps
+	vals := newValueSlices(16)
 	b.ReportAllocs()
 	cpu := testio.CPUTime()
 	for i := 0; b.Loop(); i++ {
-		it, err := mapRecord(m, recs[i%len(recs)], &maps)
+		it, err := mapRecord(m, recs[i%len(recs)], &vals)
 		if err != nil {
 			b.Fatal(err)
 		}
-		// The writer hands a delivered record's map back once its batch
-		// is committed.
-		maps.put(it.out.Fields)
+		// The writer hands a delivered record's values back once its
+		// batch is committed.
+		vals.put(it.out.Values)
 		switch {
 		case it.reject != nil:
 			rejected++

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/lienthong/lienthong/national"
@@ -23,9 +22,9 @@ type writer struct {
 	full bool
 
 	batch []item
-	// maps are the data maps of delivered records, back from committed
-	// batches, for the map stage to fill again.
-	maps dataMaps
+	// values are the value slices of delivered records, back from
+	// committed batches, for the map stage to fill again.
+	values valueSlices
 	// recycle, when the pipeline's reader offers it, takes back the
 	// source maps of committed batches.
 	recycle fieldsRecycler
@@ -194,12 +193,12 @@ func (w *writer) flush(ctx context.Context) error {
 	w.committed++
 	w.count(b, mapped, res)
 	w.e.Metrics.BatchDuration.WithLabelValues(w.labels()...).Observe(time.Since(start).Seconds())
-	// The national store is done with the items' maps (national.Item.Fields
+	// The national store is done with the items' values (national.Item.Values
 	// must only hold still while Write runs): the map stage may fill them
 	// again. The source records' maps are done with too, their rejects
 	// made. A batch that failed leaves its maps to the garbage collector.
 	for i := range w.batch {
-		w.maps.put(w.batch[i].out.Fields)
+		w.values.put(w.batch[i].out.Values)
 		if w.recycle != nil && w.batch[i].rec.Fields != nil {
 			w.recycle.Recycle(w.batch[i].rec.Fields)
 		}
@@ -232,25 +231,40 @@ func (c *chunks) put(x []item) {
 	}
 }
 
-// dataMaps recycles the data maps of mapped records (mapping.Mapper.MapInto).
-// A map of a record's 15 fields is a table of 32 slots, about 1.2 KB: made
-// afresh for each record, it was about a seventh of the bytes a sync
-// allocates, and the garbage collector's work follows those bytes.
-type dataMaps struct{ p sync.Pool }
+// valueSlices recycles the slices mapped records' values are written into
+// (mapping.Mapper.MapFields): a record's values by field index, with no
+// map to fill, look up and clear. Made afresh for each record, the maps
+// they replace were a good part of the bytes a sync allocated. A channel,
+// not a sync.Pool, keeps them: a slice put in a Pool is boxed, an
+// allocation per record.
+type valueSlices struct{ free chan []any }
 
-// get returns an empty map, or nil for MapInto to make one.
-func (d *dataMaps) get() map[string]any {
-	m, _ := d.p.Get().(map[string]any)
-	return m
+// newValueSlices keeps up to n slices: as many records as the pipeline
+// holds between the map stage and a committed batch.
+func newValueSlices(n int) valueSlices { return valueSlices{free: make(chan []any, n)} }
+
+// get returns a slice of n values, all nil.
+func (v *valueSlices) get(n int) []any {
+	select {
+	case s := <-v.free:
+		if cap(s) >= n {
+			return s[:n]
+		}
+	default:
+	}
+	return make([]any, n)
 }
 
-// put empties m and keeps it for get; nil is ignored.
-func (d *dataMaps) put(m map[string]any) {
-	if m == nil {
+// put empties s and keeps it for get; nil is ignored.
+func (v *valueSlices) put(s []any) {
+	if s == nil {
 		return
 	}
-	clear(m)
-	d.p.Put(m)
+	clear(s)
+	select {
+	case v.free <- s:
+	default:
+	}
 }
 
 func (w *writer) labels() []string {
