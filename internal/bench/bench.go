@@ -26,6 +26,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -72,6 +73,21 @@ type Options struct {
 	// Keep leaves the databases and files in place, for EXPLAIN and
 	// pg_stat_statements after the run; their names go to Log.
 	Keep bool
+	// Groups, when not empty, runs only these groups of paths (see
+	// Groups): a long run at a large N can leave out what it does not
+	// need.
+	Groups []string
+}
+
+// Groups are the groups of paths Options.Groups may name: the raw COPY
+// pipe; the typed table's SQL, first load and nothing changed; the same
+// SQL into national_records; lienthong's first sync, full refresh and
+// incremental; its CSV drop and the floor after it.
+var Groups = []string{"raw", "typed", "own", "sync", "csv"}
+
+// runs says whether the options run group g.
+func (o Options) runs(g string) bool {
+	return len(o.Groups) == 0 || slices.Contains(o.Groups, g)
 }
 
 // Result is one path's measurement.
@@ -157,6 +173,11 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	}
 	if o.Rounds <= 0 {
 		o.Rounds = 1
+	}
+	for _, g := range o.Groups {
+		if !slices.Contains(Groups, g) {
+			return Report{}, fmt.Errorf("bench: unknown group of paths %q; the groups are %s", g, strings.Join(Groups, ", "))
+		}
 	}
 	if o.Log == nil {
 		o.Log = io.Discard
@@ -387,16 +408,19 @@ func (b *bencher) round(ctx context.Context, round int) error {
 		return fmt.Errorf("prepare the reference database: %w", err)
 	}
 	for _, p := range []struct {
-		path string
-		sql  string
-		into string
+		path, group string
+		sql         string
+		into        string
 	}{
-		{PathRawCopy, "", "raw_copy"},
-		{PathTypedFirst, typedUpsert, "stage"},
-		{PathTypedSame, typedUpsert, "stage"},
-		{PathOwnFirst, ownUpsert, "stage"},
-		{PathOwnSame, ownPrefiltered, "stage"},
+		{PathRawCopy, "raw", "", "raw_copy"},
+		{PathTypedFirst, "typed", typedUpsert, "stage"},
+		{PathTypedSame, "typed", typedUpsert, "stage"},
+		{PathOwnFirst, "own", ownUpsert, "stage"},
+		{PathOwnSame, "own", ownPrefiltered, "stage"},
 	} {
+		if !b.o.runs(p.group) {
+			continue
+		}
 		r, err := b.reference(ctx, ref, p.into, p.sql)
 		if err != nil {
 			return fmt.Errorf("%s: %w", p.path, err)
@@ -425,6 +449,20 @@ const BaselineSuffix = " (baseline)"
 
 // syncs runs lienthong's paths with the executable bin.
 func (b *bencher) syncs(ctx context.Context, bin, suffix string) error {
+	if b.o.runs("sync") {
+		if err := b.sourceSyncs(ctx, bin, suffix); err != nil {
+			return err
+		}
+	}
+	if !b.o.runs("csv") {
+		return nil
+	}
+	return b.csvSyncs(ctx, bin, suffix)
+}
+
+// sourceSyncs runs the first sync, the full refresh and the incremental
+// from the department table into one national database.
+func (b *bencher) sourceSyncs(ctx context.Context, bin, suffix string) error {
 	nat, err := b.createDB(ctx, "nat")
 	if err != nil {
 		return err
@@ -449,6 +487,12 @@ func (b *bencher) syncs(ctx context.Context, bin, suffix string) error {
 		}
 		b.add(r)
 	}
+	return nil
+}
+
+// csvSyncs runs the CSV drop into a national database of its own, then,
+// for the main binary, the floor.
+func (b *bencher) csvSyncs(ctx context.Context, bin, suffix string) error {
 	csvNat, err := b.createDB(ctx, "csv")
 	if err != nil {
 		return err

@@ -102,3 +102,27 @@ func TestRun(t *testing.T) {
 	}
 	t.Logf("\n%s", table.String())
 }
+
+// TestGroups runs only the groups asked for, and refuses one it does not
+// know.
+func TestGroups(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "lienthong")
+	build := exec.Command("go", "build", "-o", bin, "github.com/lienthong/lienthong/cmd/lienthong")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build lienthong: %v\n%s", err, out)
+	}
+	if _, err := Run(context.Background(), Options{DSN: testdb.AdminDSN(), N: 10, Binary: bin, Groups: []string{"typed", "sql"}}); err == nil || !strings.Contains(err.Error(), `"sql"`) {
+		t.Fatalf("Run with an unknown group: %v, want it named", err)
+	}
+	rep, err := Run(context.Background(), Options{DSN: testdb.AdminDSN(), N: 500, Seed: 3, Binary: bin, Groups: []string{"typed", "csv"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range rep.Results {
+		got = append(got, r.Path)
+	}
+	if want := []string{PathTypedFirst, PathTypedSame, PathCSVDrop, PathFloor}; strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("paths %q, want %q", got, want)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"strings"
 
 	"github.com/lienthong/lienthong/internal/bench"
 )
@@ -31,6 +32,7 @@ func runBench(ctx context.Context, args []string, env Env) error {
 	profiles := fs.String("profile-dir", "", "write a CPU and an allocation profile of each lienthong child to this `dir`")
 	baseline := fs.String("baseline", "", "also run lienthong's paths with this earlier lienthong `executable`, interleaved, for a before/after comparison")
 	keep := fs.Bool("keep", false, "keep the databases and files it made, and print their names")
+	groups := fs.String("paths", "", "run only these comma-separated groups of paths: "+strings.Join(bench.Groups, ", ")+" (default: all)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -50,7 +52,7 @@ func runBench(ctx context.Context, args []string, env Env) error {
 		}
 	}
 	rep, err := bench.Run(ctx, bench.Options{DSN: *dsn, N: *n, Seed: *seed, Batch: *batch, Rounds: *rounds,
-		Binary: self, ProfileDir: *profiles, Log: env.Stderr, Keep: *keep, Baseline: *baseline})
+		Binary: self, ProfileDir: *profiles, Log: env.Stderr, Keep: *keep, Baseline: *baseline, Groups: splitList(*groups)})
 	if err != nil {
 		return err
 	}
