@@ -192,7 +192,7 @@ func pgSeen(ctx context.Context, tx *sql.Tx, p Provenance, sourceKeys []string) 
 	if len(sourceKeys) == 0 {
 		return nil
 	}
-	_, err := tx.ExecContext(ctx, pgSeenInsert, p.Department, p.Source, p.Stream, p.Generation, pq.Array(sourceKeys))
+	_, err := tx.ExecContext(ctx, pgSeenInsert, p.Department, p.Source, p.Stream, p.Generation, database.TextArray(sourceKeys))
 	return err
 }
 
@@ -345,7 +345,7 @@ func pgStored(ctx context.Context, tx *sql.Tx, items []Item) (map[recordKey]stor
 	}
 	records := make(map[recordKey]stored)
 	for _, kind := range kinds {
-		if err := pgStoredKind(ctx, tx, pgStoredQuery, []any{kind, pq.Array(byKind[kind])}, records); err != nil {
+		if err := pgStoredKind(ctx, tx, pgStoredQuery, []any{kind, database.TextArray(byKind[kind])}, records); err != nil {
 			return nil, err
 		}
 	}
@@ -390,7 +390,7 @@ func pgHeld(ctx context.Context, tx *sql.Tx, p Provenance, items []Item, records
 		kinds[i], keys[i] = items[i].Kind, items[i].NaturalKey
 	}
 	return pgStoredKind(ctx, tx, pgHeldQuery, []any{p.Department, p.Source, p.Stream,
-		pq.Array(sourceKeys), pq.Array(kinds), pq.Array(keys)}, records)
+		database.TextArray(sourceKeys), database.TextArray(kinds), database.TextArray(keys)}, records)
 }
 
 func pgStoredKind(ctx context.Context, tx *sql.Tx, query string, args []any, records map[recordKey]stored) error {
@@ -590,7 +590,7 @@ func pgRaced(ctx context.Context, tx *sql.Tx, p Provenance, items []Item, raced 
 	for j, i := range raced {
 		kinds[j], keys[j] = items[i].Kind, items[i].NaturalKey
 	}
-	rows, err := tx.QueryContext(ctx, pgOwnerQuery, pq.Array(kinds), pq.Array(keys))
+	rows, err := tx.QueryContext(ctx, pgOwnerQuery, database.TextArray(kinds), database.TextArray(keys))
 	if err != nil {
 		return err
 	}
@@ -647,7 +647,7 @@ func pgSupersede(ctx context.Context, tx *sql.Tx, p Provenance, items []Item, wr
 		}
 	}
 	for kind, keys := range retire {
-		if _, err := tx.ExecContext(ctx, pgRetireQuery, kind, pq.Array(keys)); err != nil {
+		if _, err := tx.ExecContext(ctx, pgRetireQuery, kind, database.TextArray(keys)); err != nil {
 			return err
 		}
 	}
@@ -845,7 +845,7 @@ func (s *pgStore) Touch(ctx context.Context, p Provenance, sourceKeys []string) 
 	if err := checkGeneration(p); err != nil || len(sourceKeys) == 0 {
 		return err
 	}
-	if _, err := s.db.ExecContext(ctx, pgSeenInsert, p.Department, p.Source, p.Stream, p.Generation, pq.Array(sourceKeys)); err != nil {
+	if _, err := s.db.ExecContext(ctx, pgSeenInsert, p.Department, p.Source, p.Stream, p.Generation, database.TextArray(sourceKeys)); err != nil {
 		return fmt.Errorf("touch records of %s/%s/%s: %w", p.Department, p.Source, p.Stream, err)
 	}
 	return nil
@@ -866,7 +866,7 @@ func (s *pgStore) Retire(ctx context.Context, p Provenance, sourceKeys []string)
 func pgRetireKeys(ctx context.Context, db interface {
 	ExecContext(context.Context, string, ...any) (sql.Result, error)
 }, p Provenance, sourceKeys []string) (int64, error) {
-	res, err := db.ExecContext(ctx, pgRetire, p.Department, p.Source, p.Stream, pq.Array(sourceKeys))
+	res, err := db.ExecContext(ctx, pgRetire, p.Department, p.Source, p.Stream, database.TextArray(sourceKeys))
 	if err != nil {
 		return 0, fmt.Errorf("retire skipped records of %s/%s/%s: %w", p.Department, p.Source, p.Stream, err)
 	}

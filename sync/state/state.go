@@ -20,7 +20,6 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
 
 	"github.com/lienthong/lienthong/internal/database"
 )
@@ -521,7 +520,7 @@ func (s *Store) clearDelivered(ctx context.Context, tx *sqlx.Tx, ref Ref, delive
 		if _, err := tx.ExecContext(ctx, pgClearSettings); err != nil {
 			return fmt.Errorf("clear delivered rejects of %s: %w", ref, err)
 		}
-		_, err = tx.ExecContext(ctx, pgClearDelivered, ref.Department, ref.Source, ref.Stream, pq.Array(delivered))
+		_, err = tx.ExecContext(ctx, pgClearDelivered, ref.Department, ref.Source, ref.Stream, database.TextArray(delivered))
 	} else {
 		js, _ := json.Marshal(delivered)
 		_, err = tx.ExecContext(ctx, sqliteClearDelivered, ref.Department, ref.Source, ref.Stream, string(js))
@@ -601,7 +600,7 @@ func (s *Store) saveRejects(ctx context.Context, tx *sqlx.Tx, runID int64, ref R
 	}
 	args := []any{ref.Department, ref.Source, ref.Stream, runID, b.Generation, now}
 	for _, c := range cols {
-		args = append(args, pq.Array(c))
+		args = append(args, database.TextArray(c))
 	}
 	args = append(args, b.Retry)
 	if _, err := tx.ExecContext(ctx, pgSaveRejects, args...); err != nil {
