@@ -1,10 +1,15 @@
 package bench
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"database/sql"
+	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -125,4 +130,69 @@ func TestGroups(t *testing.T) {
 	if want := []string{PathTypedFirst, PathTypedSame, PathCSVDrop, PathFloor}; strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("paths %q, want %q", got, want)
 	}
+}
+
+// TestInterruptDropsDatabases: lienthong bench interrupted in the middle
+// of its paths (Ctrl-C) stops its children and still drops every
+// database it made.
+func TestInterruptDropsDatabases(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "lienthong")
+	build := exec.Command("go", "build", "-o", bin, "github.com/lienthong/lienthong/cmd/lienthong")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build lienthong: %v\n%s", err, out)
+	}
+	before := benchDatabases(t)
+	cmd := exec.Command(bin, "bench", "--dsn", testdb.AdminDSN(), "-n", "2000")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Once the first sync is done, the full refresh's child is running.
+	var seen []string
+	lines := bufio.NewScanner(stderr)
+	for lines.Scan() {
+		seen = append(seen, lines.Text())
+		if strings.Contains(lines.Text(), PathFirstSync) {
+			break
+		}
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	go io.Copy(io.Discard, stderr)
+	if err := cmd.Wait(); err == nil {
+		t.Fatalf("lienthong bench exited 0 although interrupted; its log:\n%s", strings.Join(seen, "\n"))
+	}
+	if len(seen) == 0 || !strings.Contains(seen[len(seen)-1], PathFirstSync) {
+		t.Fatalf("the benchmark ended before its first sync:\n%s", strings.Join(seen, "\n"))
+	}
+	if left := slices.DeleteFunc(benchDatabases(t), func(d string) bool { return slices.Contains(before, d) }); len(left) > 0 {
+		t.Errorf("databases left behind: %v", left)
+	}
+}
+
+func benchDatabases(t *testing.T) []string {
+	t.Helper()
+	db, err := sql.Open("postgres", testdb.AdminDSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(`SELECT datname FROM pg_database WHERE datname LIKE 'lt\_bench\_%'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, n)
+	}
+	return names
 }

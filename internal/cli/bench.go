@@ -7,9 +7,11 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/signal"
 	"runtime"
 	"runtime/pprof"
 	"strings"
+	"syscall"
 
 	"github.com/lienthong/lienthong/internal/bench"
 )
@@ -46,6 +48,10 @@ func runBench(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return fmt.Errorf("find the lienthong executable to run the syncs: %w", err)
 	}
+	// Interrupted, the benchmark stops its children and still drops the
+	// databases it made.
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	if *profiles != "" {
 		if err := os.MkdirAll(*profiles, 0o755); err != nil {
 			return err
