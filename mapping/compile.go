@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 
@@ -78,8 +79,10 @@ type compiler struct {
 	funcs map[string]*fn
 	// declared are the columns of the columns: section; nil without one.
 	declared map[string]bool
-	// columns are the columns the expressions read.
+	// columns are the columns the expressions read; order lists them
+	// sorted, once every piece is checked, for colArg.col.
 	columns  map[string]bool
+	order    []string
 	lets     []*piece
 	letIndex map[string]int
 	tables   map[string]*table
@@ -573,7 +576,7 @@ func (c *compiler) rewrite(n *ast.Node, p *piece) {
 			}
 			name := strings.TrimPrefix(x.Value, "column ")
 			call := &ast.CallNode{}
-			siteCall(call, s, func(f *frame, s *site, a siteArgs) any { return a.at(0) }, plan{tmpl: make([]any, 1), cols: []colArg{{i: 0, name: name}}})
+			siteCall(call, s, func(f *frame, s *site, a siteArgs) any { return a.at(0) }, plan{tmpl: make([]any, 1), cols: []colArg{{i: 0, name: name, col: c.column(name)}}})
 			call.SetType(stringType)
 			columns[call] = name
 			ast.Patch(n, call)
@@ -586,7 +589,7 @@ func (c *compiler) rewrite(n *ast.Node, p *piece) {
 			if f == nil {
 				return
 			}
-			pl := planCall(x.Arguments, columns, f.raw, f.verbatim)
+			pl := c.planCall(x.Arguments, columns, f.raw, f.verbatim)
 			switch {
 			case f.prepare != nil:
 				impl, err := f.prepare(c, x)
@@ -625,7 +628,7 @@ func (c *compiler) rewrite(n *ast.Node, p *piece) {
 		case *ast.BinaryNode:
 			if x.Operator == "+" && x.Type() == stringType {
 				call := &ast.CallNode{Callee: typedCallee(pairFunc(catFunc)), Arguments: []ast.Node{x.Left, x.Right}}
-				if pl := planCall(call.Arguments, columns, false, false); len(pl.cols) > 0 {
+				if pl := c.planCall(call.Arguments, columns, false, false); len(pl.cols) > 0 {
 					siteCall(call, s, pairSite(catFunc), pl)
 				}
 				call.SetType(stringType)
@@ -653,9 +656,22 @@ type colArg struct {
 	name     string
 	raw      bool
 	verbatim bool
+	// col is the column's index in Mapper.columns, for MapRow.
+	col int
 }
 
-func planCall(args []ast.Node, columns map[ast.Node]string, raw, verbatim bool) plan {
+// column is a column's index in the sorted columns the expressions read.
+func (c *compiler) column(name string) int {
+	i, ok := slices.BinarySearch(c.order, name)
+	if !ok {
+		// Not possible: every piece's check lists the columns it reads.
+		// MapRow would report the column missing.
+		return -1
+	}
+	return i
+}
+
+func (c *compiler) planCall(args []ast.Node, columns map[ast.Node]string, raw, verbatim bool) plan {
 	p := plan{tmpl: make([]any, len(args))}
 	for i, a := range args {
 		if str, ok := a.(*ast.StringNode); ok {
@@ -669,7 +685,7 @@ func planCall(args []ast.Node, columns map[ast.Node]string, raw, verbatim bool) 
 			continue
 		}
 		if name, ok := columns[a]; ok {
-			p.cols = append(p.cols, colArg{i, name, raw, verbatim})
+			p.cols = append(p.cols, colArg{i, name, raw, verbatim, c.column(name)})
 			continue
 		}
 		p.dyn = append(p.dyn, i)

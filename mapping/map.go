@@ -49,7 +49,11 @@ func (s FieldSet) Has(i int) bool { return i < 64 && s&(1<<i) != 0 }
 // compiled program runs in. Frames are pooled, so a Mapper serves
 // concurrent callers without locks and without allocating per record.
 type frame struct {
+	// src is the source record; or, when bind is not nil, row is, with
+	// the value of Mapper.columns[i] at row[bind[i]] (none for -1).
 	src   map[string]any
+	row   []any
+	bind  []int
 	fails []failure
 	// vals are the values of the record program's elements, which it puts
 	// here as it computes them; lets the values of its lets, when the
@@ -149,7 +153,15 @@ func (m *Mapper) failed(f *frame, slot int) *failure {
 // reading it wants it verbatim (decode, and the functions that read only
 // digits).
 func (f *frame) column(s *site, c colArg) any {
-	v, ok := f.src[c.name]
+	var v any
+	var ok bool
+	if f.bind == nil {
+		v, ok = f.src[c.name]
+	} else if c.col >= 0 {
+		if j := f.bind[c.col]; j >= 0 && j < len(f.row) {
+			v, ok = f.row[j], true
+		}
+	}
 	if !ok {
 		f.fail(s.slot, schema.ReasonNoMapping, fmt.Sprintf("source column %q is missing from the record: check the column names the mapping uses", c.name))
 		return ""
@@ -271,9 +283,9 @@ func (m *Mapper) MapInto(data, src map[string]any, now time.Time) Result {
 	if data == nil {
 		// Sized for the values there are, once they are known: 15 take a
 		// table of 32 slots, 14 one of 16.
-		return m.mapRecord(nil, true, nil, src, now)
+		return m.mapRecord(nil, true, nil, source{src: src}, now)
 	}
-	return m.mapRecord(data, false, nil, src, now)
+	return m.mapRecord(data, false, nil, source{src: src}, now)
 }
 
 // MapFields is MapAt writing the record's fields into fields by their
@@ -288,17 +300,53 @@ func (m *Mapper) MapFields(fields []any, src map[string]any, now time.Time) Resu
 		panic(fmt.Sprintf("mapping: %d values for the %d fields of %s", len(fields), len(m.Kind.Fields), m.Kind.Name))
 	}
 	clear(fields)
-	return m.mapRecord(nil, false, fields, src, now)
+	return m.mapRecord(nil, false, fields, source{src: src}, now)
 }
 
-// mapRecord maps src into data, into a new map when newMap, or, when out
-// is not nil, into out by field index without a map.
-func (m *Mapper) mapRecord(data map[string]any, newMap bool, out []any, src map[string]any, now time.Time) Result {
+// Bind returns what MapRow needs to read a source's rows: for each column
+// the mapping reads (Columns, in that order), its index in cols, the
+// source's columns in the order its rows hold their values, or -1 when
+// cols lacks it. A source binds once, not per row.
+func (m *Mapper) Bind(cols []string) []int {
+	bind := make([]int, len(m.columns))
+	for i, name := range m.columns {
+		bind[i] = slices.Index(cols, name)
+	}
+	return bind
+}
+
+// MapRow is MapFields reading a source record given as a row of values,
+// row[j] the value of column j of the columns Bind was given, rather than
+// as a map: it looks no column up by name. A column that those columns
+// lack, or that is past the end of row, is missing from the record, as a
+// key missing from MapFields' map is.
+func (m *Mapper) MapRow(fields []any, row []any, bind []int, now time.Time) Result {
+	if len(fields) != len(m.Kind.Fields) {
+		panic(fmt.Sprintf("mapping: %d values for the %d fields of %s", len(fields), len(m.Kind.Fields), m.Kind.Name))
+	}
+	if len(bind) != len(m.columns) {
+		panic(fmt.Sprintf("mapping: a binding of %d columns for a mapping that reads %d (use Bind)", len(bind), len(m.columns)))
+	}
+	clear(fields)
+	return m.mapRecord(nil, false, fields, source{row: row, bind: bind}, now)
+}
+
+// source is a source record, as a map or as a bound row (see frame).
+type source struct {
+	src  map[string]any
+	row  []any
+	bind []int
+}
+
+// mapRecord maps a source record into data, into a new map when newMap,
+// or, when out is not nil, into out by field index without a map.
+func (m *Mapper) mapRecord(data map[string]any, newMap bool, out []any, in source, now time.Time) Result {
 	f := m.frames.Get().(*frame)
-	f.src, f.fails, f.stack, f.partials = src, f.fails[:0], f.stack[:0], f.partials[:0]
+	f.src, f.row, f.bind = in.src, in.row, in.bind
+	f.fails, f.stack, f.partials = f.fails[:0], f.stack[:0], f.partials[:0]
 	f.unmark()
 	defer func() {
-		f.src = nil
+		f.src, f.row, f.bind = nil, nil, nil
 		clear(f.vals)
 		clear(f.lets)
 		m.frames.Put(f)

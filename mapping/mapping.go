@@ -309,6 +309,11 @@ func build(s *spec, o options) *Mapper {
 	for i := range all {
 		all[i] = i
 	}
+	for col := range c.columns {
+		m.columns = append(m.columns, col)
+	}
+	slices.Sort(m.columns)
+	c.order = m.columns
 	var err error
 	if m.prog, m.eval, err = c.program(all, elems, true); err != nil {
 		c.errorf(pos{}, "", "compile: %v", err)
@@ -336,10 +341,6 @@ func build(s *spec, o options) *Mapper {
 			return nil
 		}
 	}
-	for col := range c.columns {
-		m.columns = append(m.columns, col)
-	}
-	slices.Sort(m.columns)
 	nVals, nLets, words := len(m.elements), len(c.lets), (slot+63)/64
 	m.frames.New = func() any {
 		return &frame{vm: vm.VM{MemoryBudget: memoryBudget}, vals: make([]any, nVals), lets: make([]any, nLets),

@@ -136,14 +136,21 @@ func (r *csvReader) nextInto(fields []string) (csvRecord, error) {
 					text, cur, i = next.text, next, 0
 					continue
 				}
-				b.WriteString(text[i : i+j])
 				k := i + j + 1
 				if k < len(text) && text[k] == '"' {
+					b.WriteString(text[i : i+j])
 					b.WriteByte('"') // "" is a quote inside a quoted field
 					i = k + 1
 					continue
 				}
-				rec.fields = append(rec.fields, b.String())
+				if b.Len() == 0 {
+					// The whole field is on this line, with no quote
+					// inside: a slice of the line, as an unquoted one.
+					rec.fields = append(rec.fields, text[i:i+j])
+				} else {
+					b.WriteString(text[i : i+j])
+					rec.fields = append(rec.fields, b.String())
+				}
 				switch {
 				case k == len(text):
 					return done()

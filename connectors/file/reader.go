@@ -48,6 +48,11 @@ type current struct {
 	pos  rowPositions
 	row  int64
 	next *connectors.Record
+	// ahead holds the records fetch reads, in turn, so that it allocates
+	// none: take still reads the one next points to while fetch writes the
+	// other.
+	ahead [2]connectors.Record
+	flip  int
 	// problem is the file's unreadable content, reported as its record.
 	problem error
 }
@@ -235,15 +240,18 @@ func (r *reader) fetch() (*connectors.Record, error) {
 	}
 	rec, err := c.o.next()
 	switch {
+	case err == nil:
 	case err == io.EOF:
 		return nil, nil
 	case isProblem(err):
 		c.problem = err
 		return r.fetch()
-	case err != nil:
+	default:
 		return nil, fmt.Errorf("read %s: %w", c.d.path, err)
 	}
-	return &rec, nil
+	c.flip ^= 1
+	c.ahead[c.flip] = rec
+	return &c.ahead[c.flip], nil
 }
 
 // done ends the current file: it must not have changed while it was read,

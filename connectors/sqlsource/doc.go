@@ -106,6 +106,12 @@
 // or the primary key for a stream without cursor; InnoDB and SQLite rowid
 // tables append the primary key to every index).
 //
+// Its Reader takes back the Fields maps of records the caller is done with
+// (Recycle(map[string]any)), and hands a record's values over as a row of
+// the page's columns instead of a map when asked
+// (NextRow(ctx) (connectors.Record, []any, []string, error)), for a caller
+// that reads values by column index, as mapping.Mapper.MapRow does.
+//
 // Every read runs the stream with LIMIT 0 first, and fails with
 // ErrMissingColumn naming the column, its role, the table and its columns
 // when the cursor or a primary key column is not there. A DSN that does

@@ -221,28 +221,52 @@ func (c *textChunk) take(n int) []string {
 
 // Next returns the next record, or connectors.ErrEndOfStream.
 func (r *reader) Next(ctx context.Context) (connectors.Record, error) {
+	rec, _, err := r.nextRow(ctx, false)
+	return rec, err
+}
+
+// NextRow is Next handing the record's values as a row instead of a map,
+// for a caller that reads values by column index (mapping.Mapper.MapRow):
+// the record's Fields is nil, and row[j] is the value of column cols[j].
+// cols is one slice for every row of a page, so a caller binds its
+// columns again only when it gets another slice; row is the caller's,
+// the reader does not reuse it. A record that Next would give as a map is
+// given as such a row.
+func (r *reader) NextRow(ctx context.Context) (rec connectors.Record, row []any, cols []string, err error) {
+	rec, row, err = r.nextRow(ctx, true)
+	return rec, row, r.cols, err
+}
+
+func (r *reader) nextRow(ctx context.Context, asRow bool) (connectors.Record, []any, error) {
 	if r.closed {
-		return connectors.Record{}, fmt.Errorf("read stream %q: %w", r.p.name, errClosed)
+		return connectors.Record{}, nil, fmt.Errorf("read stream %q: %w", r.p.name, errClosed)
 	}
 	for {
 		if r.next < len(r.page) {
-			rec := r.emit(r.page[r.next])
-			// Let the page's values go as soon as they are handed out.
-			clear(r.page[r.next].vals)
+			w := r.page[r.next]
+			rec := r.emit(w, !asRow)
+			var vals []any
+			if asRow {
+				vals = w.vals
+			} else {
+				// Let the page's values go as soon as they are handed
+				// out.
+				clear(w.vals)
+			}
 			r.page[r.next] = row{}
 			r.next++
-			return rec, nil
+			return rec, vals, nil
 		}
 		if r.phase == phaseDone {
 			r.finish()
-			return connectors.Record{}, connectors.ErrEndOfStream
+			return connectors.Record{}, nil, connectors.ErrEndOfStream
 		}
 		if r.exhausted {
 			r.advance()
 			continue
 		}
 		if err := r.fetch(ctx); err != nil {
-			return connectors.Record{}, fmt.Errorf("read stream %q: %w", r.p.name, r.src.scrub(err))
+			return connectors.Record{}, nil, fmt.Errorf("read stream %q: %w", r.p.name, r.src.scrub(err))
 		}
 	}
 }
@@ -266,13 +290,16 @@ func (r *reader) advance() {
 // is scanned: a page holds pageSize rows (5,000 by default) while the
 // pipeline holds a few batches, and a map of a row's columns costs about
 // three times its values.
-func (r *reader) emit(w row) connectors.Record {
-	fields, _ := r.maps.Get().(map[string]any)
-	if fields == nil {
-		fields = make(map[string]any, len(r.cols))
-	}
-	for i, c := range r.cols {
-		fields[c] = w.vals[i]
+func (r *reader) emit(w row, asMap bool) connectors.Record {
+	var fields map[string]any
+	if asMap {
+		fields, _ = r.maps.Get().(map[string]any)
+		if fields == nil {
+			fields = make(map[string]any, len(r.cols))
+		}
+		for i, c := range r.cols {
+			fields[c] = w.vals[i]
+		}
 	}
 	rec := connectors.Record{
 		Key:        strings.Join(w.key, "|"),
