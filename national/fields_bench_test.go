@@ -27,10 +27,11 @@ func BenchmarkFields(b *testing.B) {
 		items[i] = Item{Kind: "birth_registration", NaturalKey: fmt.Sprint(i), SourceKey: fmt.Sprint(i), Data: d, Hash: h, Values: ValuesOf("birth_registration", data)}
 		write[i] = i
 	}
+	var buf []byte
 	b.ReportAllocs()
 	for b.Loop() {
 		res := Result{Outcomes: make([]Outcome, len(items))}
-		if _, kept, err := pgFields(items, write, &res); err != nil || len(kept) != len(items) {
+		if _, kept, err := pgFields(items, write, &res, &buf); err != nil || len(kept) != len(items) {
 			b.Fatal(err, len(kept))
 		}
 	}

@@ -107,7 +107,9 @@ func (s *pgStore) WriteBatch(ctx context.Context, p Provenance, b Batch) (Result
 		}
 		change = append(change, i)
 	}
-	values, change, err := pgFields(items, change, &res)
+	fieldText := getBuffer(&fieldTexts)
+	defer fieldTexts.Put(fieldText)
+	values, change, err := pgFields(items, change, &res, fieldText)
 	if err != nil {
 		return Result{}, fmt.Errorf("write batch: %w", err)
 	}
@@ -200,14 +202,17 @@ func pgSeen(ctx context.Context, tx *sql.Tx, p Provenance, sourceKeys []string) 
 // in its kind's column order, as COPY text (fields[i] for item i). An item
 // with a value its column cannot hold is kept back as Rejected, with the
 // field and the reason, and left out of what is written.
-func pgFields(items []Item, write []int, res *Result) (fields [][]byte, kept []int, err error) {
+// The text goes into *into, grown as needed (and left grown, for the next
+// batch); fields[i] are slices of it.
+func pgFields(items []Item, write []int, res *Result, into *[]byte) (fields [][]byte, kept []int, err error) {
 	// The columns' text is about as long as the canonical JSON less the
 	// field names.
 	size := 0
 	for _, i := range write {
 		size += len(items[i].Data)
 	}
-	buf := make([]byte, 0, size)
+	buf := slices.Grow((*into)[:0], size)
+	defer func() { *into = buf[:0] }()
 	ends := make([]int, len(items))
 	starts := make([]int, len(items))
 	kept = write[:0:0]
@@ -499,7 +504,15 @@ func pgStage(ctx context.Context, conn *sql.Conn, tx *sql.Tx, items []Item, fiel
 // the item's encoded field columns.
 func pgCopyByKind(ctx context.Context, conn *sql.Conn, items []Item, fields [][]byte, sorted []int,
 	query func(kind string) string, head func(*copyRows, *Item)) error {
-	rows := newCopyRows(fields, sorted)
+	buf := getBuffer(&copyStreams)
+	defer copyStreams.Put(buf)
+	size := 0
+	for _, i := range sorted {
+		// The encoded fields, and room for kind, keys, hash and provenance.
+		size += len(fields[i]) + 256
+	}
+	rows := copyRows{buf: slices.Grow((*buf)[:0], size)}
+	defer func() { *buf = rows.buf[:0] }()
 	for _, group := range byKind(items, sorted) {
 		rows = copyRows{buf: rows.buf[:0]}
 		for _, i := range group {
