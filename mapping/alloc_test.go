@@ -39,6 +39,27 @@ func TestMapAllocs(t *testing.T) {
 	}
 }
 
+// everyOutcome returns records that map clean, rejected and skipped, in
+// an order where each outcome follows each other, and the day to map them
+// on.
+func everyOutcome() ([]map[string]any, time.Time) {
+	recs := benchRecords(200)
+	skipped := benchRecords(1)[0]
+	skipped["so_dang_ky"] = "test-1"
+	return append(recs, skipped, recs[0], skipped, recs[11]), time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
+}
+
+// outcome names what became of a mapped record.
+func outcome(r mapping.Result) string {
+	switch {
+	case r.Skipped != "":
+		return "skipped"
+	case len(r.Violations) > 0:
+		return "rejected"
+	}
+	return "clean"
+}
+
 // TestMapInto proves a reused map makes the same result as a new one: the
 // engine hands MapInto the emptied maps of delivered records, so a record's
 // data must not depend on the map it is written into, whether the record
@@ -48,11 +69,7 @@ func TestMapInto(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	recs := benchRecords(200)
-	skipped := benchRecords(1)[0]
-	skipped["so_dang_ky"] = "test-1"
-	recs = append(recs, skipped, recs[0], skipped, recs[11])
-	now := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
+	recs, now := everyOutcome()
 	var reused map[string]any
 	outcomes := map[string]int{}
 	for i, rec := range recs {
@@ -64,14 +81,7 @@ func TestMapInto(t *testing.T) {
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("record %d: MapInto a reused map\n got %+v\nwant %+v", i, got, want)
 		}
-		switch {
-		case got.Skipped != "":
-			outcomes["skipped"]++
-		case len(got.Violations) > 0:
-			outcomes["rejected"]++
-		default:
-			outcomes["clean"]++
-		}
+		outcomes[outcome(got)]++
 		if got.Skipped == "" && reflect.ValueOf(got.Record.Data).UnsafePointer() != reflect.ValueOf(reused).UnsafePointer() {
 			t.Fatalf("record %d: Record.Data is not the map handed over", i)
 		}
@@ -91,11 +101,7 @@ func TestMapFields(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	recs := benchRecords(200)
-	skipped := benchRecords(1)[0]
-	skipped["so_dang_ky"] = "test-1"
-	recs = append(recs, skipped, recs[0], skipped, recs[11])
-	now := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
+	recs, now := everyOutcome()
 	fields := make([]any, len(m.Kind.Fields))
 	outcomes := map[string]int{}
 	for i, rec := range recs {
@@ -110,14 +116,8 @@ func TestMapFields(t *testing.T) {
 				data[m.Kind.Fields[j].Name] = v
 			}
 		}
-		switch {
-		case got.Skipped != "":
-			outcomes["skipped"]++
+		if outcomes[outcome(got)]++; got.Skipped != "" {
 			data = nil // MapAt makes no map for a skipped record
-		case len(got.Violations) > 0:
-			outcomes["rejected"]++
-		default:
-			outcomes["clean"]++
 		}
 		got.Record.Data = data
 		if !reflect.DeepEqual(got, want) {

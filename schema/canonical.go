@@ -52,12 +52,7 @@ func (k *Kind) Canonical(data map[string]any) ([]byte, [32]byte, error) {
 			continue
 		}
 		vals[i] = v
-		size += len(c.json) + 1
-		if s, ok := v.(string); ok {
-			size += len(s) + 2
-		} else {
-			size += 24
-		}
+		size += c.size(v)
 	}
 	if found != len(data) {
 		return Canonical(data)
@@ -87,14 +82,18 @@ func (k *Kind) CanonicalFields(fields []any) ([]byte, [32]byte, error) {
 			continue
 		}
 		vals[i] = v
-		size += len(c.json) + 1
-		if s, ok := v.(string); ok {
-			size += len(s) + 2
-		} else {
-			size += 24
-		}
+		size += c.size(v)
 	}
 	return k.encodeCanonical(vals[:len(k.canonical)], size)
+}
+
+// size is about how many bytes the field's key and value v take in the
+// canonical JSON, for the buffer's first size.
+func (c *canonicalKey) size(v any) int {
+	if s, ok := v.(string); ok {
+		return len(c.json) + 1 + len(s) + 2
+	}
+	return len(c.json) + 1 + 24
 }
 
 // encodeCanonical writes the canonical JSON of vals, the record's values
