@@ -5,12 +5,14 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/lienthong/lienthong/internal/testdb"
@@ -21,11 +23,7 @@ import (
 // checks that every path ran on the same rows and that lienthong and the
 // hand-written SQL agree on what is valid. It asserts nothing about time.
 func TestRun(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "lienthong")
-	build := exec.Command("go", "build", "-o", bin, "github.com/lienthong/lienthong/cmd/lienthong")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build lienthong: %v\n%s", err, out)
-	}
+	bin := lienthongBinary(t)
 	const n = 3000
 	var log bytes.Buffer
 	rep, err := Run(context.Background(), Options{DSN: testdb.AdminDSN(), N: n, Seed: 7, Batch: 500, Binary: bin, Log: &log})
@@ -111,11 +109,7 @@ func TestRun(t *testing.T) {
 // TestGroups runs only the groups asked for, and refuses one it does not
 // know.
 func TestGroups(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "lienthong")
-	build := exec.Command("go", "build", "-o", bin, "github.com/lienthong/lienthong/cmd/lienthong")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build lienthong: %v\n%s", err, out)
-	}
+	bin := lienthongBinary(t)
 	if _, err := Run(context.Background(), Options{DSN: testdb.AdminDSN(), N: 10, Binary: bin, Groups: []string{"typed", "sql"}}); err == nil || !strings.Contains(err.Error(), `"sql"`) {
 		t.Fatalf("Run with an unknown group: %v, want it named", err)
 	}
@@ -136,11 +130,7 @@ func TestGroups(t *testing.T) {
 // of its paths (Ctrl-C) stops its children and still drops every
 // database it made.
 func TestInterruptDropsDatabases(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "lienthong")
-	build := exec.Command("go", "build", "-o", bin, "github.com/lienthong/lienthong/cmd/lienthong")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build lienthong: %v\n%s", err, out)
-	}
+	bin := lienthongBinary(t)
 	before := benchDatabases(t)
 	cmd := exec.Command(bin, "bench", "--dsn", testdb.AdminDSN(), "-n", "2000")
 	stderr, err := cmd.StderrPipe()
@@ -195,4 +185,39 @@ func benchDatabases(t *testing.T) []string {
 		names = append(names, n)
 	}
 	return names
+}
+
+var built struct {
+	once sync.Once
+	bin  string
+	err  error
+}
+
+// lienthongBinary builds the lienthong executable from this tree, once for
+// the package's tests.
+func lienthongBinary(t *testing.T) string {
+	t.Helper()
+	built.once.Do(func() {
+		dir, err := os.MkdirTemp("", "lienthong-bench-test-")
+		if err != nil {
+			built.err = err
+			return
+		}
+		built.bin = filepath.Join(dir, "lienthong")
+		if out, err := exec.Command("go", "build", "-o", built.bin, "github.com/lienthong/lienthong/cmd/lienthong").CombinedOutput(); err != nil {
+			built.err = fmt.Errorf("build lienthong: %v\n%s", err, out)
+		}
+	})
+	if built.err != nil {
+		t.Fatal(built.err)
+	}
+	return built.bin
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.bin != "" {
+		os.RemoveAll(filepath.Dir(built.bin))
+	}
+	os.Exit(code)
 }
