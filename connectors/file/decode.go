@@ -89,6 +89,20 @@ func newLineReader(r io.Reader, s settings) (*lineReader, error) {
 	return lr, nil
 }
 
+// bomOf returns the byte order mark of enc, or nil for an encoding
+// without one.
+func bomOf(enc vn.Encoding) []byte {
+	switch enc {
+	case vn.UTF8:
+		return []byte{0xEF, 0xBB, 0xBF}
+	case vn.UTF16LE:
+		return []byte{0xFF, 0xFE}
+	case vn.UTF16BE:
+		return []byte{0xFE, 0xFF}
+	}
+	return nil
+}
+
 // samples cuts the start of a file into what vn.Detect scores: its lines,
 // without the last one when the sample stops inside it. Text with NUL bytes
 // is most likely UTF-16, whose line feeds are two bytes: it goes whole.
@@ -130,6 +144,12 @@ func (lr *lineReader) next() (line, error) {
 	if derr != nil {
 		text = lossy(lr.choice.enc, raw)
 		l.bad = derr.Error()
+	} else if bom := bomOf(lr.choice.enc); bom != nil && bytes.HasPrefix(raw, bom) {
+		// vn.Decode drops a byte order mark that starts the text it is
+		// given. The file's own was read past (newLineReader): one that
+		// starts a later line is that line's U+FEFF, kept as encoding/csv
+		// keeps it.
+		text = "\uFEFF" + text
 	}
 	l.text = strings.TrimSuffix(strings.TrimSuffix(text, "\n"), "\r")
 	return l, nil

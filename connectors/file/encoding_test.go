@@ -120,3 +120,29 @@ func TestUndecodableRow(t *testing.T) {
 		t.Errorf("message = %q; want it to start with the file and line", msg)
 	}
 }
+
+// TestByteOrderMarkOnALaterLine: the file's byte order mark is not data,
+// but a U+FEFF that starts a later line is, in every encoding that has
+// one, as encoding/csv keeps it; the line decoder must not drop it as if
+// each line were a file.
+func TestByteOrderMarkOnALaterLine(t *testing.T) {
+	const text = "so_dk,ho_ten\n1,An\n\ufeff2,Bình\n"
+	for _, c := range []struct {
+		name string
+		data []byte
+	}{
+		{"utf-8", append([]byte("\xef\xbb\xbf"), text...)},
+		{"utf-16le", utf16LE(text, true)},
+		{"utf-16be", utf16BE(text)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			drop(t, dir, "a.csv", c.data, old)
+			src := openSource(t, dir, nil)
+			recs, _ := readAll(t, src, stream("*.csv", "so_dk"), connectors.Incremental, nil)
+			if got := keys(good(recs)); !slices.Equal(got, []string{"1", "\ufeff2"}) {
+				t.Errorf("keys = %q; want 1 and \\ufeff2", got)
+			}
+		})
+	}
+}
