@@ -96,7 +96,7 @@ type Engine struct {
 // item is a record after the map stage: a national item, a reject, or a
 // record the mapping skipped on purpose (skip holds its reason).
 type item struct {
-	rec    connectors.Record
+	rec    source
 	out    national.Item
 	reject *state.Reject
 	skip   string
@@ -306,7 +306,7 @@ func (e *Engine) pipeline(ctx context.Context, job Job, from connectors.Checkpoi
 	// A reader that takes back its records' maps gets them once their
 	// batch is committed.
 	w.recycle, _ = reader.(fieldsRecycler)
-	reader = e.timeReads(reader, job)
+	next := e.reads(reader, job)
 	g, gctx := errgroup.WithContext(ctx)
 	// The map stage is the slow one, so records waits full: each record
 	// in it holds its source row's map (about 2 KB) for nothing. A short
@@ -315,13 +315,13 @@ func (e *Engine) pipeline(ctx context.Context, job Job, from connectors.Checkpoi
 	// so that mapping goes on while the writer waits for the national
 	// store: in chunks of n (see below), one being filled and the rest
 	// queued.
-	records := make(chan connectors.Record, min(job.Batch.Size, readAhead))
+	records := make(chan source, min(job.Batch.Size, readAhead))
 	n := min(handOff, job.Batch.Size)
 	mapped := make(chan []item, max(job.Batch.Size/n-1, 0))
 	g.Go(func() error {
 		defer close(records)
 		for read := int64(1); ; read++ {
-			rec, err := reader.Next(gctx)
+			rec, err := next(gctx)
 			if errors.Is(err, connectors.ErrEndOfStream) {
 				return nil
 			}
@@ -347,6 +347,7 @@ func (e *Engine) pipeline(ctx context.Context, job Job, from connectors.Checkpoi
 		// the writer holds no records past the batch it is writing.
 		chunk := w.chunks.get()
 		inBatch := 0
+		var bound binding
 		send := func() error {
 			select {
 			case mapped <- chunk:
@@ -358,7 +359,7 @@ func (e *Engine) pipeline(ctx context.Context, job Job, from connectors.Checkpoi
 			}
 		}
 		for {
-			var rec connectors.Record
+			var rec source
 			var ok bool
 			select {
 			case rec, ok = <-records:
@@ -376,7 +377,7 @@ func (e *Engine) pipeline(ctx context.Context, job Job, from connectors.Checkpoi
 				}
 				return nil
 			}
-			it, err := mapRecord(job.Mapper, rec, &w.values)
+			it, err := mapRecord(job.Mapper, rec, &w.values, &bound)
 			if err != nil {
 				return err
 			}
@@ -507,14 +508,19 @@ func (e *Engine) heartbeat(ctx context.Context, runID int64, lost context.Cancel
 // mapRecord maps and validates one record. Only an encoding failure of the
 // record itself is an error; every data problem is a reject, and a record
 // the mapping skips on purpose is neither delivered nor rejected.
-func mapRecord(m *mapping.Mapper, rec connectors.Record, vals *valueSlices) (item, error) {
+func mapRecord(m *mapping.Mapper, rec source, vals *valueSlices, b *binding) (item, error) {
 	if p := rec.Problem; p != nil {
 		r := newReject(m.Kind.Name, rec, []schema.Violation{{Field: p.Field, Code: p.Code, Message: p.Message}})
 		r.Stage = state.StageRead
 		return item{rec: rec, reject: r}, nil
 	}
 	fields := vals.get(len(m.Kind.Fields))
-	res := m.MapFields(fields, rec.Fields, time.Now())
+	var res mapping.Result
+	if rec.row != nil {
+		res = m.MapRow(fields, rec.row, b.of(m, rec.cols), time.Now())
+	} else {
+		res = m.MapFields(fields, rec.Fields, time.Now())
+	}
 	if res.Skipped != "" {
 		vals.put(fields)
 		return item{rec: rec, skip: res.Skipped}, nil
@@ -532,8 +538,24 @@ func mapRecord(m *mapping.Mapper, rec connectors.Record, vals *valueSlices) (ite
 		SourceKey: rec.Key, Data: data, Hash: hash, Values: fields}, norm: noteNormalised(res)}, nil
 }
 
-func newReject(kind string, rec connectors.Record, vs []schema.Violation) *state.Reject {
-	raw, err := json.Marshal(rec.Fields)
+// binding is the map stage's binding of the mapping to a reader's columns
+// (mapping.Mapper.Bind), made again when the reader hands over another
+// slice of columns (a page's).
+type binding struct {
+	cols []string
+	bind []int
+}
+
+func (b *binding) of(m *mapping.Mapper, cols []string) []int {
+	same := len(cols) == len(b.cols) && (len(cols) == 0 || &cols[0] == &b.cols[0])
+	if b.bind == nil || !same {
+		b.cols, b.bind = cols, m.Bind(cols)
+	}
+	return b.bind
+}
+
+func newReject(kind string, rec source, vs []schema.Violation) *state.Reject {
+	raw, err := json.Marshal(rec.fields())
 	if err != nil {
 		raw, _ = json.Marshal(map[string]string{"error": "record could not be encoded: " + err.Error()})
 	}

@@ -10,33 +10,79 @@ import (
 	"github.com/lienthong/lienthong/connectors"
 )
 
-// timeReads makes the reader report, for every batch's worth of records,
+// source is a record as its reader handed it over: its values in Fields,
+// or, from a reader that hands rows (rowReader), in row, row[j] the value
+// of column cols[j].
+type source struct {
+	connectors.Record
+	row  []any
+	cols []string
+}
+
+// fields returns the record's values by column name: Fields, or a map made
+// of its row (for a reject, which keeps the source record).
+func (s source) fields() map[string]any {
+	if s.Fields != nil || s.row == nil {
+		return s.Fields
+	}
+	m := make(map[string]any, len(s.cols))
+	for j, c := range s.cols {
+		if j < len(s.row) {
+			m[c] = s.row[j]
+		}
+	}
+	return m
+}
+
+// rowReader is implemented by a connectors.Reader that can hand a record's
+// values as a row of its page's columns rather than a map (sqlsource): the
+// map stage then reads them by index (mapping.Mapper.MapRow), and no map is
+// filled, looked up and given back per record.
+type rowReader interface {
+	NextRow(ctx context.Context) (rec connectors.Record, row []any, cols []string, err error)
+}
+
+// reads returns the read stage's next: the reader's rows when it hands
+// rows, else its records. It reports, for every batch's worth of records,
 // how long the run waited on the source: the source read latency an
 // operator compares with the batch write latency to see which side is
 // slow. A retry of rejects reads the state store, not a source, and is not
 // timed.
-func (e *Engine) timeReads(r connectors.Reader, job Job) connectors.Reader {
-	if job.Mode == Retry {
-		return r
+func (e *Engine) reads(r connectors.Reader, job Job) func(context.Context) (source, error) {
+	next := func(ctx context.Context) (source, error) {
+		rec, err := r.Next(ctx)
+		return source{Record: rec}, err
 	}
-	return &timedReader{Reader: r, every: job.Batch.Size,
+	if rr, ok := r.(rowReader); ok {
+		next = func(ctx context.Context) (source, error) {
+			rec, row, cols, err := rr.NextRow(ctx)
+			return source{Record: rec, row: row, cols: cols}, err
+		}
+	}
+	if job.Mode == Retry {
+		return next
+	}
+	t := &readTimer{every: job.Batch.Size,
 		obs: e.Metrics.SourceRead.WithLabelValues(job.Ref.Department, job.Ref.Source, job.Ref.Stream)}
+	return func(ctx context.Context) (source, error) {
+		start := time.Now()
+		s, err := next(ctx)
+		t.add(time.Since(start), err)
+		return s, err
+	}
 }
 
-// timedReader sums the time spent in Next and observes the sum every
+// readTimer sums the time spent reading and observes the sum every
 // `every` records and at the end of the stream.
-type timedReader struct {
-	connectors.Reader
+type readTimer struct {
 	obs    prometheus.Observer
 	every  int
 	n      int
 	waited time.Duration
 }
 
-func (r *timedReader) Next(ctx context.Context) (connectors.Record, error) {
-	start := time.Now()
-	rec, err := r.Reader.Next(ctx)
-	r.waited += time.Since(start)
+func (r *readTimer) add(d time.Duration, err error) {
+	r.waited += d
 	if err == nil {
 		r.n++
 	}
@@ -44,5 +90,4 @@ func (r *timedReader) Next(ctx context.Context) (connectors.Record, error) {
 		r.obs.Observe(r.waited.Seconds())
 		r.n, r.waited = 0, 0
 	}
-	return rec, err
 }
