@@ -153,9 +153,9 @@ func (s *pgStore) WriteBatch(ctx context.Context, p Provenance, b Batch) (Result
 		}
 	}
 	if p.Generation > 0 {
-		seen := slices.Clip(b.Unwritten)
+		seen := append(slices.Clip(b.Unwritten), res.refused(items)...)
 		for i, o := range res.Outcomes {
-			if o == Unchanged || o == Conflict || o == Rejected {
+			if o == Unchanged {
 				seen = append(seen, items[i].SourceKey)
 			}
 		}

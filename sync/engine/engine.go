@@ -309,7 +309,8 @@ func (e *Engine) pipeline(ctx context.Context, job Job, from connectors.Checkpoi
 	next := e.reads(reader, job)
 	g, gctx := errgroup.WithContext(ctx)
 	// The map stage is the slow one, so records waits full: each record
-	// in it holds its source row's map (about 2 KB) for nothing. A short
+	// in it holds its source row (a map of about 2 KB, or a row) for
+	// nothing. A short
 	// queue is enough to smooth the reader, which holds a page of rows
 	// already. Between the map stage and the writer a whole batch waits,
 	// so that mapping goes on while the writer waits for the national
